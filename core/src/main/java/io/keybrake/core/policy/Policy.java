@@ -1,0 +1,48 @@
+package io.keybrake.core.policy;
+
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * The policy a vault key carries. Immutable; validated by {@link PolicyParser} at the edge.
+ *
+ * @param dailyCapMicros daily USD cap in micro-dollars (required, &gt; 0)
+ * @param totalCapMicros lifetime cap, if any
+ * @param allowedPrefixes E.164 prefixes such as {@code "+1"}; empty = any (subject to countries)
+ * @param allowedCountries ISO 3166 region codes such as {@code "US"}; empty = any
+ * @param allowedEndpoints endpoint names or {@code "METHOD /path/template"}; empty = every priced
+ *     endpoint of the vendor spec
+ * @param dedupWindow window in which an identical call is replayed; zero disables dedup
+ * @param expiresIn lifetime of the key from creation, if any
+ * @param maxCallSeconds Twilio call {@code TimeLimit} cap
+ * @param allowPremium whether premium-rate numbers may be called/texted
+ * @param timeZone the zone whose midnight starts a daily window
+ */
+public record Policy(
+    long dailyCapMicros,
+    OptionalLong totalCapMicros,
+    List<String> allowedPrefixes,
+    List<String> allowedCountries,
+    List<String> allowedEndpoints,
+    Duration dedupWindow,
+    java.util.Optional<Duration> expiresIn,
+    long maxCallSeconds,
+    boolean allowPremium,
+    ZoneId timeZone) {
+
+  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofSeconds(60);
+  public static final long DEFAULT_MAX_CALL_SECONDS = 600;
+
+  public Policy {
+    Objects.requireNonNull(totalCapMicros);
+    allowedPrefixes = List.copyOf(allowedPrefixes);
+    allowedCountries = List.copyOf(allowedCountries);
+    allowedEndpoints = List.copyOf(allowedEndpoints);
+    Objects.requireNonNull(dedupWindow);
+    Objects.requireNonNull(expiresIn);
+    Objects.requireNonNull(timeZone);
+  }
+}
