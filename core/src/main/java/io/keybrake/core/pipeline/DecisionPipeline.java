@@ -1,0 +1,261 @@
+package io.keybrake.core.pipeline;
+
+import io.keybrake.core.audit.AuditLog;
+import io.keybrake.core.cost.CostEstimator;
+import io.keybrake.core.decision.Refusal;
+import io.keybrake.core.decision.RefusalCode;
+import io.keybrake.core.decision.RequestRejected;
+import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.key.KeyCache;
+import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.request.NormalizedPath;
+import io.keybrake.core.request.PathNormalizer;
+import io.keybrake.core.vendor.BodyFormat;
+import io.keybrake.core.vendor.EndpointMatch;
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The policy point (DESIGN.md §5): identify the key, check scope, read the body, check the
+ * destination, deduplicate, reserve spend, rewrite the credential; then settle from the response
+ * and write one audit row per decision. Data planes (the ext_proc server, through it Envoy and the
+ * local gateway) call it once per phase of an {@link Exchange}. Thread-safe; each exchange is used
+ * by one thread at a time.
+ */
+public final class DecisionPipeline {
+  private static final Logger log = LoggerFactory.getLogger(DecisionPipeline.class);
+
+  private final VendorRegistry vendors;
+  private final KeyIdentifier identifier;
+  private final CostEstimator costs;
+  private final Clock clock;
+  private final LongSupplier nanoTicker;
+  private final PipelineSettings settings;
+  private final RefusalRenderer renderer = new RefusalRenderer();
+  private final AuditWriter auditWriter;
+  private final Forwarding forwarding;
+  private final Settlement settlement;
+
+  public DecisionPipeline(
+      VendorRegistry vendors,
+      KeyCache keys,
+      Ledger ledger,
+      DedupCache dedup,
+      AuditLog audit,
+      CostEstimator costs,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings) {
+    this.vendors = vendors;
+    this.identifier = new KeyIdentifier(keys);
+    this.costs = costs;
+    this.clock = clock;
+    this.nanoTicker = nanoTicker;
+    this.settings = settings;
+    this.auditWriter = new AuditWriter(audit, nanoTicker);
+    this.forwarding =
+        new Forwarding(ledger, dedup, auditWriter, clock, nanoTicker, settings, this::deny);
+    this.settlement = new Settlement(ledger, dedup, auditWriter, costs);
+  }
+
+  /** Starts an exchange; call once per request. */
+  public Exchange begin() {
+    return new Exchange(clock.instant(), nanoTicker.getAsLong());
+  }
+
+  /** The request headers arrived. Returns {@link Decision.NeedBody} or a final decision. */
+  public Decision onRequestHeaders(Exchange ex, RequestHead head, WaitListener waits) {
+    ex.head = head;
+    NormalizedPath normalized;
+    try {
+      normalized = PathNormalizer.normalize(head.path());
+    } catch (RequestRejected e) {
+      return deny(ex, e.refusal());
+    }
+    ex.path = normalized.path();
+    KeyIdentifier.Result id;
+    try {
+      id = identifier.identify(head, ex.path, clock.instant());
+    } catch (StoreUnavailableException e) {
+      log.warn("key registry unavailable: {}", e.getMessage());
+      return deny(ex, Refusal.of(RefusalCode.LEDGER_UNAVAILABLE, "the key registry is unavailable"));
+    }
+    if (id instanceof KeyIdentifier.Result.Refused r) {
+      return deny(ex, r.refusal());
+    }
+    ex.key = ((KeyIdentifier.Result.Found) id).key();
+    Optional<VendorSpec> vendor = vendors.find(ex.key.vendor());
+    if (vendor.isEmpty()) {
+      return deny(
+          ex, Refusal.of(RefusalCode.ENDPOINT_NOT_ALLOWED, "unknown vendor " + ex.key.vendor()));
+    }
+    Optional<String> otherVendor = vendorOfAuthority(head.authority());
+    if (otherVendor.isPresent() && !otherVendor.get().equals(ex.key.vendor())) {
+      return deny(
+          ex,
+          Refusal.of(
+              RefusalCode.ENDPOINT_NOT_ALLOWED,
+              "this vault key is for " + ex.key.vendor() + ", not " + otherVendor.get()));
+    }
+    String method = head.method().toUpperCase(Locale.ROOT);
+    Optional<EndpointMatch> match = vendor.get().match(method, ex.path);
+    if (match.isEmpty() || !EndpointScope.allows(ex.key.policy(), match.get(), method, ex.path)) {
+      return deny(
+          ex,
+          Refusal.of(
+              RefusalCode.ENDPOINT_NOT_ALLOWED,
+              method + " " + ex.path + " is not an endpoint this key may call"));
+    }
+    ex.match = match.get();
+    Optional<Refusal> unreadable = checkEncoding(head, ex.match);
+    if (unreadable.isPresent()) {
+      return deny(ex, unreadable.get());
+    }
+    if (head.endOfStream()) {
+      return onRequestBody(ex, new byte[0], waits);
+    }
+    ex.phase = Exchange.Phase.AWAIT_BODY;
+    return new Decision.NeedBody();
+  }
+
+  /** The whole request body arrived (BUFFERED). Returns the final decision. */
+  public Decision onRequestBody(Exchange ex, byte[] body, WaitListener waits) {
+    if (ex.key == null || ex.match == null) {
+      throw new IllegalStateException("request body before its headers were allowed");
+    }
+    ex.bodyBytes = body.length;
+    if (body.length > settings.maxBodyBytes()) {
+      return deny(ex, tooLarge());
+    }
+    try {
+      ex.estimate = costs.estimate(ex.match, body, ex.key.policy());
+    } catch (RequestRejected e) {
+      return deny(ex, e.refusal());
+    }
+    Optional<Refusal> destination =
+        io.keybrake.core.destination.DestinationPolicy.check(
+            ex.key.policy(), ex.estimate.destinations());
+    if (destination.isPresent()) {
+      return deny(ex, destination.get());
+    }
+    return forwarding.decide(ex, waits);
+  }
+
+  /**
+   * The vendor's response headers arrived. When {@code endOfStream}, the exchange is settled now;
+   * otherwise the body follows.
+   */
+  public ResponseAnnotations onResponseHeaders(
+      Exchange ex, int status, Optional<String> contentType, boolean endOfStream) {
+    ex.responseStatus = status;
+    ex.responseContentType = contentType.orElse(null);
+    if (!endOfStream) {
+      return ResponseAnnotations.NONE;
+    }
+    return onResponseBody(ex, new byte[0]);
+  }
+
+  /** The vendor's whole response body arrived: settle, remember for replay, audit. */
+  public ResponseAnnotations onResponseBody(Exchange ex, byte[] body) {
+    if (ex.phase != Exchange.Phase.FORWARDED) {
+      return ResponseAnnotations.NONE;
+    }
+    ex.phase = Exchange.Phase.DONE;
+    return settlement.settle(ex, body);
+  }
+
+  /** The stream ended early. A forwarded call keeps its reservation, marked unsettled. */
+  public void onAbort(Exchange ex) {
+    switch (ex.phase) {
+      case FORWARDED -> {
+        ex.phase = Exchange.Phase.DONE;
+        settlement.abandonForwarded(ex);
+      }
+      case NEW, AWAIT_BODY -> ex.phase = Exchange.Phase.DONE;
+      default -> {}
+    }
+  }
+
+  /** The vendor whose API host the request was addressed to, if it is one. */
+  private Optional<String> vendorOfAuthority(String authority) {
+    if (authority == null || authority.isEmpty()) {
+      return Optional.empty();
+    }
+    String host = authority.toLowerCase(Locale.ROOT);
+    int colon = host.lastIndexOf(':');
+    if (colon > 0 && host.indexOf(']') < colon) {
+      host = host.substring(0, colon);
+    }
+    for (VendorSpec spec : vendors.all()) {
+      if (host.equals(spec.upstream().getHost())) {
+        return Optional.of(spec.id());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<Refusal> checkEncoding(RequestHead head, EndpointMatch match) {
+    for (String enc : head.all("content-encoding")) {
+      if (!enc.isBlank() && !enc.trim().equalsIgnoreCase("identity")) {
+        return Optional.of(
+            Refusal.of(
+                RefusalCode.UNREADABLE_REQUEST,
+                "Content-Encoding '"
+                    + enc.trim()
+                    + "' is not accepted: send the body uncompressed so it can be checked"));
+      }
+    }
+    for (String len : head.all("content-length")) {
+      try {
+        if (Long.parseLong(len.trim()) > settings.maxBodyBytes()) {
+          return Optional.of(tooLarge());
+        }
+      } catch (NumberFormatException e) {
+        return Optional.of(Refusal.of(RefusalCode.UNREADABLE_REQUEST, "invalid Content-Length"));
+      }
+    }
+    if (head.endOfStream()) {
+      return Optional.empty();
+    }
+    BodyFormat format = match.endpoint().body();
+    String type = head.first("content-type").orElse("").toLowerCase(Locale.ROOT).trim();
+    String expected =
+        switch (format) {
+          case FORM -> "application/x-www-form-urlencoded";
+          case JSON -> "application/json";
+          case NONE -> null;
+        };
+    if (expected != null && !type.startsWith(expected)) {
+      return Optional.of(
+          Refusal.of(
+              RefusalCode.UNREADABLE_REQUEST,
+              "this endpoint takes Content-Type "
+                  + expected
+                  + ", not '"
+                  + (type.isEmpty() ? "none" : type)
+                  + "'"));
+    }
+    return Optional.empty();
+  }
+
+  private Refusal tooLarge() {
+    return Refusal.of(
+        RefusalCode.REQUEST_TOO_LARGE,
+        "request body is over the " + settings.maxBodyBytes() + "-byte limit");
+  }
+
+  /** Refuses the exchange and writes its audit row. */
+  Decision deny(Exchange ex, Refusal refusal) {
+    ex.phase = Exchange.Phase.ANSWERED;
+    String vendor = ex.key == null ? null : ex.key.vendor();
+    auditWriter.blocked(ex, refusal);
+    return new Decision.Deny(refusal, renderer.render(refusal, vendor));
+  }
+}

@@ -1,0 +1,252 @@
+package io.keybrake.core.pipeline;
+
+import io.keybrake.core.decision.Refusal;
+import io.keybrake.core.decision.RefusalCode;
+import io.keybrake.core.dedup.Claim;
+import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.key.KeyRecord;
+import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.key.VendorCredential;
+import io.keybrake.core.ledger.BudgetLimit;
+import io.keybrake.core.ledger.KeyBudgets;
+import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.ledger.ReserveRequest;
+import io.keybrake.core.money.Micros;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Steps 5-7 of a decision: deduplicate, reserve spend in every budget at once, and build the
+ * rewrite that swaps the vault key for the real credential. Thread-safe.
+ */
+final class Forwarding {
+  private static final Logger log = LoggerFactory.getLogger(Forwarding.class);
+  private static final Duration POLL = Duration.ofMillis(50);
+
+  /** Headers this data plane sets for routing; never forwarded to a vendor. */
+  static final String KEY_ID_HEADER = "x-keybrake-key-id";
+
+  static final String VENDOR_HEADER = "x-keybrake-vendor";
+
+  private final Ledger ledger;
+  private final DedupCache dedup;
+  private final AuditWriter audit;
+  private final Clock clock;
+  private final LongSupplier nanoTicker;
+  private final PipelineSettings settings;
+  private final BiFunction<Exchange, Refusal, Decision> deny;
+
+  Forwarding(
+      Ledger ledger,
+      DedupCache dedup,
+      AuditWriter audit,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings,
+      BiFunction<Exchange, Refusal, Decision> deny) {
+    this.ledger = ledger;
+    this.dedup = dedup;
+    this.audit = audit;
+    this.clock = clock;
+    this.nanoTicker = nanoTicker;
+    this.settings = settings;
+    this.deny = deny;
+  }
+
+  Decision decide(Exchange ex, WaitListener waits) {
+    try {
+      if (dedups(ex)) {
+        ex.fingerprint = fingerprint(ex);
+        Optional<Decision> early = claim(ex, waits);
+        if (early.isPresent()) {
+          return early.get();
+        }
+      }
+      return reserve(ex);
+    } catch (StoreUnavailableException e) {
+      log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
+      abandonClaim(ex);
+      return deny.apply(
+          ex,
+          Refusal.of(
+              RefusalCode.LEDGER_UNAVAILABLE,
+              "the spend ledger is unavailable; the call was not forwarded"));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      abandonClaim(ex);
+      return deny.apply(
+          ex, Refusal.of(RefusalCode.LEDGER_UNAVAILABLE, "interrupted while deduplicating"));
+    }
+  }
+
+  private boolean dedups(Exchange ex) {
+    return ex.head.method().equalsIgnoreCase("POST")
+        && !ex.key.policy().dedupWindow().isZero()
+        && ex.match.endpoint().named();
+  }
+
+  private Optional<Decision> claim(Exchange ex, WaitListener waits) throws InterruptedException {
+    long deadline = nanoTicker.getAsLong() + settings.dedupMaxWait().toNanos();
+    boolean told = false;
+    while (true) {
+      Instant now = clock.instant();
+      Claim claim = dedup.claim(ex.fingerprint, now, now.plus(ex.key.policy().dedupWindow()));
+      if (claim instanceof Claim.Won won) {
+        ex.claimToken = won.token();
+        return Optional.empty();
+      }
+      if (claim instanceof Claim.Completed done) {
+        ex.phase = Exchange.Phase.ANSWERED;
+        audit.replayed(ex, done.response().status());
+        return Optional.of(new Decision.Replay(done.response()));
+      }
+      long left = deadline - nanoTicker.getAsLong();
+      if (left <= 0) {
+        return Optional.of(
+            deny.apply(
+                ex,
+                Refusal.of(
+                    RefusalCode.DUPLICATE_IN_FLIGHT,
+                    "an identical call is still in flight or its outcome is unknown; it will be"
+                        + " replayed once it completes, within the dedup window")));
+      }
+      if (!told) {
+        waits.waitingUpTo(Duration.ofNanos(left));
+        told = true;
+      }
+      dedup.awaitChange(ex.fingerprint, Duration.ofNanos(Math.min(left, POLL.toNanos())));
+    }
+  }
+
+  private Decision reserve(Exchange ex) {
+    KeyRecord key = ex.key;
+    List<BudgetLimit> limits = KeyBudgets.limitsFor(key, clock.instant());
+    String reservationId = "rsv_" + UUID.randomUUID().toString().replace("-", "");
+    ReserveOutcome outcome =
+        ledger.reserve(
+            new ReserveRequest(
+                reservationId, key.id(), limits, ex.estimate.micros(), clock.instant()));
+    if (outcome instanceof ReserveOutcome.Exhausted no) {
+      abandonClaim(ex);
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("spent_usd", Micros.toUsd(no.spentMicros()));
+      details.put("cap_usd", Micros.toUsd(no.limit().capMicros()));
+      details.put("requested_usd", Micros.toUsd(no.requestedMicros()));
+      details.put("budget", no.limit().budget());
+      return deny.apply(
+          ex,
+          new Refusal(
+              RefusalCode.CAP_EXHAUSTED,
+              "budget "
+                  + no.limit().budget()
+                  + " is exhausted: spent $"
+                  + Micros.format(no.spentMicros())
+                  + " of $"
+                  + Micros.format(no.limit().capMicros())
+                  + ", this call needs $"
+                  + Micros.format(no.requestedMicros()),
+              details));
+    }
+    ex.reservation = (ReserveOutcome.Reserved) outcome;
+    ex.phase = Exchange.Phase.FORWARDED;
+    return new Decision.Allow(rewrite(ex));
+  }
+
+  private void abandonClaim(Exchange ex) {
+    if (ex.claimToken != null) {
+      try {
+        dedup.abandon(ex.fingerprint, ex.claimToken);
+      } catch (StoreUnavailableException e) {
+        log.warn("could not release dedup claim: {}", e.getMessage());
+      }
+      ex.claimToken = null;
+    }
+  }
+
+  private static RequestRewrite rewrite(Exchange ex) {
+    KeyRecord key = ex.key;
+    List<Map.Entry<String, String>> set = new ArrayList<>();
+    Optional<String> path = Optional.empty();
+    VendorCredential cred = key.credential();
+    if (cred instanceof VendorCredential.Twilio t) {
+      String basic = t.accountSid() + ":" + t.authToken();
+      set.add(
+          Map.entry(
+              "authorization",
+              "Basic "
+                  + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8))));
+      path = Optional.of(withPathVariable(ex, "AccountSid", t.accountSid()));
+    } else if (cred instanceof VendorCredential.ApiKey k) {
+      set.add(Map.entry("authorization", "Bearer " + k.secret()));
+    }
+    set.add(Map.entry(KEY_ID_HEADER, key.id()));
+    set.add(Map.entry(VENDOR_HEADER, key.vendor()));
+    return new RequestRewrite(path, set, List.of(), ex.estimate.rewrittenBody(), true);
+  }
+
+  /** The request path with one template variable's segment replaced, query kept. */
+  static String withPathVariable(Exchange ex, String variable, String value) {
+    String[] template = ex.match.endpoint().pathTemplate().split("/", -1);
+    String[] actual = ex.path.split("/", -1);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < actual.length; i++) {
+      if (i > 0) {
+        b.append('/');
+      }
+      boolean replace = i < template.length && template[i].equals("{" + variable + "}");
+      b.append(replace ? value : actual[i]);
+    }
+    String raw = ex.head.path();
+    int q = raw.indexOf('?');
+    if (q >= 0) {
+      b.append(raw, q, raw.length());
+    }
+    return b.toString();
+  }
+
+  private static String fingerprint(Exchange ex) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      byte[] bodyHash =
+          d.digest(ex.estimate.canonicalBody().getBytes(StandardCharsets.UTF_8));
+      String dest =
+          String.join(
+              ",", ex.estimate.destinations().stream().map(Object::toString).toList());
+      String material =
+          ex.key.id()
+              + "\n"
+              + ex.head.method().toUpperCase(java.util.Locale.ROOT)
+              + "\n"
+              + ex.match.endpoint().name()
+              + "\n"
+              + withPathVariable(ex, "AccountSid", "-")
+              + "\n"
+              + dest
+              + "\n"
+              + HexFormat.of().formatHex(bodyHash);
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(material.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package io.keybrake.core.pipeline;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The request line and headers as the data plane saw them. Header names are lower case; the list
+ * keeps duplicates in order.
+ *
+ * @param path the raw {@code :path}, query included
+ * @param endOfStream true when the request has no body
+ */
+public record RequestHead(
+    String method,
+    String path,
+    String authority,
+    List<Map.Entry<String, String>> headers,
+    boolean endOfStream) {
+
+  public RequestHead {
+    headers =
+        headers.stream()
+            .map(e -> Map.entry(e.getKey().toLowerCase(Locale.ROOT), e.getValue()))
+            .toList();
+  }
+
+  /** Every value of the named header, in order. */
+  public List<String> all(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return headers.stream().filter(e -> e.getKey().equals(n)).map(Map.Entry::getValue).toList();
+  }
+
+  /** The first value of the named header. */
+  public Optional<String> first(String name) {
+    List<String> v = all(name);
+    return v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+}

@@ -1,0 +1,264 @@
+package io.keybrake.extproc.gateway;
+
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.keybrake.extproc.server.HeaderCodec;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local data plane: a Jetty handler that does for one machine what Envoy does in production.
+ * Each request goes through the ext_proc protocol (headers, buffered body, response headers,
+ * buffered response body) against the same processor Envoy would call, then to the vendor's
+ * upstream with the real credential. Vendor traffic may be prefixed {@code /twilio}, {@code
+ * /stripe}, {@code /resend}; an unprefixed path is routed by the key's vendor. Thread-safe.
+ */
+public final class LocalGateway extends Handler.Abstract {
+  private static final Logger log = LoggerFactory.getLogger(LocalGateway.class);
+  private static final Set<String> HOP_BY_HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "proxy-authorization",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "host",
+          "content-length",
+          "accept-encoding",
+          "expect");
+
+  private final ExternalProcessorGrpc.ExternalProcessorStub processor;
+  private final Map<String, String> prefixToHost;
+  private final UpstreamClient upstream;
+  private final int maxBodyBytes;
+  private final Duration messageTimeout;
+  private final Duration maxMessageTimeout;
+
+  /**
+   * @param prefixToHost vendor prefix ({@code twilio}) to the vendor's API host, sent as {@code
+   *     :authority} so the processor can refuse a key of another vendor
+   */
+  public LocalGateway(
+      ExternalProcessorGrpc.ExternalProcessorStub processor,
+      Map<String, String> prefixToHost,
+      UpstreamClient upstream,
+      int maxBodyBytes,
+      Duration messageTimeout,
+      Duration maxMessageTimeout) {
+    this.processor = processor;
+    this.prefixToHost = Map.copyOf(prefixToHost);
+    this.upstream = upstream;
+    this.maxBodyBytes = maxBodyBytes;
+    this.messageTimeout = messageTimeout;
+    this.maxMessageTimeout = maxMessageTimeout;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String target = request.getHttpURI().getPathQuery();
+    if (target == null || target.isEmpty()) {
+      target = "/";
+    }
+    String authority = request.getHttpURI().getAuthority();
+    for (Map.Entry<String, String> p : prefixToHost.entrySet()) {
+      String prefix = "/" + p.getKey();
+      if (target.equals(prefix) || target.startsWith(prefix + "/") || target.startsWith(prefix + "?")) {
+        target = target.substring(prefix.length());
+        if (target.isEmpty() || target.startsWith("?")) {
+          target = "/" + target;
+        }
+        authority = p.getValue();
+        break;
+      }
+    }
+    byte[] body;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      body = in.readNBytes(maxBodyBytes + 1);
+    }
+    if (body.length > maxBodyBytes) {
+      // Envoy answers 413 itself when a buffered body exceeds its buffer limit.
+      writeJson(response, callback, 413, "request_too_large",
+          "request body is over the " + maxBodyBytes + "-byte limit");
+      return true;
+    }
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    for (HttpField f : request.getHeaders()) {
+      headers.add(Map.entry(f.getLowerCaseName(), f.getValue()));
+    }
+    GatewayExchange ex =
+        new GatewayExchange(
+            request.getMethod(), target, authority, request.getHttpURI().getScheme(), headers, body);
+    HttpReply reply;
+    try (ExtProcCall call = new ExtProcCall(processor, messageTimeout, maxMessageTimeout)) {
+      reply = run(call, ex);
+    } catch (ExtProcFailure f) {
+      log.warn("ext_proc failure, failing closed: {}", f.getMessage());
+      writeJson(response, callback, f.status(), "processor_failure", f.getMessage());
+      return true;
+    }
+    response.setStatus(reply.status());
+    for (Map.Entry<String, String> h : reply.headers()) {
+      if (!HOP_BY_HOP.contains(h.getKey())) {
+        response.getHeaders().add(h.getKey(), h.getValue());
+      }
+    }
+    response.write(true, ByteBuffer.wrap(reply.body()), callback);
+    return true;
+  }
+
+  private HttpReply run(ExtProcCall call, GatewayExchange ex) throws ExtProcFailure {
+    boolean bodyless = ex.body.length == 0;
+    ProcessingResponse r =
+        call.exchange(
+            ProcessingRequest.newBuilder()
+                .setRequestHeaders(
+                    HttpHeaders.newBuilder()
+                        .setHeaders(requestHeaderMap(ex))
+                        .setEndOfStream(bodyless))
+                .build());
+    if (r.hasImmediateResponse()) {
+      return immediate(r.getImmediateResponse());
+    }
+    expect(r, ProcessingResponse.ResponseCase.REQUEST_HEADERS);
+    ex.apply(r.getRequestHeaders().getResponse());
+    if (!bodyless) {
+      r =
+          call.exchange(
+              ProcessingRequest.newBuilder()
+                  .setRequestBody(
+                      HttpBody.newBuilder()
+                          .setBody(ByteString.copyFrom(ex.body))
+                          .setEndOfStream(true))
+                  .build());
+      if (r.hasImmediateResponse()) {
+        return immediate(r.getImmediateResponse());
+      }
+      expect(r, ProcessingResponse.ResponseCase.REQUEST_BODY);
+      ex.apply(r.getRequestBody().getResponse());
+    }
+    HttpReply vendor = upstream.forward(ex);
+    HeaderMap.Builder rh = HeaderMap.newBuilder();
+    rh.addHeaders(HeaderCodec.encode(":status", Integer.toString(vendor.status())));
+    for (Map.Entry<String, String> h : vendor.headers()) {
+      rh.addHeaders(HeaderCodec.encode(h.getKey(), h.getValue()));
+    }
+    boolean noBody = vendor.body().length == 0;
+    r =
+        call.exchange(
+            ProcessingRequest.newBuilder()
+                .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(rh).setEndOfStream(noBody))
+                .build());
+    if (r.hasImmediateResponse()) {
+      return immediate(r.getImmediateResponse());
+    }
+    expect(r, ProcessingResponse.ResponseCase.RESPONSE_HEADERS);
+    List<Map.Entry<String, String>> outHeaders = new ArrayList<>(vendor.headers());
+    applyTo(outHeaders, r.getResponseHeaders().getResponse());
+    if (!noBody) {
+      r =
+          call.exchange(
+              ProcessingRequest.newBuilder()
+                  .setResponseBody(
+                      HttpBody.newBuilder()
+                          .setBody(ByteString.copyFrom(vendor.body()))
+                          .setEndOfStream(true))
+                  .build());
+      if (r.hasImmediateResponse()) {
+        return immediate(r.getImmediateResponse());
+      }
+      expect(r, ProcessingResponse.ResponseCase.RESPONSE_BODY);
+      applyTo(outHeaders, r.getResponseBody().getResponse());
+    }
+    return new HttpReply(vendor.status(), outHeaders, vendor.body());
+  }
+
+  private static void expect(ProcessingResponse r, ProcessingResponse.ResponseCase phase)
+      throws ExtProcFailure {
+    if (r.getResponseCase() != phase) {
+      throw new ExtProcFailure(
+          500, "the processor answered " + r.getResponseCase() + " to a " + phase + " message");
+    }
+  }
+
+  static void applyTo(List<Map.Entry<String, String>> headers, CommonResponse common) {
+    if (!common.hasHeaderMutation()) {
+      return;
+    }
+    for (String name : common.getHeaderMutation().getRemoveHeadersList()) {
+      headers.removeIf(h -> h.getKey().equalsIgnoreCase(name));
+    }
+    for (HeaderValueOption o : common.getHeaderMutation().getSetHeadersList()) {
+      String name = o.getHeader().getKey().toLowerCase(Locale.ROOT);
+      String value = o.getHeader().getRawValue().toString(StandardCharsets.ISO_8859_1);
+      headers.removeIf(h -> h.getKey().equals(name));
+      headers.add(Map.entry(name, value));
+    }
+  }
+
+  private static HttpReply immediate(ImmediateResponse ir) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    for (HeaderValueOption o : ir.getHeaders().getSetHeadersList()) {
+      headers.add(
+          Map.entry(
+              o.getHeader().getKey().toLowerCase(Locale.ROOT),
+              o.getHeader().getRawValue().toString(StandardCharsets.ISO_8859_1)));
+    }
+    int status = ir.getStatus().getCodeValue();
+    return new HttpReply(status == 0 ? 200 : status, headers, ir.getBody().toByteArray());
+  }
+
+  private static HeaderMap requestHeaderMap(GatewayExchange ex) {
+    HeaderMap.Builder b = HeaderMap.newBuilder();
+    b.addHeaders(HeaderCodec.encode(":method", ex.method));
+    b.addHeaders(HeaderCodec.encode(":path", ex.path));
+    b.addHeaders(HeaderCodec.encode(":authority", ex.authority == null ? "" : ex.authority));
+    b.addHeaders(HeaderCodec.encode(":scheme", ex.scheme == null ? "http" : ex.scheme));
+    for (Map.Entry<String, String> h : ex.headers) {
+      if (!h.getKey().startsWith(":") && !h.getKey().equals("host")) {
+        b.addHeaders(HeaderCodec.encode(h.getKey(), h.getValue()));
+      }
+    }
+    return b.build();
+  }
+
+  static void writeJson(
+      Response response, Callback callback, int status, String code, String message) {
+    String json =
+        "{\"code\":\""
+            + code
+            + "\",\"message\":\""
+            + message.replace("\\", "\\\\").replace("\"", "\\\"")
+            + "\",\"status\":"
+            + status
+            + "}";
+    response.setStatus(status);
+    response.getHeaders().put("content-type", "application/json");
+    response.write(true, ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8)), callback);
+  }
+}

@@ -1,0 +1,131 @@
+package io.keybrake.extproc.gateway;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.http.HttpField;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends an allowed call to its vendor (the "vendor cluster" of the local data plane) and buffers
+ * the response. The vendor comes from the {@code x-keybrake-vendor} header the processor set; every
+ * {@code x-keybrake-*} header is stripped before the call leaves. A transport failure becomes a 502
+ * reply, which the processor then sees as a response (the reservation stays unsettled). Thread-safe.
+ */
+public final class UpstreamClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamClient.class);
+  private static final int MAX_RESPONSE_BYTES = 16 << 20;
+  private static final Set<String> DROP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "host",
+          "content-length",
+          "accept-encoding",
+          "expect");
+
+  private final HttpClient http;
+  private final Upstreams upstreams;
+  private final Duration timeout;
+
+  public UpstreamClient(Upstreams upstreams, Duration timeout) throws Exception {
+    this.upstreams = upstreams;
+    this.timeout = timeout;
+    this.http = new HttpClient();
+    this.http.setFollowRedirects(false);
+    this.http.setMaxConnectionsPerDestination(256);
+    this.http.setUserAgentField(null);
+    this.http.getContentDecoderFactories().clear();
+    this.http.start();
+  }
+
+  HttpReply forward(GatewayExchange ex) {
+    String vendor = ex.header("x-keybrake-vendor");
+    URI base = vendor == null ? null : upstreams.of(vendor).orElse(null);
+    if (base == null) {
+      return error(502, "no upstream for this call");
+    }
+    String baseText = base.toString();
+    if (baseText.endsWith("/")) {
+      baseText = baseText.substring(0, baseText.length() - 1);
+    }
+    Request req =
+        http.newRequest(URI.create(baseText + ex.path))
+            .method(ex.method)
+            .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    String contentType = null;
+    List<Map.Entry<String, String>> send = new ArrayList<>();
+    for (Map.Entry<String, String> h : ex.headers) {
+      String name = h.getKey().toLowerCase(Locale.ROOT);
+      if (DROP.contains(name) || name.startsWith("x-keybrake-")) {
+        continue;
+      }
+      if (name.equals("content-type")) {
+        contentType = h.getValue();
+      }
+      send.add(h);
+    }
+    req.headers(
+        m -> {
+          for (Map.Entry<String, String> h : send) {
+            m.add(h.getKey(), h.getValue());
+          }
+        });
+    if (ex.body.length > 0) {
+      req.body(new BytesRequestContent(contentType, ex.body));
+    }
+    try {
+      ContentResponse resp =
+          new CompletableResponseListener(req, MAX_RESPONSE_BYTES)
+              .send()
+              .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      List<Map.Entry<String, String>> headers = new ArrayList<>();
+      for (HttpField f : resp.getHeaders()) {
+        String name = f.getLowerCaseName();
+        if (!DROP.contains(name)) {
+          headers.add(Map.entry(name, f.getValue()));
+        }
+      }
+      return new HttpReply(resp.getStatus(), headers, resp.getContent());
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("upstream {} failed: {}", vendor, e.getMessage());
+      return error(502, "the vendor could not be reached");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return error(502, "interrupted");
+    }
+  }
+
+  private static HttpReply error(int status, String message) {
+    String json =
+        "{\"code\":\"upstream_unavailable\",\"message\":\"" + message + "\",\"status\":" + status + "}";
+    return new HttpReply(
+        status,
+        List.of(Map.entry("content-type", "application/json")),
+        json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public void close() throws Exception {
+    http.stop();
+  }
+}

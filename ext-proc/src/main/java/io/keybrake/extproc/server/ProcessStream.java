@@ -1,0 +1,288 @@
+package io.keybrake.extproc.server;
+
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
+import io.envoyproxy.envoy.type.v3.HttpStatus;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.core.pipeline.Decision;
+import io.keybrake.core.pipeline.DecisionPipeline;
+import io.keybrake.core.pipeline.Exchange;
+import io.keybrake.core.pipeline.RenderedResponse;
+import io.keybrake.core.pipeline.RequestHead;
+import io.keybrake.core.pipeline.RequestRewrite;
+import io.keybrake.core.pipeline.ResponseAnnotations;
+import io.keybrake.core.pipeline.WaitListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ext_proc {@code Process} stream, i.e. one HTTP exchange: answers each message exactly once,
+ * in order, and hands every phase to the {@link DecisionPipeline}. A refusal or replay is an {@link
+ * ImmediateResponse}, which ends processing. A fault answers the stream with a gRPC error so Envoy
+ * fails closed, never half-answered. Messages of one stream arrive serially (gRPC guarantees it).
+ */
+final class ProcessStream implements StreamObserver<ProcessingRequest> {
+  private static final Logger log = LoggerFactory.getLogger(ProcessStream.class);
+  private static final Duration WAIT_HEADROOM = Duration.ofMillis(250);
+
+  private final DecisionPipeline pipeline;
+  private final StreamObserver<ProcessingResponse> out;
+  private final StreamMetrics metrics;
+  private Exchange exchange;
+  /** An ImmediateResponse was sent: later messages are ignored. */
+  private boolean finished;
+  /** The response stream was ended (completed or failed). */
+  private boolean closed;
+
+  ProcessStream(
+      DecisionPipeline pipeline, StreamObserver<ProcessingResponse> out, StreamMetrics metrics) {
+    this.pipeline = pipeline;
+    this.out = out;
+    this.metrics = metrics;
+    metrics.streamOpened();
+  }
+
+  @Override
+  public void onNext(ProcessingRequest request) {
+    if (finished) {
+      return;
+    }
+    try {
+      switch (request.getRequestCase()) {
+        case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
+        case REQUEST_BODY -> onRequestBody(request.getRequestBody().getBody());
+        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
+        case RESPONSE_BODY -> onResponseBody(request.getResponseBody().getBody());
+        case REQUEST_TRAILERS ->
+            send(
+                ProcessingResponse.newBuilder()
+                    .setRequestTrailers(TrailersResponse.getDefaultInstance())
+                    .build());
+        case RESPONSE_TRAILERS ->
+            send(
+                ProcessingResponse.newBuilder()
+                    .setResponseTrailers(TrailersResponse.getDefaultInstance())
+                    .build());
+        default -> fail(Status.INVALID_ARGUMENT.withDescription("empty processing request"));
+      }
+    } catch (RuntimeException e) {
+      log.error("ext_proc stream failed", e);
+      metrics.fault();
+      abortExchange();
+      fail(Status.INTERNAL.withDescription("keybrake processor error"));
+    }
+  }
+
+  private void onRequestHeaders(HttpHeaders headers) {
+    if (exchange != null) {
+      fail(Status.FAILED_PRECONDITION.withDescription("request headers sent twice"));
+      return;
+    }
+    exchange = pipeline.begin();
+    List<Map.Entry<String, String>> all = HeaderCodec.decode(headers.getHeaders());
+    List<Map.Entry<String, String>> regular = new ArrayList<>(all.size());
+    String method = "GET";
+    String path = "/";
+    String authority = "";
+    for (Map.Entry<String, String> h : all) {
+      switch (h.getKey()) {
+        case ":method" -> method = h.getValue();
+        case ":path" -> path = h.getValue();
+        case ":authority" -> authority = h.getValue();
+        default -> {
+          if (!h.getKey().startsWith(":")) {
+            regular.add(h);
+          }
+        }
+      }
+    }
+    RequestHead head = new RequestHead(method, path, authority, regular, headers.getEndOfStream());
+    Decision d = pipeline.onRequestHeaders(exchange, head, waits());
+    answer(d, true);
+  }
+
+  private void onRequestBody(ByteString body) {
+    if (exchange == null) {
+      fail(Status.FAILED_PRECONDITION.withDescription("request body before headers"));
+      return;
+    }
+    Decision d = pipeline.onRequestBody(exchange, body.toByteArray(), waits());
+    answer(d, false);
+  }
+
+  private void onResponseHeaders(HttpHeaders headers) {
+    if (exchange == null) {
+      fail(Status.FAILED_PRECONDITION.withDescription("response before request"));
+      return;
+    }
+    List<Map.Entry<String, String>> all = HeaderCodec.decode(headers.getHeaders());
+    int status;
+    try {
+      status = Integer.parseInt(String.valueOf(HeaderCodec.first(all, ":status")));
+    } catch (NumberFormatException e) {
+      status = 0;
+    }
+    ResponseAnnotations ann =
+        pipeline.onResponseHeaders(
+            exchange,
+            status,
+            Optional.ofNullable(HeaderCodec.first(all, "content-type")),
+            headers.getEndOfStream());
+    send(
+        ProcessingResponse.newBuilder()
+            .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)))
+            .build());
+  }
+
+  private void onResponseBody(ByteString body) {
+    if (exchange == null) {
+      fail(Status.FAILED_PRECONDITION.withDescription("response body before request"));
+      return;
+    }
+    ResponseAnnotations ann = pipeline.onResponseBody(exchange, body.toByteArray());
+    send(
+        ProcessingResponse.newBuilder()
+            .setResponseBody(BodyResponse.newBuilder().setResponse(common(ann)))
+            .build());
+  }
+
+  private static CommonResponse common(ResponseAnnotations ann) {
+    CommonResponse.Builder c = CommonResponse.newBuilder();
+    if (!ann.setHeaders().isEmpty()) {
+      c.setHeaderMutation(HeaderCodec.mutation(ann.setHeaders(), List.of()));
+    }
+    return c.build();
+  }
+
+  private void answer(Decision d, boolean headersPhase) {
+    ProcessingResponse.Builder r = ProcessingResponse.newBuilder();
+    if (d instanceof Decision.Allow allow) {
+      CommonResponse common = rewrite(allow.rewrite());
+      if (headersPhase) {
+        r.setRequestHeaders(HeadersResponse.newBuilder().setResponse(common));
+      } else {
+        r.setRequestBody(BodyResponse.newBuilder().setResponse(common));
+      }
+      metrics.decision("allowed");
+    } else if (d instanceof Decision.Deny deny) {
+      r.setImmediateResponse(immediate(deny.response(), deny.refusal().code().wireName()));
+      metrics.decision("blocked");
+    } else if (d instanceof Decision.Replay replay) {
+      r.setImmediateResponse(replay(replay.response()));
+      metrics.decision("replayed");
+    } else {
+      r.setRequestHeaders(HeadersResponse.getDefaultInstance());
+    }
+    send(r.build());
+    if (r.hasImmediateResponse()) {
+      finished = true;
+    }
+  }
+
+  private static CommonResponse rewrite(RequestRewrite rw) {
+    List<Map.Entry<String, String>> set = new ArrayList<>();
+    rw.path().ifPresent(p -> set.add(Map.entry(":path", p)));
+    set.addAll(rw.setHeaders());
+    CommonResponse.Builder c =
+        CommonResponse.newBuilder()
+            .setHeaderMutation(HeaderCodec.mutation(set, rw.removeHeaders()))
+            .setClearRouteCache(rw.clearRouteCache());
+    rw.body()
+        .ifPresent(
+            b -> {
+              c.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(b)));
+              c.setStatus(CommonResponse.ResponseStatus.CONTINUE);
+            });
+    return c.build();
+  }
+
+  private static ImmediateResponse immediate(RenderedResponse resp, String details) {
+    return ImmediateResponse.newBuilder()
+        .setStatus(HttpStatus.newBuilder().setCodeValue(resp.status()))
+        .setHeaders(HeaderCodec.mutation(resp.headers(), List.of()))
+        .setBody(ByteString.copyFrom(resp.body()))
+        .setDetails("keybrake_" + details)
+        .build();
+  }
+
+  private static ImmediateResponse replay(StoredResponse resp) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(resp.headers());
+    headers.add(Map.entry("x-keybrake-dedup", "replay"));
+    return ImmediateResponse.newBuilder()
+        .setStatus(HttpStatus.newBuilder().setCodeValue(resp.status()))
+        .setHeaders(HeaderCodec.mutation(headers, List.of()))
+        .setBody(ByteString.copyFrom(resp.body()))
+        .setDetails("keybrake_dedup_replay")
+        .build();
+  }
+
+  private WaitListener waits() {
+    return upTo ->
+        send(
+            ProcessingResponse.newBuilder()
+                .setOverrideMessageTimeout(
+                    com.google.protobuf.Duration.newBuilder()
+                        .setSeconds(upTo.plus(WAIT_HEADROOM).getSeconds())
+                        .setNanos(upTo.plus(WAIT_HEADROOM).getNano()))
+                .build());
+  }
+
+  private void send(ProcessingResponse r) {
+    synchronized (out) {
+      out.onNext(r);
+    }
+  }
+
+  private void fail(Status status) {
+    finished = true;
+    if (!closed) {
+      closed = true;
+      out.onError(status.asRuntimeException());
+    }
+  }
+
+  private void abortExchange() {
+    if (exchange != null) {
+      try {
+        pipeline.onAbort(exchange);
+      } catch (RuntimeException e) {
+        log.error("could not record an aborted exchange", e);
+      }
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    // Envoy ends every stream with a reset; CANCELLED is normal. Free the exchange either way.
+    abortExchange();
+    metrics.streamClosed();
+  }
+
+  @Override
+  public void onCompleted() {
+    abortExchange();
+    metrics.streamClosed();
+    finished = true;
+    if (!closed) {
+      closed = true;
+      synchronized (out) {
+        out.onCompleted();
+      }
+    }
+  }
+}
