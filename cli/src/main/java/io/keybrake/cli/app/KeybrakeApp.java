@@ -61,6 +61,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private final ExecutorService grpcExecutor;
   private final String adminKey;
   private final boolean adminKeyGenerated;
+  private final StreamMetrics streamMetrics;
 
   private KeybrakeApp(Settings settings, Clock clock) throws Exception {
     this.store = EmbeddedStore.open(settings.dataDir(), settings.kekBase64(), clock);
@@ -87,8 +88,8 @@ public final class KeybrakeApp implements AutoCloseable {
               clock,
               System::nanoTime,
               ps);
-      KeybrakeExternalProcessor processor =
-          new KeybrakeExternalProcessor(pipeline, new StreamMetrics(registry));
+      streamMetrics = new StreamMetrics(registry);
+      KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       grpcExecutor = Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
       HealthStatusManager health = new HealthStatusManager();
       grpc =
@@ -165,6 +166,11 @@ public final class KeybrakeApp implements AutoCloseable {
 
   public boolean adminKeyGenerated() {
     return adminKeyGenerated;
+  }
+
+  /** The ext_proc server's stream metrics (open streams, decisions). */
+  public StreamMetrics streamMetrics() {
+    return streamMetrics;
   }
 
   public EmbeddedStore store() {
