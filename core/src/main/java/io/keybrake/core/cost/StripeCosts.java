@@ -1,0 +1,50 @@
+package io.keybrake.core.cost;
+
+import io.keybrake.core.decision.RequestRejected;
+import io.keybrake.core.money.Micros;
+import io.keybrake.core.pricing.Currencies;
+import io.keybrake.core.request.FormBody;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Stripe cost rules: the {@code amount} of a money-moving POST in USD. Thread-safe. */
+final class StripeCosts {
+  private StripeCosts() {}
+
+  static CallEstimate amount(FormBody form, String canonical, Currencies currencies)
+      throws RequestRejected {
+    String why = "to price this Stripe call";
+    long amount = Fields.whole(Fields.required(form, "amount", why), "amount");
+    String currency = Fields.required(form, "currency", why);
+    return priced(amount, currency, canonical, currencies);
+  }
+
+  static CallEstimate refund(FormBody form, String canonical, Currencies currencies)
+      throws RequestRejected {
+    Optional<String> amount = Fields.single(form, "amount");
+    Optional<String> currency = Fields.single(form, "currency");
+    if (amount.isEmpty()
+        || currency.isEmpty()
+        || amount.get().isEmpty()
+        || currency.get().isEmpty()) {
+      throw Fields.unreadable("a refund without amount and currency cannot be priced; pass both");
+    }
+    return priced(Fields.whole(amount.get(), "amount"), currency.get(), canonical, currencies);
+  }
+
+  private static CallEstimate priced(
+      long amount, String currency, String canonical, Currencies currencies)
+      throws RequestRejected {
+    long micros = currencies.toUsdMicros(amount, currency);
+    String detail =
+        amount
+            + " "
+            + currency.toUpperCase(Locale.ROOT)
+            + " minor units (exponent "
+            + currencies.exponent(currency)
+            + ") = $"
+            + Micros.format(micros);
+    return new CallEstimate(micros, List.of(), canonical, Optional.empty(), detail);
+  }
+}

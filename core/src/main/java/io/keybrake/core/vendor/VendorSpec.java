@@ -1,0 +1,67 @@
+package io.keybrake.core.vendor;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A vendor as data: its upstream, how agents present keys, and its endpoints. Loaded from a YAML
+ * spec by {@link VendorSpecParser}. Immutable and thread-safe.
+ */
+public record VendorSpec(
+    String id, URI upstream, List<KeyPresentation> keyPresentation, List<EndpointSpec> endpoints) {
+  public VendorSpec {
+    Objects.requireNonNull(id);
+    Objects.requireNonNull(upstream);
+    keyPresentation = List.copyOf(keyPresentation);
+    endpoints = List.copyOf(endpoints);
+    for (EndpointSpec e : endpoints) {
+      PathTemplate template = PathTemplate.of(e.pathTemplate());
+      if (template.isCatchAll() == e.named()) {
+        throw new IllegalArgumentException(
+            "vendor "
+                + id
+                + ": endpoint "
+                + e.name()
+                + " must be named=false iff it is a catch-all");
+      }
+    }
+  }
+
+  /**
+   * The endpoint serving {@code method} on {@code normalizedPath} (a {@link
+   * io.keybrake.core.request.NormalizedPath#path()}). Exact templates are tried first, the ones
+   * with more literal segments before the others; catch-alls last.
+   */
+  public Optional<EndpointMatch> match(String method, String normalizedPath) {
+    List<Candidate> candidates = new ArrayList<>();
+    for (int i = 0; i < endpoints.size(); i++) {
+      EndpointSpec e = endpoints.get(i);
+      if (e.method().equals(method)) {
+        candidates.add(new Candidate(e, PathTemplate.of(e.pathTemplate()), i));
+      }
+    }
+    candidates.sort(
+        Comparator.comparing((Candidate c) -> c.template().isCatchAll())
+            .thenComparing(c -> -c.template().literalSegments())
+            .thenComparingInt(Candidate::order));
+    for (Candidate c : candidates) {
+      Optional<Map<String, String>> variables = c.template().match(normalizedPath);
+      if (variables.isPresent()) {
+        return Optional.of(new EndpointMatch(c.endpoint(), variables.get()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The endpoint called {@code name}, if any. */
+  public Optional<EndpointSpec> endpoint(String name) {
+    return endpoints.stream().filter(e -> e.name().equals(name)).findFirst();
+  }
+
+  private record Candidate(EndpointSpec endpoint, PathTemplate template, int order) {}
+}
