@@ -41,8 +41,8 @@ public final class EmbeddedStore implements AutoCloseable {
   /**
    * Creates {@code dataDir} if needed and opens {@code keybrake.db} in it.
    *
-   * @param kekBase64 the key-encryption key ({@code KEYBRAKE_KEK}); when empty the file {@code
-   *     kek} in {@code dataDir} is used, created on first start
+   * @param kekBase64 the key-encryption key ({@code KEYBRAKE_KEK}); when empty the file {@code kek}
+   *     in {@code dataDir} is used, created on first start
    * @throws io.keybrake.core.key.StoreUnavailableException the database cannot be opened
    * @throws IllegalArgumentException the key-encryption key is malformed
    */

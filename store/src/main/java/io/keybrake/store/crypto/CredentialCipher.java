@@ -80,7 +80,9 @@ public final class CredentialCipher {
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
       cipher.init(
-          Cipher.DECRYPT_MODE, kek.secretKey(), new GCMParameterSpec(TAG_BITS, raw, 0, NONCE_BYTES));
+          Cipher.DECRYPT_MODE,
+          kek.secretKey(),
+          new GCMParameterSpec(TAG_BITS, raw, 0, NONCE_BYTES));
       cipher.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
       plain = cipher.doFinal(raw, NONCE_BYTES, raw.length - NONCE_BYTES);
     } catch (AEADBadTagException e) {

@@ -37,7 +37,8 @@ final class SchemaMigrations {
             "CREATE TABLE IF NOT EXISTS schema_version ("
                 + "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
         int current = 0;
-        try (ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+        try (ResultSet rs =
+            st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
           if (rs.next()) {
             current = rs.getInt(1);
           }

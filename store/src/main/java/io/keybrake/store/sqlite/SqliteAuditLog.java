@@ -183,29 +183,29 @@ public final class SqliteAuditLog implements AuditLog {
 
   /** One row, in the order of {@link #COLUMNS}. */
   private static AuditRecord record(ResultSet rs) throws SQLException {
-      long actual = rs.getLong(13);
-      Long actualMicros = rs.wasNull() ? null : actual;
-      AuditEntry e =
-          new AuditEntry(
-              Instant.ofEpochSecond(rs.getLong(2), rs.getInt(3)),
-              rs.getString(4),
-              rs.getString(5),
-              JsonColumns.labels(rs.getString(6)),
-              rs.getString(7),
-              rs.getString(8),
-              rs.getString(9),
-              rs.getString(10),
-              rs.getLong(11),
-              rs.getLong(12),
-              actualMicros,
-              rs.getString(14),
-              rs.getString(15),
-              rs.getString(16),
-              rs.getInt(17),
-              rs.getLong(18),
-              rs.getLong(19),
-              rs.getString(20),
-              rs.getString(21));
-      return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
-    }
+    long actual = rs.getLong(13);
+    Long actualMicros = rs.wasNull() ? null : actual;
+    AuditEntry e =
+        new AuditEntry(
+            Instant.ofEpochSecond(rs.getLong(2), rs.getInt(3)),
+            rs.getString(4),
+            rs.getString(5),
+            JsonColumns.labels(rs.getString(6)),
+            rs.getString(7),
+            rs.getString(8),
+            rs.getString(9),
+            rs.getString(10),
+            rs.getLong(11),
+            rs.getLong(12),
+            actualMicros,
+            rs.getString(14),
+            rs.getString(15),
+            rs.getString(16),
+            rs.getInt(17),
+            rs.getLong(18),
+            rs.getLong(19),
+            rs.getString(20),
+            rs.getString(21));
+    return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
+  }
 }

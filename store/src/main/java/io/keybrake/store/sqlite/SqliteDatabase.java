@@ -26,8 +26,8 @@ import org.sqlite.SQLiteConfig;
  * {@code synchronous=NORMAL}, a busy timeout and foreign keys, schema migrated on open. It keeps
  * one writer connection, guarded by a lock because SQLite allows one writer, on which every write
  * runs in a {@code BEGIN IMMEDIATE} transaction, plus a small pool of read connections. WAL
- * checkpoints run on a background thread so that writers do not pay for them. Thread-safe.
- * Failures surface as {@link StoreUnavailableException}.
+ * checkpoints run on a background thread so that writers do not pay for them. Thread-safe. Failures
+ * surface as {@link StoreUnavailableException}.
  */
 public final class SqliteDatabase implements Closeable {
   /** The database file's name inside the data directory. */
@@ -36,6 +36,7 @@ public final class SqliteDatabase implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(SqliteDatabase.class);
   private static final int DEFAULT_READERS = 4;
   private static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
+
   /** The writer checkpoints by itself only if the background checkpointer falls this far behind. */
   private static final int WRITER_AUTOCHECKPOINT_PAGES = 20_000;
 

@@ -5,7 +5,6 @@ import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

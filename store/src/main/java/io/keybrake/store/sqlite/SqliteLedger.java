@@ -69,8 +69,7 @@ public final class SqliteLedger implements Ledger {
     return db.write("reserve spend", s -> reserve(s, request));
   }
 
-  private static ReserveOutcome reserve(SqlSession s, ReserveRequest request)
-      throws SQLException {
+  private static ReserveOutcome reserve(SqlSession s, ReserveRequest request) throws SQLException {
     PreparedStatement find = s.prepare(FIND_RESERVATION);
     find.setString(1, request.reservationId());
     try (ResultSet rs = find.executeQuery()) {
