@@ -127,6 +127,11 @@ public final class SqliteDedupCache implements DedupCache {
         });
   }
 
+  /** Whether a thread waits on {@code fingerprint} (tests). */
+  boolean hasWaiter(String fingerprint) {
+    return waiters.containsKey(fingerprint);
+  }
+
   private boolean stillInFlight(String fingerprint) {
     return db.read(
         "read a dedup entry",
