@@ -1,0 +1,211 @@
+package io.keybrake.store.sqlite;
+
+import io.keybrake.core.audit.AuditChain;
+import io.keybrake.core.audit.AuditEntry;
+import io.keybrake.core.audit.AuditLog;
+import io.keybrake.core.audit.AuditQuery;
+import io.keybrake.core.audit.AuditRecord;
+import io.keybrake.core.audit.ChainVerification;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * {@code SqliteAuditLog} is the append-only audit log in the embedded SQLite file. Each row keeps
+ * every {@link AuditEntry} field in its own column, the previous row's hash and its own ({@link
+ * AuditChain}); the database refuses UPDATE and DELETE on the table by trigger. Appends are
+ * serialised by the single writer, so rows chain in call order. Thread-safe.
+ */
+public final class SqliteAuditLog implements AuditLog {
+  private static final String COLUMNS =
+      "seq, at_s, at_n, key_id, key_name, labels, vendor, method, endpoint, destination,"
+          + " body_bytes, estimated_micros, actual_micros, vendor_object_id, decision, reason,"
+          + " http_status, spent_micros, latency_micros, settlement, reservation_id,"
+          + " prev_hash, hash";
+  private static final String LAST = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+  private static final String INSERT =
+      "INSERT INTO audit ("
+          + COLUMNS
+          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String ALL = "SELECT " + COLUMNS + " FROM audit ORDER BY seq";
+
+  private final SqliteDatabase db;
+
+  public SqliteAuditLog(SqliteDatabase db) {
+    this.db = Objects.requireNonNull(db);
+  }
+
+  @Override
+  public AuditRecord append(AuditEntry entry) {
+    String labels = JsonColumns.labels(entry.labels());
+    return db.write(
+        "append to the audit log",
+        s -> {
+          long seq = 1;
+          String prev = AuditChain.GENESIS;
+          try (ResultSet rs = s.prepare(LAST).executeQuery()) {
+            if (rs.next()) {
+              seq = rs.getLong(1) + 1;
+              prev = rs.getString(2);
+            }
+          }
+          String hash = AuditChain.hash(seq, prev, entry);
+          PreparedStatement ps = s.prepare(INSERT);
+          ps.setLong(1, seq);
+          ps.setLong(2, entry.at().getEpochSecond());
+          ps.setInt(3, entry.at().getNano());
+          ps.setString(4, entry.keyId());
+          ps.setString(5, entry.keyName());
+          ps.setString(6, labels);
+          ps.setString(7, entry.vendor());
+          ps.setString(8, entry.method());
+          ps.setString(9, entry.endpoint());
+          ps.setString(10, entry.destination());
+          ps.setLong(11, entry.bodyBytes());
+          ps.setLong(12, entry.estimatedMicros());
+          if (entry.actualMicros() == null) {
+            ps.setNull(13, Types.INTEGER);
+          } else {
+            ps.setLong(13, entry.actualMicros());
+          }
+          ps.setString(14, entry.vendorObjectId());
+          ps.setString(15, entry.decision());
+          ps.setString(16, entry.reason());
+          ps.setInt(17, entry.httpStatus());
+          ps.setLong(18, entry.spentMicros());
+          ps.setLong(19, entry.latencyMicros());
+          ps.setString(20, entry.settlement());
+          ps.setString(21, entry.reservationId());
+          ps.setString(22, prev);
+          ps.setString(23, hash);
+          ps.executeUpdate();
+          return new AuditRecord(seq, entry, prev, hash);
+        });
+  }
+
+  /** {@inheritDoc} {@code since} is inclusive, {@code until} exclusive. */
+  @Override
+  public List<AuditRecord> query(AuditQuery query) {
+    StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM audit");
+    List<Object> params = new ArrayList<>();
+    String glue = " WHERE ";
+    if (query.keyId().isPresent()) {
+      sql.append(glue).append("key_id = ?");
+      params.add(query.keyId().get());
+      glue = " AND ";
+    }
+    if (query.since().isPresent()) {
+      sql.append(glue).append("(at_s > ? OR (at_s = ? AND at_n >= ?))");
+      long sec = query.since().get().getEpochSecond();
+      params.add(sec);
+      params.add(sec);
+      params.add((long) query.since().get().getNano());
+      glue = " AND ";
+    }
+    if (query.until().isPresent()) {
+      sql.append(glue).append("(at_s < ? OR (at_s = ? AND at_n < ?))");
+      long sec = query.until().get().getEpochSecond();
+      params.add(sec);
+      params.add(sec);
+      params.add((long) query.until().get().getNano());
+    }
+    sql.append(" ORDER BY seq DESC LIMIT ?");
+    params.add((long) query.limit());
+    return db.read(
+        "query the audit log",
+        s -> {
+          PreparedStatement ps = s.prepare(sql.toString());
+          for (int i = 0; i < params.size(); i++) {
+            Object p = params.get(i);
+            if (p instanceof Long l) {
+              ps.setLong(i + 1, l);
+            } else {
+              ps.setString(i + 1, (String) p);
+            }
+          }
+          List<AuditRecord> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(record(rs));
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * {@inheritDoc} A row is bad when its stored hash does not recompute from its columns, when its
+   * {@code prev_hash} is not the previous row's hash, or when its seq is not the previous seq + 1
+   * (then the missing seq is named). Rows removed from the end of the log cannot be detected by the
+   * chain alone.
+   */
+  @Override
+  public ChainVerification verify() {
+    return db.read(
+        "verify the audit log",
+        s -> {
+          long rows = 0;
+          long expectedSeq = 1;
+          String prev = AuditChain.GENESIS;
+          try (ResultSet rs = s.prepare(ALL).executeQuery()) {
+            while (rs.next()) {
+              AuditRecord r = record(rs);
+              rows++;
+              if (r.seq() != expectedSeq) {
+                return bad(
+                    rows,
+                    expectedSeq,
+                    "row " + expectedSeq + " is missing (the next row is " + r.seq() + ")");
+              }
+              if (!r.prevHash().equals(prev)) {
+                return bad(rows, r.seq(), "prev_hash does not match the hash of the previous row");
+              }
+              if (!AuditChain.hash(r.seq(), r.prevHash(), r.entry()).equals(r.hash())) {
+                return bad(rows, r.seq(), "hash does not match the row's contents");
+              }
+              prev = r.hash();
+              expectedSeq++;
+            }
+          }
+          return new ChainVerification(rows, OptionalLong.empty(), null);
+        });
+  }
+
+  private static ChainVerification bad(long rows, long seq, String problem) {
+    return new ChainVerification(rows, OptionalLong.of(seq), problem);
+  }
+
+  /** One row, in the order of {@link #COLUMNS}. */
+  private static AuditRecord record(ResultSet rs) throws SQLException {
+    long actual = rs.getLong(13);
+    Long actualMicros = rs.wasNull() ? null : actual;
+    AuditEntry e =
+        new AuditEntry(
+            Instant.ofEpochSecond(rs.getLong(2), rs.getInt(3)),
+            rs.getString(4),
+            rs.getString(5),
+            JsonColumns.labels(rs.getString(6)),
+            rs.getString(7),
+            rs.getString(8),
+            rs.getString(9),
+            rs.getString(10),
+            rs.getLong(11),
+            rs.getLong(12),
+            actualMicros,
+            rs.getString(14),
+            rs.getString(15),
+            rs.getString(16),
+            rs.getInt(17),
+            rs.getLong(18),
+            rs.getLong(19),
+            rs.getString(20),
+            rs.getString(21));
+    return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
+  }
+}

@@ -1,0 +1,259 @@
+package io.keybrake.store.sqlite;
+
+import io.keybrake.core.key.StoreUnavailableException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * {@code SqliteDatabase} is the embedded store's file, {@code <dataDir>/keybrake.db}: WAL mode,
+ * {@code synchronous=NORMAL}, a busy timeout and foreign keys, schema migrated on open. It keeps
+ * one writer connection, guarded by a lock because SQLite allows one writer, on which every write
+ * runs in a {@code BEGIN IMMEDIATE} transaction, plus a small pool of read connections. WAL
+ * checkpoints run on a background thread so that writers do not pay for them. Thread-safe. Failures
+ * surface as {@link StoreUnavailableException}.
+ */
+public final class SqliteDatabase implements Closeable {
+  /** The database file's name inside the data directory. */
+  public static final String FILE_NAME = "keybrake.db";
+
+  private static final Logger LOG = LoggerFactory.getLogger(SqliteDatabase.class);
+  private static final int DEFAULT_READERS = 4;
+  private static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
+
+  /** The writer checkpoints by itself only if the background checkpointer falls this far behind. */
+  private static final int WRITER_AUTOCHECKPOINT_PAGES = 20_000;
+
+  private final Path file;
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final SqlSession writer;
+  private final SqlSession checkpointer;
+  private final BlockingQueue<SqlSession> readers;
+  private final List<SqlSession> allReaders;
+  private final ScheduledExecutorService background;
+  private volatile boolean closed;
+
+  private SqliteDatabase(
+      Path file, SqlSession writer, SqlSession checkpointer, List<SqlSession> readerList) {
+    this.file = file;
+    this.writer = writer;
+    this.checkpointer = checkpointer;
+    this.allReaders = List.copyOf(readerList);
+    this.readers = new ArrayBlockingQueue<>(readerList.size(), false, readerList);
+    this.background =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "keybrake-sqlite-checkpoint");
+              t.setDaemon(true);
+              return t;
+            });
+    background.scheduleWithFixedDelay(this::checkpoint, 200, 200, TimeUnit.MILLISECONDS);
+  }
+
+  /** Opens (creating if needed) {@code <dataDir>/keybrake.db} and migrates its schema. */
+  public static SqliteDatabase open(Path dataDir) {
+    return open(dataDir, DEFAULT_READERS, DEFAULT_BUSY_TIMEOUT);
+  }
+
+  /**
+   * Opens the database with {@code readers} read connections; a write waits at most {@code
+   * busyTimeout} for another process holding the file.
+   */
+  public static SqliteDatabase open(Path dataDir, int readers, Duration busyTimeout) {
+    if (readers < 1) {
+      throw new IllegalArgumentException("readers must be >= 1");
+    }
+    Path file = dataDir.resolve(FILE_NAME);
+    List<SqlSession> opened = new ArrayList<>();
+    try {
+      Files.createDirectories(dataDir);
+      SqlSession writer = connect(file, busyTimeout, false);
+      opened.add(writer);
+      int version = SchemaMigrations.migrate(writer);
+      SqlSession checkpointer = connect(file, busyTimeout, false);
+      opened.add(checkpointer);
+      List<SqlSession> readerList = new ArrayList<>();
+      for (int i = 0; i < readers; i++) {
+        SqlSession r = connect(file, busyTimeout, true);
+        opened.add(r);
+        readerList.add(r);
+      }
+      LOG.info("opened {} (schema version {})", file, version);
+      return new SqliteDatabase(file, writer, checkpointer, readerList);
+    } catch (SQLException | IOException | RuntimeException e) {
+      opened.forEach(SqlSession::close);
+      throw new StoreUnavailableException(
+          "cannot open the embedded store at " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The database file. */
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * Runs {@code work} on the writer connection in a {@code BEGIN IMMEDIATE} transaction: committed
+   * if it returns, rolled back if it throws. A call made from inside another write joins it.
+   *
+   * @param operation what the work does, for the error message (no secrets)
+   */
+  public <T> T write(String operation, SqlWork<T> work) {
+    writeLock.lock();
+    try {
+      ensureOpen();
+      if (writeLock.getHoldCount() > 1) {
+        return work.run(writer);
+      }
+      writer.execute("BEGIN IMMEDIATE");
+      try {
+        T result = work.run(writer);
+        writer.execute("COMMIT");
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        rollbackQuietly();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw unavailable(operation, e);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code work} on a read connection (each statement sees the latest committed state).
+   *
+   * @param operation what the work does, for the error message (no secrets)
+   */
+  public <T> T read(String operation, SqlWork<T> work) {
+    ensureOpen();
+    SqlSession session;
+    try {
+      session = readers.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted while waiting to " + operation);
+    }
+    try {
+      ensureOpen();
+      return work.run(session);
+    } catch (SQLException e) {
+      throw unavailable(operation, e);
+    } finally {
+      if (closed) {
+        session.close();
+      } else {
+        readers.add(session);
+      }
+    }
+  }
+
+  /** Closes every connection after a final checkpoint. Idempotent. */
+  @Override
+  public void close() {
+    background.shutdownNow();
+    try {
+      background.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    writeLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (Statement st = writer.connection().createStatement()) {
+        st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch (SQLException e) {
+        LOG.warn("final checkpoint of {} failed: {}", file, e.getMessage());
+      }
+      SqlSession r;
+      while ((r = readers.poll()) != null) {
+        r.close();
+      }
+      checkpointer.close();
+      writer.close();
+    } finally {
+      writeLock.unlock();
+    }
+    LOG.info("closed {}", file);
+  }
+
+  int readerCount() {
+    return allReaders.size();
+  }
+
+  private void checkpoint() {
+    if (closed) {
+      return;
+    }
+    try (Statement st = checkpointer.connection().createStatement()) {
+      st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (SQLException e) {
+      LOG.debug("background checkpoint of {} failed: {}", file, e.getMessage());
+    }
+  }
+
+  private void rollbackQuietly() {
+    try {
+      if (!writer.connection().getAutoCommit()) {
+        writer.connection().rollback();
+      } else {
+        writer.execute("ROLLBACK");
+      }
+    } catch (SQLException ignored) {
+      // SQLite already rolled back (e.g. after SQLITE_FULL) or the connection is gone
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new StoreUnavailableException("the embedded store is closed");
+    }
+  }
+
+  private StoreUnavailableException unavailable(String operation, SQLException e) {
+    return new StoreUnavailableException(
+        "embedded store could not " + operation + ": " + e.getMessage(), e);
+  }
+
+  private static SqlSession connect(Path file, Duration busyTimeout, boolean queryOnly)
+      throws SQLException {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+    config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+    config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
+    config.enforceForeignKeys(true);
+    config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+    Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+    try (Statement st = c.createStatement()) {
+      st.execute("PRAGMA wal_autocheckpoint=" + WRITER_AUTOCHECKPOINT_PAGES);
+      st.execute("PRAGMA journal_size_limit=67108864");
+      if (queryOnly) {
+        st.execute("PRAGMA query_only=true");
+      }
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return new SqlSession(c);
+  }
+}

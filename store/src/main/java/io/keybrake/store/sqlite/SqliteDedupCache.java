@@ -1,0 +1,162 @@
+package io.keybrake.store.sqlite;
+
+import io.keybrake.core.dedup.Claim;
+import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.dedup.StoredResponse;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code SqliteDedupCache} keeps dedup entries in the embedded SQLite file. {@link #claim} is one
+ * {@code BEGIN IMMEDIATE} transaction; waiters are woken through an in-process latch per
+ * fingerprint, which is enough because the embedded store serves one process. Thread-safe.
+ */
+public final class SqliteDedupCache implements DedupCache {
+  private static final String FIND =
+      "SELECT state, expires_at, status, headers, body FROM dedup WHERE fingerprint = ?";
+  private static final String PUT =
+      "INSERT OR REPLACE INTO dedup (fingerprint, token, state, expires_at)"
+          + " VALUES (?, ?, 'inflight', ?)";
+  private static final String COMPLETE =
+      "UPDATE dedup SET state = 'completed', status = ?, headers = ?, body = ?"
+          + " WHERE fingerprint = ? AND token = ? AND state = 'inflight'";
+  private static final String ABANDON = "DELETE FROM dedup WHERE fingerprint = ? AND token = ?";
+  private static final String STATE = "SELECT state FROM dedup WHERE fingerprint = ?";
+  private static final String PURGE = "DELETE FROM dedup WHERE expires_at <= ?";
+
+  private final SqliteDatabase db;
+  private final ConcurrentMap<String, CountDownLatch> waiters = new ConcurrentHashMap<>();
+
+  public SqliteDedupCache(SqliteDatabase db) {
+    this.db = Objects.requireNonNull(db);
+  }
+
+  @Override
+  public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
+    long nowNanos = epochNanos(now);
+    Claim claim =
+        db.write(
+            "claim a dedup entry",
+            s -> {
+              PreparedStatement find = s.prepare(FIND);
+              find.setString(1, fingerprint);
+              try (ResultSet rs = find.executeQuery()) {
+                if (rs.next() && rs.getLong(2) > nowNanos) {
+                  if ("inflight".equals(rs.getString(1))) {
+                    return new Claim.InFlight();
+                  }
+                  return new Claim.Completed(
+                      new StoredResponse(
+                          rs.getInt(3), JsonColumns.headers(rs.getString(4)), rs.getBytes(5)));
+                }
+              }
+              String token = UUID.randomUUID().toString();
+              PreparedStatement put = s.prepare(PUT);
+              put.setString(1, fingerprint);
+              put.setString(2, token);
+              put.setLong(3, epochNanos(expiresAt));
+              put.executeUpdate();
+              return new Claim.Won(token);
+            });
+    if (claim instanceof Claim.Won) {
+      // a dead entry may have been replaced: whoever waited on it should look again
+      wake(fingerprint);
+    }
+    return claim;
+  }
+
+  @Override
+  public void complete(String fingerprint, String token, StoredResponse response) {
+    db.write(
+        "complete a dedup entry",
+        s -> {
+          PreparedStatement ps = s.prepare(COMPLETE);
+          ps.setInt(1, response.status());
+          ps.setString(2, JsonColumns.headers(response.headers()));
+          ps.setBytes(3, response.body());
+          ps.setString(4, fingerprint);
+          ps.setString(5, token);
+          return ps.executeUpdate();
+        });
+    wake(fingerprint);
+  }
+
+  @Override
+  public void abandon(String fingerprint, String token) {
+    db.write(
+        "abandon a dedup entry",
+        s -> {
+          PreparedStatement ps = s.prepare(ABANDON);
+          ps.setString(1, fingerprint);
+          ps.setString(2, token);
+          return ps.executeUpdate();
+        });
+    wake(fingerprint);
+  }
+
+  @Override
+  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
+    CountDownLatch latch = waiters.computeIfAbsent(fingerprint, f -> new CountDownLatch(1));
+    // the entry may have changed between the caller's claim and registering the latch
+    if (!stillInFlight(fingerprint)) {
+      return;
+    }
+    latch.await(Math.max(0, maxWait.toNanos()), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Deletes entries that expired by {@code now}.
+   *
+   * @return how many were deleted
+   */
+  public int purgeExpired(Instant now) {
+    return db.write(
+        "purge dedup entries",
+        s -> {
+          PreparedStatement ps = s.prepare(PURGE);
+          ps.setLong(1, epochNanos(now));
+          return ps.executeUpdate();
+        });
+  }
+
+  /** Whether a thread waits on {@code fingerprint} (tests). */
+  boolean hasWaiter(String fingerprint) {
+    return waiters.containsKey(fingerprint);
+  }
+
+  private boolean stillInFlight(String fingerprint) {
+    return db.read(
+        "read a dedup entry",
+        s -> {
+          PreparedStatement ps = s.prepare(STATE);
+          ps.setString(1, fingerprint);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() && "inflight".equals(rs.getString(1));
+          }
+        });
+  }
+
+  private void wake(String fingerprint) {
+    CountDownLatch latch = waiters.remove(fingerprint);
+    if (latch != null) {
+      latch.countDown();
+    }
+  }
+
+  /** Epoch nanoseconds, saturated at the range of a long (years 1677 to 2262). */
+  static long epochNanos(Instant at) {
+    try {
+      return Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000_000L), at.getNano());
+    } catch (ArithmeticException e) {
+      return at.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+}
