@@ -66,7 +66,8 @@ final class Exchange {
     boolean hasBody = body.length > 0;
 
     if (mode.getRequestHeaderMode() != HeaderSendMode.SKIP) {
-      send(ProcessingRequest.newBuilder().setRequestHeaders(httpHeaders(headers, !hasBody)).build());
+      send(
+          ProcessingRequest.newBuilder().setRequestHeaders(httpHeaders(headers, !hasBody)).build());
       if (request.cancelAfter() == Phase.REQUEST_HEADERS) {
         return clientGone();
       }
@@ -135,7 +136,9 @@ final class Exchange {
 
     if (!complete && mode.getResponseHeaderMode() != HeaderSendMode.SKIP) {
       send(
-          ProcessingRequest.newBuilder().setResponseHeaders(httpHeaders(headers, !hasBody)).build());
+          ProcessingRequest.newBuilder()
+              .setResponseHeaders(httpHeaders(headers, !hasBody))
+              .build());
       if (request.cancelAfter() == Phase.RESPONSE_HEADERS) {
         return clientGone();
       }

@@ -11,8 +11,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code processingMode}: Keybrake's mode by default (request headers SEND, request body
- *       BUFFERED, response headers SEND, response body BUFFERED, trailers SKIP). Any body mode other
- *       than NONE is treated as BUFFERED: the harness always has whole bodies.
+ *       BUFFERED, response headers SEND, response body BUFFERED, trailers SKIP). Any body mode
+ *       other than NONE is treated as BUFFERED: the harness always has whole bodies.
  *   <li>{@code messageTimeout}: 200 ms, Envoy's default; 504 when an answer is late.
  *   <li>{@code maxMessageTimeout}: 0, so {@code override_message_timeout} answers are ignored.
  *   <li>{@code allowModeOverride}: true; {@code failureModeAllow}: false.

@@ -47,8 +47,7 @@ final class HeaderMutator {
       if (!option.hasHeader()) {
         continue;
       }
-      if (!option.getHeader().getValue().isEmpty()
-          && !option.getHeader().getRawValue().isEmpty()) {
+      if (!option.getHeader().getValue().isEmpty() && !option.getHeader().getRawValue().isEmpty()) {
         return Optional.of(
             "Only one of value or raw_value in the HeaderValue message should be set.");
       }

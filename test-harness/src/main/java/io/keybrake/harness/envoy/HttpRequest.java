@@ -6,8 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * {@code HttpRequest} is one downstream request as Envoy receives it, or the request Envoy
- * forwards upstream after the external processor mutated it.
+ * {@code HttpRequest} is one downstream request as Envoy receives it, or the request Envoy forwards
+ * upstream after the external processor mutated it.
  *
  * <p>{@code body} {@code null} or empty means a bodyless request. {@code cancelAfter} is {@code
  * null} for a client that waits for its answer. Immutable (the body array is not copied: do not
@@ -69,7 +69,15 @@ public record HttpRequest(
 
   @Override
   public String toString() {
-    return "HttpRequest[" + method + " " + scheme + "://" + authority + path + ", " + body.length
+    return "HttpRequest["
+        + method
+        + " "
+        + scheme
+        + "://"
+        + authority
+        + path
+        + ", "
+        + body.length
         + " body bytes]";
   }
 

@@ -74,8 +74,8 @@ final class ProcessorStream {
   }
 
   /**
-   * Closes the stream as Envoy does: half-close, then reset (the processor sees CANCELLED if it
-   * has not finished the call). Idempotent.
+   * Closes the stream as Envoy does: half-close, then reset (the processor sees CANCELLED if it has
+   * not finished the call). Idempotent.
    */
   void close() {
     if (closed) {
