@@ -1,0 +1,504 @@
+package io.keybrake.harness.envoy;
+
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse.ResponseCase;
+import io.grpc.Channel;
+import io.grpc.Status;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One HTTP exchange through Envoy's ext_proc filter: a single-use state machine driven by the
+ * calling thread. Not thread-safe; {@link EnvoyExtProcClient} makes one per exchange.
+ */
+final class Exchange {
+  private static final Set<String> HOP_BY_HOP =
+      Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection");
+  private static final String UPSTREAM_FAILURE =
+      "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+
+  private final ExtProcConfig config;
+  private final Channel channel;
+  private final HttpRequest request;
+  private final Upstream upstream;
+  private final ExchangeTrace trace = new ExchangeTrace();
+  private ProcessingMode mode;
+  private ProcessorStream stream;
+  private boolean complete;
+  private HttpResult localReply;
+
+  Exchange(ExtProcConfig config, Channel channel, HttpRequest request, Upstream upstream) {
+    this.config = config;
+    this.channel = channel;
+    this.request = request;
+    this.upstream = upstream;
+    this.mode = config.processingMode();
+  }
+
+  HttpResult run() throws InterruptedException {
+    try {
+      return process();
+    } finally {
+      closeStream();
+    }
+  }
+
+  private HttpResult process() throws InterruptedException {
+    List<Map.Entry<String, String>> headers = requestHeaders();
+    byte[] body = request.body();
+    boolean hasBody = body.length > 0;
+
+    if (mode.getRequestHeaderMode() != HeaderSendMode.SKIP) {
+      send(
+          ProcessingRequest.newBuilder().setRequestHeaders(httpHeaders(headers, !hasBody)).build());
+      if (request.cancelAfter() == Phase.REQUEST_HEADERS) {
+        return clientGone();
+      }
+      if (hasBody && bodyMode(true) && body.length > config.bufferLimitBytes()) {
+        return local(413, "Payload Too Large", "request_payload_too_large");
+      }
+      ProcessingResponse answer = await(ResponseCase.REQUEST_HEADERS);
+      if (localReply != null) {
+        return localReply;
+      }
+      if (answer != null) {
+        CommonResponse common = answer.getRequestHeaders().getResponse();
+        if (!applyHeaders(common, headers, true)) {
+          return localReply;
+        }
+        if (common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE) {
+          body = replaceMessage(common, headers, body);
+          mode = mode.toBuilder().setRequestBodyMode(BodySendMode.NONE).build();
+        }
+      }
+    }
+
+    if (!complete && hasBody && bodyMode(true)) {
+      if (body.length > config.bufferLimitBytes()) {
+        return local(413, "Payload Too Large", "request_payload_too_large");
+      }
+      send(ProcessingRequest.newBuilder().setRequestBody(httpBody(body)).build());
+      if (request.cancelAfter() == Phase.REQUEST_BODY) {
+        return clientGone();
+      }
+      ProcessingResponse answer = await(ResponseCase.REQUEST_BODY);
+      if (localReply != null) {
+        return localReply;
+      }
+      if (answer != null) {
+        Optional<byte[]> mutated = applyBody(answer.getRequestBody().getResponse(), headers, body);
+        if (mutated.isEmpty()) {
+          return localReply;
+        }
+        body = mutated.get();
+      }
+    }
+
+    HttpResult answered = callUpstream(forwarded(headers, body));
+    if (request.cancelAfter() == Phase.UPSTREAM) {
+      return clientGone();
+    }
+    dropAnswersReceivedWhileIdle();
+    if (localReply != null) {
+      return localReply;
+    }
+    return processResponse(answered);
+  }
+
+  private HttpResult processResponse(HttpResult answered) throws InterruptedException {
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    headers.add(Map.entry(":status", Integer.toString(answered.status())));
+    for (Map.Entry<String, String> e : answered.headers()) {
+      String name = Headers.lower(e.getKey());
+      if (!HOP_BY_HOP.contains(name) && !name.startsWith(":")) {
+        headers.add(Map.entry(name, e.getValue()));
+      }
+    }
+    byte[] body = answered.body();
+    boolean hasBody = body.length > 0;
+
+    if (!complete && mode.getResponseHeaderMode() != HeaderSendMode.SKIP) {
+      send(
+          ProcessingRequest.newBuilder()
+              .setResponseHeaders(httpHeaders(headers, !hasBody))
+              .build());
+      if (request.cancelAfter() == Phase.RESPONSE_HEADERS) {
+        return clientGone();
+      }
+      ProcessingResponse answer = await(ResponseCase.RESPONSE_HEADERS);
+      if (localReply != null) {
+        return localReply;
+      }
+      if (answer != null) {
+        CommonResponse common = answer.getResponseHeaders().getResponse();
+        if (!applyHeaders(common, headers, false)) {
+          return localReply;
+        }
+        if (common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE) {
+          body = replaceMessage(common, headers, body);
+          mode = mode.toBuilder().setResponseBodyMode(BodySendMode.NONE).build();
+        }
+      }
+    }
+
+    if (!complete && hasBody && bodyMode(false)) {
+      if (body.length > config.bufferLimitBytes()) {
+        return local(500, "Internal Server Error", "response_payload_too_large");
+      }
+      send(ProcessingRequest.newBuilder().setResponseBody(httpBody(body)).build());
+      if (request.cancelAfter() == Phase.RESPONSE_BODY) {
+        return clientGone();
+      }
+      ProcessingResponse answer = await(ResponseCase.RESPONSE_BODY);
+      if (localReply != null) {
+        return localReply;
+      }
+      if (answer != null) {
+        Optional<byte[]> mutated = applyBody(answer.getResponseBody().getResponse(), headers, body);
+        if (mutated.isEmpty()) {
+          return localReply;
+        }
+        body = mutated.get();
+      }
+    }
+    dropAnswersReceivedWhileIdle();
+    complete = true;
+    if (localReply != null) {
+      return localReply;
+    }
+    return downstreamResponse(headers, body);
+  }
+
+  private HttpResult downstreamResponse(List<Map.Entry<String, String>> headers, byte[] body) {
+    String statusText = Headers.first(headers, ":status").orElse("");
+    int status;
+    try {
+      status = Integer.parseInt(statusText);
+    } catch (NumberFormatException e) {
+      return local(500, "", "invalid :status " + statusText);
+    }
+    List<Map.Entry<String, String>> regular = new ArrayList<>();
+    for (Map.Entry<String, String> e : headers) {
+      if (!e.getKey().startsWith(":")) {
+        regular.add(e);
+      }
+    }
+    return new HttpResult(status, regular, body, trace.build());
+  }
+
+  private List<Map.Entry<String, String>> requestHeaders() {
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    headers.add(Map.entry(":method", request.method()));
+    headers.add(Map.entry(":path", request.path()));
+    headers.add(Map.entry(":authority", request.authority()));
+    headers.add(Map.entry(":scheme", request.scheme()));
+    for (Map.Entry<String, String> e : request.headers()) {
+      String name = Headers.lower(e.getKey());
+      if (!name.equals("host") && !name.startsWith(":") && !HOP_BY_HOP.contains(name)) {
+        headers.add(Map.entry(name, e.getValue()));
+      }
+    }
+    if (request.hasBody() && Headers.first(headers, "content-length").isEmpty()) {
+      headers.add(Map.entry("content-length", Integer.toString(request.body().length)));
+    }
+    if (config.addRequestIdHeaders()) {
+      if (Headers.first(headers, "x-forwarded-proto").isEmpty()) {
+        headers.add(Map.entry("x-forwarded-proto", request.scheme()));
+      }
+      if (Headers.first(headers, "x-request-id").isEmpty()) {
+        headers.add(Map.entry("x-request-id", UUID.randomUUID().toString()));
+      }
+    }
+    return headers;
+  }
+
+  private HttpRequest forwarded(List<Map.Entry<String, String>> headers, byte[] body) {
+    List<Map.Entry<String, String>> regular = new ArrayList<>();
+    for (Map.Entry<String, String> e : headers) {
+      if (!e.getKey().startsWith(":")) {
+        regular.add(e);
+      }
+    }
+    return new HttpRequest(
+        Headers.first(headers, ":method").orElseThrow(),
+        Headers.first(headers, ":path").orElseThrow(),
+        Headers.first(headers, ":authority").orElseThrow(),
+        Headers.first(headers, ":scheme").orElseThrow(),
+        regular,
+        body);
+  }
+
+  private HttpResult callUpstream(HttpRequest forwarded) {
+    try {
+      return upstream.call(forwarded);
+    } catch (IOException e) {
+      trace.note("upstream connection failure");
+      byte[] text = UPSTREAM_FAILURE.getBytes(StandardCharsets.UTF_8);
+      return HttpResult.of(
+          503,
+          List.of(
+              Map.entry("content-length", Integer.toString(text.length)),
+              Map.entry("content-type", "text/plain")),
+          text);
+    }
+  }
+
+  private boolean bodyMode(boolean requestDirection) {
+    BodySendMode m = requestDirection ? mode.getRequestBodyMode() : mode.getResponseBodyMode();
+    return m != BodySendMode.NONE;
+  }
+
+  /** Applies a headers answer; false when it produced a local reply. */
+  private boolean applyHeaders(
+      CommonResponse common, List<Map.Entry<String, String>> headers, boolean requestDirection) {
+    if (common.hasHeaderMutation()) {
+      boolean replacing = common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE;
+      Optional<String> error =
+          new HeaderMutator(config.mutationRules())
+              .apply(common.getHeaderMutation(), headers, replacing, trace.notes());
+      if (error.isPresent()) {
+        fail(500, error.get());
+        return false;
+      }
+    }
+    clearRouteCache(common, requestDirection);
+    return true;
+  }
+
+  private void clearRouteCache(CommonResponse common, boolean requestDirection) {
+    if (!common.getClearRouteCache()) {
+      return;
+    }
+    if (!requestDirection) {
+      trace.note("clear_route_cache ignored in the response direction");
+    } else if (!common.hasHeaderMutation()) {
+      trace.note("clear_route_cache ignored without a header mutation");
+    } else {
+      trace.routeCacheCleared();
+    }
+  }
+
+  /** CONTINUE_AND_REPLACE on a headers answer: the body mutation replaces the whole body. */
+  private byte[] replaceMessage(
+      CommonResponse common, List<Map.Entry<String, String>> headers, byte[] body) {
+    if (!common.hasBodyMutation()) {
+      return body;
+    }
+    headers.removeIf(e -> e.getKey().equals("content-length"));
+    return mutate(common.getBodyMutation(), body);
+  }
+
+  /** Applies a buffered body answer; empty when it produced a local reply. */
+  private Optional<byte[]> applyBody(
+      CommonResponse common, List<Map.Entry<String, String>> headers, byte[] body) {
+    if (common.hasHeaderMutation()) {
+      Optional<String> error =
+          new HeaderMutator(config.mutationRules())
+              .apply(common.getHeaderMutation(), headers, false, trace.notes());
+      if (error.isPresent()) {
+        fail(500, error.get());
+        return Optional.empty();
+      }
+    }
+    if (!common.hasBodyMutation()) {
+      return Optional.of(body);
+    }
+    Optional<String> contentLength = Headers.first(headers, "content-length");
+    if (contentLength.isPresent()) {
+      long declared;
+      try {
+        declared = Long.parseLong(contentLength.get().trim());
+      } catch (NumberFormatException e) {
+        declared = -1;
+      }
+      if (declared >= 0 && declared != common.getBodyMutation().getBody().size()) {
+        fail(500, "mismatch between content length and the length of the mutated body");
+        return Optional.empty();
+      }
+    }
+    return Optional.of(mutate(common.getBodyMutation(), body));
+  }
+
+  private static byte[] mutate(BodyMutation mutation, byte[] body) {
+    return switch (mutation.getMutationCase()) {
+      case BODY -> mutation.getBody().toByteArray();
+      case CLEAR_BODY -> mutation.getClearBody() ? new byte[0] : body;
+      default -> body;
+    };
+  }
+
+  /**
+   * Waits for the answer to the message just sent. Returns it, or null when processing ended: then
+   * either {@link #localReply} is set, or the filter continues without the processor.
+   */
+  private ProcessingResponse await(ResponseCase expected) throws InterruptedException {
+    long deadline = System.nanoTime() + config.messageTimeout().toNanos();
+    boolean overridden = false;
+    while (true) {
+      long wait = deadline - System.nanoTime();
+      ProcessorStream.Event event = wait <= 0 ? null : stream.poll(wait);
+      if (event == null) {
+        if (config.failureModeAllow()) {
+          detach("message timeout; failure_mode_allow: continuing without the processor");
+          return null;
+        }
+        fail(504, "ext_proc_error_per-message_timeout_exceeded");
+        return null;
+      }
+      if (event instanceof ProcessorStream.Closed closed) {
+        onClosed(closed.status());
+        return null;
+      }
+      ProcessingResponse answer = ((ProcessorStream.Answer) event).response();
+      trace.received(answer);
+      if (answer.hasOverrideMessageTimeout()) {
+        long ms =
+            answer.getOverrideMessageTimeout().getSeconds() * 1000
+                + answer.getOverrideMessageTimeout().getNanos() / 1_000_000;
+        if (ms < 1 || ms > config.maxMessageTimeout().toMillis()) {
+          trace.note("override_message_timeout ignored: " + ms + " ms is out of range");
+        } else if (overridden) {
+          trace.note("override_message_timeout ignored: not the first in this state");
+        } else {
+          overridden = true;
+          deadline = System.nanoTime() + ms * 1_000_000;
+        }
+        continue;
+      }
+      boolean headerState =
+          expected == ResponseCase.REQUEST_HEADERS || expected == ResponseCase.RESPONSE_HEADERS;
+      if (config.allowModeOverride() && headerState && answer.hasModeOverride()) {
+        mode = answer.getModeOverride();
+        trace.note("processing mode overridden");
+      }
+      if (answer.getResponseCase() == ResponseCase.IMMEDIATE_RESPONSE) {
+        complete = true;
+        closeStream();
+        localReply = ImmediateReplies.toResult(answer.getImmediateResponse(), trace);
+        return null;
+      }
+      if (answer.getResponseCase() != expected) {
+        detach(
+            Trace.SPURIOUS
+                + ": "
+                + answer.getResponseCase()
+                + " while awaiting "
+                + expected
+                + "; continuing without the processor");
+        return null;
+      }
+      return answer;
+    }
+  }
+
+  private void onClosed(Status status) {
+    if (status.isOk()) {
+      detach("processor closed the stream; continuing without the processor");
+    } else if (config.failureModeAllow()) {
+      detach("gRPC error " + status.getCode() + "; failure_mode_allow: continuing");
+    } else {
+      fail(500, "ext_proc_error_gRPC_error_" + status.getCode().value());
+    }
+  }
+
+  /** Envoy in idle state: any answer now is spurious and ends processing; closes are noted. */
+  private void dropAnswersReceivedWhileIdle() {
+    if (stream == null) {
+      return;
+    }
+    ProcessorStream.Event event;
+    while ((event = stream.pollNow()) != null) {
+      if (event instanceof ProcessorStream.Answer answer) {
+        trace.received(answer.response());
+        if (!complete) {
+          detach(Trace.SPURIOUS + ": " + answer.response().getResponseCase() + " while idle");
+        } else {
+          trace.note(
+              Trace.SPURIOUS + ": " + answer.response().getResponseCase() + " after processing");
+        }
+      } else if (event instanceof ProcessorStream.Closed closed && !complete) {
+        onClosed(closed.status());
+      }
+    }
+  }
+
+  private void detach(String note) {
+    trace.note(note);
+    complete = true;
+    closeStream();
+  }
+
+  private void fail(int status, String details) {
+    complete = true;
+    closeStream();
+    localReply = local(status, "", details);
+  }
+
+  private HttpResult local(int status, String body, String details) {
+    complete = true;
+    closeStream();
+    trace.localReply(details);
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    List<Map.Entry<String, String>> headers =
+        bytes.length == 0
+            ? List.of()
+            : List.of(
+                Map.entry("content-length", Integer.toString(bytes.length)),
+                Map.entry("content-type", "text/plain"));
+    return new HttpResult(status, headers, bytes, trace.build());
+  }
+
+  private HttpResult clientGone() {
+    complete = true;
+    closeStream();
+    trace.localReply("downstream_remote_disconnect");
+    return new HttpResult(HttpResult.CLIENT_GONE, List.of(), new byte[0], trace.build());
+  }
+
+  private void send(ProcessingRequest message) {
+    if (stream == null) {
+      stream = new ProcessorStream(channel);
+    }
+    trace.sent(message);
+    stream.send(message);
+  }
+
+  private void closeStream() {
+    if (stream != null) {
+      stream.close();
+    }
+  }
+
+  private static HttpHeaders httpHeaders(
+      List<Map.Entry<String, String>> headers, boolean endOfStream) {
+    HeaderMap.Builder map = HeaderMap.newBuilder();
+    for (Map.Entry<String, String> e : headers) {
+      map.addHeaders(
+          HeaderValue.newBuilder()
+              .setKey(e.getKey())
+              .setRawValue(ByteString.copyFrom(e.getValue(), StandardCharsets.UTF_8)));
+    }
+    return HttpHeaders.newBuilder().setHeaders(map).setEndOfStream(endOfStream).build();
+  }
+
+  private static HttpBody httpBody(byte[] body) {
+    return HttpBody.newBuilder().setBody(ByteString.copyFrom(body)).setEndOfStream(true).build();
+  }
+}
