@@ -13,6 +13,7 @@ import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.ReserveRequest;
+import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -312,6 +313,25 @@ class AdminApiIT {
             + "x".repeat(AdminApi.MAX_BODY_BYTES)
             + "\"},\"policy\":{\"daily_usd_cap\":1}}";
     HttpResponse<String> r = admin("POST", "/keys", big);
+    assertError(r, 413, "request_too_large");
+    assertThat(keys.list()).isEmpty();
+  }
+
+  @Test
+  void chunkedBodyOver64KibIs413() throws Exception {
+    byte[] big =
+        ("{\"name\":\"" + "x".repeat(AdminApi.MAX_BODY_BYTES) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    HttpRequest req =
+        HttpRequest.newBuilder(base.resolve("/keys"))
+            .header("X-Admin-Key", ADMIN_KEY)
+            .header("Content-Type", "application/json")
+            // an input stream has no known length: the client sends it chunked
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)))
+            .build();
+
+    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+
     assertError(r, 413, "request_too_large");
     assertThat(keys.list()).isEmpty();
   }

@@ -165,7 +165,7 @@ public final class PolicyParser {
     if (!v.isNumber()) {
       throw new Problem(field, "must be a JSON number of US dollars");
     }
-    BigDecimal usd = exact(v);
+    BigDecimal usd = exact(v, field);
     if (usd.signum() <= 0) {
       throw new Problem(field, "must be greater than 0");
     }
@@ -178,12 +178,16 @@ public final class PolicyParser {
     return Optional.of(Micros.fromUsd(usd));
   }
 
-  private static BigDecimal exact(JsonNode v) {
+  private static BigDecimal exact(JsonNode v, String field) throws Problem {
     if (v.isBigDecimal() || v.isIntegralNumber()) {
       return v.decimalValue();
     }
+    double d = v.doubleValue();
+    if (!Double.isFinite(d)) {
+      throw new Problem(field, "must be a finite number");
+    }
     // double or float: its shortest decimal text is what the client wrote
-    return new BigDecimal(Double.toString(v.doubleValue()));
+    return new BigDecimal(Double.toString(d));
   }
 
   private static Optional<Long> integer(JsonNode node, String field, long min, long max)
@@ -196,7 +200,7 @@ public final class PolicyParser {
     if (!v.isNumber()) {
       throw new Problem(field, range);
     }
-    BigDecimal d = exact(v);
+    BigDecimal d = exact(v, field);
     if (d.stripTrailingZeros().scale() > 0
         || d.compareTo(BigDecimal.valueOf(min)) < 0
         || d.compareTo(BigDecimal.valueOf(max)) > 0) {

@@ -95,6 +95,18 @@ class PolicyParserTest {
   }
 
   @Test
+  void hugeDoublesAreInvalidNotFaults() throws Exception {
+    JsonNode infinite = new ObjectMapper().readTree("{\"daily_usd_cap\":1e400}");
+    PolicyParser.Parsed parsed = PolicyParser.parse(infinite);
+    assertThat(parsed).isInstanceOf(PolicyParser.Parsed.Invalid.class);
+    assertThat(((PolicyParser.Parsed.Invalid) parsed).field()).isEqualTo("daily_usd_cap");
+    JsonNode bigWindow =
+        new ObjectMapper().readTree("{\"daily_usd_cap\":1,\"dedup_window_seconds\":1e300}");
+    assertThat(((PolicyParser.Parsed.Invalid) PolicyParser.parse(bigWindow)).field())
+        .isEqualTo("dedup_window_seconds");
+  }
+
+  @Test
   void nullOptionalFieldsMeanAbsent() throws Exception {
     Policy p = ok("{'daily_usd_cap':5,'total_usd_cap':null,'expires_in':null,'time_zone':null}");
     assertThat(p.totalCapMicros()).isEmpty();
