@@ -1,0 +1,382 @@
+package io.keybrake.controlplane.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keybrake.core.audit.AuditLog;
+import io.keybrake.core.audit.AuditRecord;
+import io.keybrake.core.key.KeyRecord;
+import io.keybrake.core.key.KeyStore;
+import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.key.VaultKeys;
+import io.keybrake.core.ledger.BudgetLimit;
+import io.keybrake.core.ledger.KeyBudgets;
+import io.keybrake.core.ledger.Ledger;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code AdminApi} is the admin REST API (DESIGN.md §6) as a Jetty core handler: {@code /keys},
+ * {@code /keys/{id}}, {@code /keys/{id}/spend} and {@code /audit}. Every route needs the {@code
+ * X-Admin-Key} header. Any other path is declined ({@code handle} returns false) so a following
+ * handler, such as the local gateway, can serve it. Errors are {@code {"code","message"}}.
+ *
+ * <p>Thread-safe: it holds only its collaborators, which are thread-safe themselves. Requests are
+ * served blocking on Jetty's thread pool.
+ */
+public final class AdminApi extends Handler.Abstract {
+  /** The largest request body accepted; larger ones get 413. */
+  public static final int MAX_BODY_BYTES = 64 * 1024;
+
+  static final String ADMIN_KEY_HEADER = "X-Admin-Key";
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+  private static final Pattern KEY_ID = Pattern.compile("key_[0-9A-Za-z]{1,64}");
+
+  private final String adminKeyHash;
+  private final KeyStore keys;
+  private final Ledger ledger;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final Consumer<KeyRecord> onRevoke;
+  private final ObjectMapper json;
+
+  /**
+   * @param adminKey the value {@code X-Admin-Key} must carry; not blank
+   * @param onRevoke told of every key a {@code DELETE} revoked (again, for repeated deletes), after
+   *     the store holds the revocation; used to drop caches everywhere
+   */
+  public AdminApi(
+      String adminKey,
+      KeyStore keys,
+      Ledger ledger,
+      AuditLog audit,
+      Clock clock,
+      Consumer<KeyRecord> onRevoke) {
+    if (adminKey == null || adminKey.isBlank()) {
+      throw new IllegalArgumentException("the admin key must not be blank");
+    }
+    this.adminKeyHash = VaultKeys.hash(adminKey);
+    this.keys = Objects.requireNonNull(keys);
+    this.ledger = Objects.requireNonNull(ledger);
+    this.audit = Objects.requireNonNull(audit);
+    this.clock = Objects.requireNonNull(clock);
+    this.onRevoke = Objects.requireNonNull(onRevoke);
+    this.json =
+        JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .build();
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) {
+    String path = Request.getPathInContext(request);
+    Route route = Route.of(path);
+    if (route == null) {
+      return false;
+    }
+    Reply reply;
+    try {
+      reply = serve(route, request);
+    } catch (StoreUnavailableException e) {
+      LOG.warn("admin {} {}: store unavailable: {}", request.getMethod(), route.kind, e.toString());
+      reply = Reply.error(503, "store_unavailable", "the store did not answer; try again");
+    } catch (RuntimeException e) {
+      LOG.error("admin {} {} failed", request.getMethod(), route.kind, e);
+      reply = Reply.error(500, "internal_error", "the request failed; see the server log");
+    }
+    send(request, response, callback, reply);
+    return true;
+  }
+
+  private Reply serve(Route route, Request request) {
+    if (!authorized(request)) {
+      return Reply.error(401, "unauthorized", "missing or wrong " + ADMIN_KEY_HEADER + " header");
+    }
+    String method = request.getMethod();
+    if (route.keyId != null && !KEY_ID.matcher(route.keyId).matches()) {
+      return notFound();
+    }
+    switch (route.kind) {
+      case KEYS:
+        if (method.equals("POST")) {
+          return createKey(request);
+        }
+        return method.equals("GET") ? listKeys() : notAllowed("GET, POST");
+      case KEY:
+        if (method.equals("GET")) {
+          return getKey(route.keyId);
+        }
+        return method.equals("DELETE") ? revokeKey(route.keyId) : notAllowed("GET, DELETE");
+      case SPEND:
+        return method.equals("GET") ? spend(route.keyId) : notAllowed("GET");
+      case AUDIT:
+        return method.equals("GET") ? audit(request) : notAllowed("GET");
+      default:
+        throw new IllegalStateException("unrouted " + route.kind);
+    }
+  }
+
+  private boolean authorized(Request request) {
+    String given = request.getHeaders().get(ADMIN_KEY_HEADER);
+    // compare digests so neither the content nor the length of the admin key leaks through timing
+    return given != null && VaultKeys.constantTimeEquals(VaultKeys.hash(given), adminKeyHash);
+  }
+
+  private Reply createKey(Request request) {
+    Body body = readJson(request);
+    if (body.error != null) {
+      return body.error;
+    }
+    NewKeyRequest.Parsed parsed = NewKeyRequest.parse(body.node);
+    if (parsed instanceof NewKeyRequest.Parsed.Invalid bad) {
+      return Reply.error(400, "invalid_request", bad.message());
+    }
+    NewKeyRequest req = ((NewKeyRequest.Parsed.Ok) parsed).request();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    String secret = VaultKeys.newSecret();
+    KeyRecord key =
+        new KeyRecord(
+            VaultKeys.newKeyId(),
+            req.name(),
+            req.vendor(),
+            req.labels(),
+            req.policy(),
+            VaultKeys.hash(secret),
+            req.credential(),
+            now,
+            req.policy().expiresIn().map(now::plus),
+            Optional.empty());
+    keys.create(key);
+    LOG.info("admin: created key {} ({}) for {}", key.id(), key.name(), key.vendor());
+    return new Reply(201, AdminViews.createdKey(key, now, secret), "/keys/" + key.id());
+  }
+
+  private Reply listKeys() {
+    Instant now = clock.instant();
+    ArrayNode list = JsonNodeFactory.instance.arrayNode();
+    for (KeyRecord k : keys.list()) {
+      list.add(AdminViews.key(k, now));
+    }
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.set("keys", list);
+    return Reply.ok(o);
+  }
+
+  private Reply getKey(String id) {
+    return keys.findById(id)
+        .map(k -> Reply.ok(AdminViews.key(k, clock.instant())))
+        .orElseGet(() -> notFound());
+  }
+
+  private Reply revokeKey(String id) {
+    Optional<KeyRecord> revoked = keys.revoke(id, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+    if (revoked.isEmpty()) {
+      return notFound();
+    }
+    LOG.info("admin: revoked key {}", id);
+    try {
+      onRevoke.accept(revoked.get());
+    } catch (RuntimeException e) {
+      LOG.error("admin: key {} revoked in the store but the revocation hook failed", id, e);
+      return Reply.error(
+          500,
+          "revoke_not_propagated",
+          "the key is revoked in the registry but running instances could not be told;"
+              + " repeat the DELETE");
+    }
+    return Reply.ok(AdminViews.key(revoked.get(), clock.instant()));
+  }
+
+  private Reply spend(String id) {
+    Optional<KeyRecord> key = keys.findById(id);
+    if (key.isEmpty()) {
+      return notFound();
+    }
+    List<BudgetLimit> limits = KeyBudgets.limitsFor(key.get(), clock.instant());
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.put("key_id", id);
+    o.setAll(AdminViews.spend(limits.get(0), ledger.counter(limits.get(0))));
+    o.set(
+        "total",
+        limits.size() > 1
+            ? AdminViews.spend(limits.get(1), ledger.counter(limits.get(1)))
+            : JsonNodeFactory.instance.nullNode());
+    return Reply.ok(o);
+  }
+
+  private Reply audit(Request request) {
+    Fields fields = Request.extractQueryParameters(request);
+    Map<String, List<String>> params = new LinkedHashMap<>();
+    for (Fields.Field f : fields) {
+      params.put(f.getName(), f.getValues());
+    }
+    AuditParams.Parsed parsed = AuditParams.parse(params);
+    if (parsed instanceof AuditParams.Parsed.Invalid bad) {
+      return Reply.error(400, "invalid_request", bad.message());
+    }
+    ArrayNode rows = JsonNodeFactory.instance.arrayNode();
+    for (AuditRecord r : audit.query(((AuditParams.Parsed.Ok) parsed).query())) {
+      rows.add(AdminViews.auditRow(r));
+    }
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.set("rows", rows);
+    return Reply.ok(o);
+  }
+
+  /** Reads a JSON body of at most {@link #MAX_BODY_BYTES}; never echoes its content. */
+  private Body readJson(Request request) {
+    String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+    if (!isJson(type)) {
+      return Body.failed(
+          Reply.error(415, "unsupported_media_type", "Content-Type must be application/json"));
+    }
+    Reply tooLarge =
+        Reply.error(
+            413, "request_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
+    if (request.getLength() > MAX_BODY_BYTES) {
+      return Body.failed(tooLarge);
+    }
+    byte[] bytes;
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    } catch (IOException e) {
+      return Body.failed(Reply.error(400, "invalid_request", "the body could not be read"));
+    }
+    if (bytes.length > MAX_BODY_BYTES) {
+      return Body.failed(tooLarge);
+    }
+    try {
+      return new Body(json.readTree(bytes), null);
+    } catch (IOException e) {
+      // Jackson's message may quote the body, which may hold a credential: never pass it on
+      return Body.failed(Reply.error(400, "invalid_request", "the body is not valid JSON"));
+    }
+  }
+
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String base = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+    return base.equals("application/json");
+  }
+
+  private static Reply notFound() {
+    // the id is not echoed: a mistaken caller may have put a secret in the path
+    return Reply.error(404, "not_found", "no key with this id");
+  }
+
+  private static Reply notAllowed(String allow) {
+    Reply r = Reply.error(405, "method_not_allowed", "this path allows " + allow);
+    return new Reply(r.status, r.body, null, allow);
+  }
+
+  private void send(Request request, Response response, Callback callback, Reply reply) {
+    byte[] bytes;
+    try {
+      bytes = json.writeValueAsBytes(reply.body);
+    } catch (JsonProcessingException e) {
+      Response.writeError(request, response, callback, 500);
+      return;
+    }
+    response.setStatus(reply.status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    if (reply.location != null) {
+      response.getHeaders().put(HttpHeader.LOCATION, reply.location);
+    }
+    if (reply.allow != null) {
+      response.getHeaders().put(HttpHeader.ALLOW, reply.allow);
+    }
+    response.write(true, ByteBuffer.wrap(bytes), callback);
+  }
+
+  /** The routes this handler owns. */
+  private enum Kind {
+    KEYS,
+    KEY,
+    SPEND,
+    AUDIT
+  }
+
+  private record Route(Kind kind, String keyId) {
+    /** The route for {@code path}, or null when the path is not the admin API's. */
+    static Route of(String path) {
+      if (path == null) {
+        return null;
+      }
+      if (path.equals("/keys")) {
+        return new Route(Kind.KEYS, null);
+      }
+      if (path.equals("/audit")) {
+        return new Route(Kind.AUDIT, null);
+      }
+      if (!path.startsWith("/keys/")) {
+        return null;
+      }
+      String rest = path.substring("/keys/".length());
+      boolean spend = rest.endsWith("/spend");
+      String id = spend ? rest.substring(0, rest.length() - "/spend".length()) : rest;
+      if (id.isEmpty() || id.indexOf('/') >= 0) {
+        return null;
+      }
+      return new Route(spend ? Kind.SPEND : Kind.KEY, id);
+    }
+  }
+
+  private record Reply(int status, JsonNode body, String location, String allow) {
+    Reply(int status, JsonNode body, String location) {
+      this(status, body, location, null);
+    }
+
+    static Reply ok(JsonNode body) {
+      return new Reply(200, body, null, null);
+    }
+
+    static Reply error(int status, String code, String message) {
+      return new Reply(status, AdminViews.error(code, message), null, null);
+    }
+  }
+
+  private record Body(JsonNode node, Reply error) {
+    static Body failed(Reply error) {
+      return new Body(null, error);
+    }
+  }
+}
