@@ -24,7 +24,9 @@ final class UpCommand implements Callable<Integer> {
     }
     if (!settings.store().equals("embedded")) {
       System.err.println(
-          "keybrake: KEYBRAKE_STORE=" + settings.store() + " is not available in this build;"
+          "keybrake: KEYBRAKE_STORE="
+              + settings.store()
+              + " is not available in this build;"
               + " use KEYBRAKE_STORE=embedded");
       return 2;
     }
@@ -48,9 +50,11 @@ final class UpCommand implements Callable<Integer> {
                   stopped.countDown();
                 }));
     int http = app.httpPort();
-    System.out.println("keybrake is up (embedded store in " + settings.dataDir().toAbsolutePath() + ")");
+    System.out.println(
+        "keybrake is up (embedded store in " + settings.dataDir().toAbsolutePath() + ")");
     System.out.println("  admin API + local gateway  http://localhost:" + http);
-    System.out.println("    vendor traffic           http://localhost:" + http + "/twilio/… /stripe/… /resend/…");
+    System.out.println(
+        "    vendor traffic           http://localhost:" + http + "/twilio/… /stripe/… /resend/…");
     System.out.println("  metrics                    http://localhost:" + http + "/metrics");
     System.out.println("  ext_proc (gRPC)            localhost:" + app.grpcPort());
     if (app.adminKeyGenerated()) {

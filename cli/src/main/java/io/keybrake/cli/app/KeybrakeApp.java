@@ -2,7 +2,6 @@ package io.keybrake.cli.app;
 
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -136,7 +135,11 @@ public final class KeybrakeApp implements AutoCloseable {
       threads.setName("keybrake-http");
       threads.setDaemon(true);
       http = new Server(threads);
-      ServerConnector connector = new ServerConnector(http);
+      org.eclipse.jetty.server.HttpConfiguration httpConfig =
+          new org.eclipse.jetty.server.HttpConfiguration();
+      httpConfig.setSendServerVersion(false);
+      ServerConnector connector =
+          new ServerConnector(http, new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
       connector.setPort(settings.httpPort());
       http.addConnector(connector);
       http.setHandler(new Handler.Sequence(new OpsHandler(registry), admin, gateway));
@@ -187,19 +190,29 @@ public final class KeybrakeApp implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws java.io.IOException {
+    java.io.IOException failure = null;
     try {
       http.stop();
-    } finally {
-      channel.shutdownNow();
-      inProcess.shutdownNow();
-      grpc.shutdown();
+    } catch (Exception e) {
+      failure = new java.io.IOException("HTTP server did not stop cleanly", e);
+    }
+    channel.shutdownNow();
+    inProcess.shutdownNow();
+    grpc.shutdown();
+    try {
       if (!grpc.awaitTermination(2, TimeUnit.SECONDS)) {
         grpc.shutdownNow();
       }
-      upstream.close();
-      grpcExecutor.shutdownNow();
-      store.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grpc.shutdownNow();
+    }
+    upstream.close();
+    grpcExecutor.shutdownNow();
+    store.close();
+    if (failure != null) {
+      throw failure;
     }
   }
 }

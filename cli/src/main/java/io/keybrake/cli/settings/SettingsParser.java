@@ -43,15 +43,19 @@ public final class SettingsParser {
     Map<String, URI> upstreams = new LinkedHashMap<>();
     for (String vendor : VENDORS) {
       String var = "KEYBRAKE_UPSTREAM_" + vendor.toUpperCase(Locale.ROOT);
-      opt(env, var).ifPresent(v -> url(var, v, List.of("http", "https"), problems)
-          .ifPresent(u -> upstreams.put(vendor, u)));
+      opt(env, var)
+          .ifPresent(
+              v ->
+                  url(var, v, List.of("http", "https"), problems)
+                      .ifPresent(u -> upstreams.put(vendor, u)));
     }
     String store = opt(env, "KEYBRAKE_STORE").orElse("embedded").toLowerCase(Locale.ROOT);
     Optional<URI> redis =
         opt(env, "KEYBRAKE_REDIS_URL")
             .flatMap(v -> url("KEYBRAKE_REDIS_URL", v, List.of("redis", "rediss"), problems));
     Optional<String> postgres = opt(env, "KEYBRAKE_POSTGRES_URL");
-    if (postgres.isPresent() && !postgres.get().startsWith("jdbc:postgresql:")
+    if (postgres.isPresent()
+        && !postgres.get().startsWith("jdbc:postgresql:")
         && !postgres.get().startsWith("postgres")) {
       problems.add("KEYBRAKE_POSTGRES_URL must be a postgres:// or jdbc:postgresql: URL");
     }
@@ -103,10 +107,12 @@ public final class SettingsParser {
     }
   }
 
-  private static Optional<URI> url(String name, String v, List<String> schemes, List<String> problems) {
+  private static Optional<URI> url(
+      String name, String v, List<String> schemes, List<String> problems) {
     try {
       URI u = new URI(v);
-      if (u.getScheme() == null || !schemes.contains(u.getScheme().toLowerCase(Locale.ROOT))
+      if (u.getScheme() == null
+          || !schemes.contains(u.getScheme().toLowerCase(Locale.ROOT))
           || u.getHost() == null) {
         problems.add(name + " must be a " + String.join("/", schemes) + " URL, not '" + v + "'");
         return Optional.empty();

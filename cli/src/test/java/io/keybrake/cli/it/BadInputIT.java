@@ -86,15 +86,16 @@ class BadInputIT {
             "/resend/emails",
             Gateway.bearer(resend.vaultKey()),
             "application/json",
-            "{\"from\":\"a@example.com\",\"to\":[\"b@example.com\"".getBytes(StandardCharsets.UTF_8));
+            "{\"from\":\"a@example.com\",\"to\":[\"b@example.com\""
+                .getBytes(StandardCharsets.UTF_8));
     assertRefused(r, 400, "unreadable_request");
   }
 
   @Test
   void bodyOverOneMebibyteIsRefused() throws Exception {
-    byte[] big = ("To=%2B14155552671&Body=" + "a".repeat((1 << 20) + 10)).getBytes(StandardCharsets.UTF_8);
-    HttpResponse<String> r =
-        gw.send(messages(), auth(), "application/x-www-form-urlencoded", big);
+    byte[] big =
+        ("To=%2B14155552671&Body=" + "a".repeat((1 << 20) + 10)).getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = gw.send(messages(), auth(), "application/x-www-form-urlencoded", big);
     assertRefused(r, 413, "request_too_large");
   }
 

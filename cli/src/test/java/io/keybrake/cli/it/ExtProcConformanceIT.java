@@ -67,8 +67,7 @@ class ExtProcConformanceIT {
   }
 
   private static HttpRequest sms(String vaultKey, String to) {
-    byte[] body =
-        Gateway.form(Gateway.sms(to, "conformance")).getBytes(StandardCharsets.UTF_8);
+    byte[] body = Gateway.form(Gateway.sms(to, "conformance")).getBytes(StandardCharsets.UTF_8);
     return new HttpRequest(
         "POST",
         "/2010-04-01/Accounts/" + vaultKey + "/Messages.json",
@@ -166,7 +165,9 @@ class ExtProcConformanceIT {
             get,
             req ->
                 HttpResult.of(
-                    200, List.of(Map.entry("content-type", "application/json")), "{\"sid\":\"SMx\"}"));
+                    200,
+                    List.of(Map.entry("content-type", "application/json")),
+                    "{\"sid\":\"SMx\"}"));
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.trace().sent())
@@ -193,7 +194,9 @@ class ExtProcConformanceIT {
     assertThat(spend.get("reserved_usd").decimalValue()).isPositive();
 
     HttpResult retry = envoy.exchange(sms(key.vaultKey(), Gateway.US_NUMBER), this::vendor);
-    assertThat(upstreamCalls).as("a retry of a call with unknown outcome is not sent again").hasValue(1);
+    assertThat(upstreamCalls)
+        .as("a retry of a call with unknown outcome is not sent again")
+        .hasValue(1);
     assertThat(retry.status()).isEqualTo(409);
   }
 }

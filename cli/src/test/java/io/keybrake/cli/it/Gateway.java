@@ -136,7 +136,9 @@ final class Gateway implements AutoCloseable {
 
   HttpResponse<String> admin(String method, String path, String body) throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(uri(path)).header("X-Admin-Key", ADMIN_KEY).timeout(Duration.ofSeconds(10));
+        HttpRequest.newBuilder(uri(path))
+            .header("X-Admin-Key", ADMIN_KEY)
+            .timeout(Duration.ofSeconds(10));
     if (body != null) {
       b.header("Content-Type", "application/json");
       b.method(method, HttpRequest.BodyPublishers.ofString(body));
@@ -190,7 +192,11 @@ final class Gateway implements AutoCloseable {
 
   HttpResponse<String> postForm(String path, String authorization, String formBody)
       throws Exception {
-    return send(path, authorization, "application/x-www-form-urlencoded", formBody.getBytes(StandardCharsets.UTF_8));
+    return send(
+        path,
+        authorization,
+        "application/x-www-form-urlencoded",
+        formBody.getBytes(StandardCharsets.UTF_8));
   }
 
   HttpResponse<String> send(String path, String authorization, String contentType, byte[] body)

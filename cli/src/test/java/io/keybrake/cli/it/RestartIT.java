@@ -47,7 +47,8 @@ class RestartIT {
 
     gw.restart();
 
-    assertThat(gw.spend(live.id()).get("spent_usd").decimalValue()).isEqualByComparingTo(spentBefore);
+    assertThat(gw.spend(live.id()).get("spent_usd").decimalValue())
+        .isEqualByComparingTo(spentBefore);
     assertThat(gw.audit(live.id())).hasSize(rowsBefore);
     HttpResponse<String> again = gw.sendSms(live.vaultKey(), Gateway.US_NUMBER, "three");
     assertThat(again.statusCode()).isEqualTo(201);
@@ -57,7 +58,8 @@ class RestartIT {
     assertThat(gw.spend(live.id()).get("spent_usd").decimalValue()).isGreaterThan(spentBefore);
     JsonNode rows = gw.audit(live.id());
     for (int i = 0; i + 1 < rows.size(); i++) {
-      assertThat(rows.get(i).get("seq").asLong()).isGreaterThan(rows.get(i + 1).get("seq").asLong());
+      assertThat(rows.get(i).get("seq").asLong())
+          .isGreaterThan(rows.get(i + 1).get("seq").asLong());
     }
     gw.app.close();
     gw.app = null;

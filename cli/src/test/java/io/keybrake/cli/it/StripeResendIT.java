@@ -35,7 +35,8 @@ class StripeResendIT {
         gw.createStripeKey(
             "{\"daily_usd_cap\":100,\"allowed_endpoints\":[\"payment_intents.create\"]}");
     HttpResponse<String> r =
-        gw.postForm("/stripe/v1/payouts", Gateway.bearer(key.vaultKey()), "amount=100&currency=usd");
+        gw.postForm(
+            "/stripe/v1/payouts", Gateway.bearer(key.vaultKey()), "amount=100&currency=usd");
 
     assertThat(r.statusCode()).isEqualTo(403);
     JsonNode body = gw.body(r);
@@ -46,7 +47,9 @@ class StripeResendIT {
 
     HttpResponse<String> ok =
         gw.postForm(
-            "/stripe/v1/payment_intents", Gateway.bearer(key.vaultKey()), "amount=500&currency=usd");
+            "/stripe/v1/payment_intents",
+            Gateway.bearer(key.vaultKey()),
+            "amount=500&currency=usd");
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(gw.stripe.received()).hasSize(1);
     assertThat(gw.stripe.received().get(0).header("authorization"))
@@ -62,16 +65,22 @@ class StripeResendIT {
 
     HttpResponse<String> jpy =
         gw.postForm(
-            "/stripe/v1/payment_intents", Gateway.bearer(key.vaultKey()), "amount=1000&currency=jpy");
+            "/stripe/v1/payment_intents",
+            Gateway.bearer(key.vaultKey()),
+            "amount=1000&currency=jpy");
     assertThat(jpy.statusCode()).isEqualTo(200);
     HttpResponse<String> kwd =
-        gw.postForm("/stripe/v1/charges", Gateway.bearer(key.vaultKey()), "amount=1500&currency=kwd&source=tok_visa");
+        gw.postForm(
+            "/stripe/v1/charges",
+            Gateway.bearer(key.vaultKey()),
+            "amount=1500&currency=kwd&source=tok_visa");
     assertThat(kwd.statusCode()).isEqualTo(200);
 
     JsonNode rows = gw.audit(key.id());
     long jpyMicros = fx.toUsdMicros(1000, "JPY");
     long kwdMicros = fx.toUsdMicros(1500, "KWD");
-    // 1,000 JPY is about 6-7 USD, not 10 (exponent 0); 1.500 KWD is about 4.9 USD, not 15 (exponent 3)
+    // 1,000 JPY is about 6-7 USD, not 10 (exponent 0); 1.500 KWD is about 4.9 USD, not 15 (exponent
+    // 3)
     assertThat(jpyMicros).isBetween(4_000_000L, 10_000_000L - 1);
     assertThat(kwdMicros).isBetween(3_000_000L, 15_000_000L - 1);
     assertThat(rows)
@@ -87,16 +96,22 @@ class StripeResendIT {
   void unprefixedStripePathIsRoutedByTheKeysVendor() throws Exception {
     Gateway.Key key = gw.createStripeKey("{\"daily_usd_cap\":100}");
     HttpResponse<String> r =
-        gw.postForm("/v1/payment_intents", Gateway.bearer(key.vaultKey()), "amount=200&currency=usd");
+        gw.postForm(
+            "/v1/payment_intents", Gateway.bearer(key.vaultKey()), "amount=200&currency=usd");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(gw.stripe.received()).hasSize(1);
   }
 
   @Test
   void keyOfOneVendorCannotBeUsedUnderAnothersPrefix() throws Exception {
-    Gateway.Key key = gw.createStripeKey("{\"daily_usd_cap\":100,\"allowed_endpoints\":[\"* /v1/**\"]}");
+    Gateway.Key key =
+        gw.createStripeKey("{\"daily_usd_cap\":100,\"allowed_endpoints\":[\"* /v1/**\"]}");
     HttpResponse<String> r =
-        gw.send("/resend/v1/customers", Gateway.bearer(key.vaultKey()), "application/x-www-form-urlencoded", "email=a%40b.c".getBytes(StandardCharsets.UTF_8));
+        gw.send(
+            "/resend/v1/customers",
+            Gateway.bearer(key.vaultKey()),
+            "application/x-www-form-urlencoded",
+            "email=a%40b.c".getBytes(StandardCharsets.UTF_8));
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(gw.stripe.received()).isEmpty();
     assertThat(gw.resend.received()).isEmpty();
@@ -104,21 +119,32 @@ class StripeResendIT {
 
   @Test
   void resendBatchIsPricedPerRecipientAndUsesTheRealApiKey() throws Exception {
-    Gateway.Key key = gw.createResendKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"@example.com\"]}");
+    Gateway.Key key =
+        gw.createResendKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"@example.com\"]}");
     String batch =
         "[{\"from\":\"a@example.com\",\"to\":[\"b@example.com\",\"c@example.com\"],\"subject\":\"s\",\"html\":\"h\"},"
             + "{\"from\":\"a@example.com\",\"to\":\"d@example.com\",\"cc\":[\"e@example.com\"],\"subject\":\"s\",\"html\":\"h\"}]";
     HttpResponse<String> r =
-        gw.send("/resend/emails/batch", Gateway.bearer(key.vaultKey()), "application/json", batch.getBytes(StandardCharsets.UTF_8));
+        gw.send(
+            "/resend/emails/batch",
+            Gateway.bearer(key.vaultKey()),
+            "application/json",
+            batch.getBytes(StandardCharsets.UTF_8));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(gw.body(r).get("data")).hasSize(2);
-    assertThat(gw.resend.received().get(0).header("authorization")).contains("Bearer " + Gateway.RESEND_KEY);
+    assertThat(gw.resend.received().get(0).header("authorization"))
+        .contains("Bearer " + Gateway.RESEND_KEY);
     long expected = 4 * PriceTable.loadDefault().resendEmailMicros();
-    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo(Micros.toUsd(expected));
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue())
+        .isEqualByComparingTo(Micros.toUsd(expected));
 
     HttpResponse<String> outside =
-        gw.send("/resend/emails", Gateway.bearer(key.vaultKey()), "application/json",
-            "{\"from\":\"a@example.com\",\"to\":\"x@elsewhere.org\",\"subject\":\"s\",\"html\":\"h\"}".getBytes(StandardCharsets.UTF_8));
+        gw.send(
+            "/resend/emails",
+            Gateway.bearer(key.vaultKey()),
+            "application/json",
+            "{\"from\":\"a@example.com\",\"to\":\"x@elsewhere.org\",\"subject\":\"s\",\"html\":\"h\"}"
+                .getBytes(StandardCharsets.UTF_8));
     assertThat(outside.statusCode()).isEqualTo(403);
     assertThat(gw.resend.received()).hasSize(1);
   }

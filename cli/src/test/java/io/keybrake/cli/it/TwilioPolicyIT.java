@@ -73,7 +73,9 @@ class TwilioPolicyIT {
     assertThat(spend.get("spent_usd").decimalValue().add(spend.get("reserved_usd").decimalValue()))
         .isEqualByComparingTo(Micros.toUsd(segmentPrice));
     JsonNode rows = gw.audit(key.id());
-    assertThat(rows).extracting(r -> r.get("decision").asText()).containsOnly("allowed", "replayed");
+    assertThat(rows)
+        .extracting(r -> r.get("decision").asText())
+        .containsOnly("allowed", "replayed");
     assertThat(rows).filteredOn(r -> r.get("decision").asText().equals("replayed")).hasSize(5);
   }
 
@@ -96,8 +98,7 @@ class TwilioPolicyIT {
 
   @Test
   void capForwardsExactlyWhatItAffordsWithMultiSegmentBodies() throws Exception {
-    Gateway.Key key =
-        gw.createTwilioKey("{\"daily_usd_cap\":1.00,\"allowed_prefixes\":[\"+1\"]}");
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":1.00,\"allowed_prefixes\":[\"+1\"]}");
     long perMessage = 2 * PriceTable.loadDefault().smsSegmentMicros("US");
     long affordable = Micros.fromUsd(new BigDecimal("1.00")) / perMessage;
     String twoSegments = "x".repeat(200);
@@ -125,8 +126,7 @@ class TwilioPolicyIT {
 
   @Test
   void capHoldsWithThirtyTwoConcurrentSenders() throws Exception {
-    Gateway.Key key =
-        gw.createTwilioKey("{\"daily_usd_cap\":1.00,\"allowed_prefixes\":[\"+1\"]}");
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":1.00,\"allowed_prefixes\":[\"+1\"]}");
     long perMessage = PriceTable.loadDefault().smsSegmentMicros("US");
     long affordable = Micros.fromUsd(new BigDecimal("1.00")) / perMessage;
     AtomicInteger ok = new AtomicInteger();
@@ -205,7 +205,8 @@ class TwilioPolicyIT {
     assertThat(r.headers().firstValue("x-keybrake-remaining-usd")).isPresent();
 
     var req = gw.twilio.received().get(0);
-    assertThat(req.path()).isEqualTo("/2010-04-01/Accounts/" + Gateway.TWILIO_SID + "/Messages.json");
+    assertThat(req.path())
+        .isEqualTo("/2010-04-01/Accounts/" + Gateway.TWILIO_SID + "/Messages.json");
     assertThat(req.header("authorization"))
         .contains(Gateway.basic(Gateway.TWILIO_SID, Gateway.TWILIO_TOKEN));
     assertThat(req.toString() + new String(req.body())).doesNotContain("vault_key_");

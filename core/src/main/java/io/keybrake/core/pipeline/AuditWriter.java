@@ -77,7 +77,6 @@ final class AuditWriter {
           decision,
           reason,
           e.getMessage());
-
     }
   }
 

@@ -1,7 +1,7 @@
 package io.keybrake.core.pipeline;
 
-import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.decision.Refusal;
+import io.keybrake.core.dedup.StoredResponse;
 
 /**
  * What the policy point decided about a request. Expected outcomes are values: a refusal is a

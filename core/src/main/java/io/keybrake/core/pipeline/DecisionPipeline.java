@@ -85,7 +85,8 @@ public final class DecisionPipeline {
       id = identifier.identify(head, ex.path, clock.instant());
     } catch (StoreUnavailableException e) {
       log.warn("key registry unavailable: {}", e.getMessage());
-      return deny(ex, Refusal.of(RefusalCode.LEDGER_UNAVAILABLE, "the key registry is unavailable"));
+      return deny(
+          ex, Refusal.of(RefusalCode.LEDGER_UNAVAILABLE, "the key registry is unavailable"));
     }
     if (id instanceof KeyIdentifier.Result.Refused r) {
       return deny(ex, r.refusal());

@@ -8,8 +8,8 @@ import java.util.Locale;
 /**
  * Step 2 of a decision: is this endpoint in the key's scope? An empty {@code allowed_endpoints}
  * allows every endpoint the vendor spec names (not its catch-all). An entry is an endpoint name
- * ({@code messages.create}), or {@code "METHOD /path"} where {@code *} matches one path segment
- * and a trailing {@code /**} any rest. Stateless.
+ * ({@code messages.create}), or {@code "METHOD /path"} where {@code *} matches one path segment and
+ * a trailing {@code /**} any rest. Stateless.
  */
 final class EndpointScope {
   private EndpointScope() {}

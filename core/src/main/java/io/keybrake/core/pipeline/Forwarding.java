@@ -224,11 +224,9 @@ final class Forwarding {
   private static String fingerprint(Exchange ex) {
     try {
       MessageDigest d = MessageDigest.getInstance("SHA-256");
-      byte[] bodyHash =
-          d.digest(ex.estimate.canonicalBody().getBytes(StandardCharsets.UTF_8));
+      byte[] bodyHash = d.digest(ex.estimate.canonicalBody().getBytes(StandardCharsets.UTF_8));
       String dest =
-          String.join(
-              ",", ex.estimate.destinations().stream().map(Object::toString).toList());
+          String.join(",", ex.estimate.destinations().stream().map(Object::toString).toList());
       String material =
           ex.key.id()
               + "\n"

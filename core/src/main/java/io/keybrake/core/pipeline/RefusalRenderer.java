@@ -26,7 +26,6 @@ public final class RefusalRenderer {
     if ("twilio".equals(vendor)) {
       body.put("code", TWILIO_CODE_BASE + code.ordinal() + 1);
       body.put("keybrake_code", code.wireName());
-      body.put("more_info", "https://github.com/keybrake/keybrake#" + code.wireName());
     } else {
       body.put("code", code.wireName());
     }

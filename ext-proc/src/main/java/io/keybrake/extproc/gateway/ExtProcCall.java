@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client side of one ext_proc {@code Process} stream, as Envoy drives it: send one message,
- * wait for its one answer within the message timeout (extended by {@code
- * override_message_timeout} up to the configured maximum), and at the end half-close then reset
- * the stream. Used by one request thread; not thread-safe.
+ * wait for its one answer within the message timeout (extended by {@code override_message_timeout}
+ * up to the configured maximum), and at the end half-close then reset the stream. Used by one
+ * request thread; not thread-safe.
  */
 final class ExtProcCall implements AutoCloseable {
   private static final Object COMPLETED = new Object();
@@ -73,7 +73,8 @@ final class ExtProcCall implements AutoCloseable {
         throw new ExtProcFailure(500, "the processor closed the stream before answering");
       }
       ProcessingResponse r = (ProcessingResponse) next;
-      if (r.hasOverrideMessageTimeout() && r.getResponseCase() == ProcessingResponse.ResponseCase.RESPONSE_NOT_SET) {
+      if (r.hasOverrideMessageTimeout()
+          && r.getResponseCase() == ProcessingResponse.ResponseCase.RESPONSE_NOT_SET) {
         long asked =
             Duration.ofSeconds(
                     r.getOverrideMessageTimeout().getSeconds(),

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One request as it passes the local gateway: starts as the agent sent it and takes the
- * processor's mutations (new {@code :path}, real credential, rewritten body). Not thread-safe.
+ * One request as it passes the local gateway: starts as the agent sent it and takes the processor's
+ * mutations (new {@code :path}, real credential, rewritten body). Not thread-safe.
  */
 final class GatewayExchange {
   final String method;
@@ -62,5 +62,4 @@ final class GatewayExchange {
     }
     return null;
   }
-
 }

@@ -88,7 +88,9 @@ public final class LocalGateway extends Handler.Abstract {
     String authority = request.getHttpURI().getAuthority();
     for (Map.Entry<String, String> p : prefixToHost.entrySet()) {
       String prefix = "/" + p.getKey();
-      if (target.equals(prefix) || target.startsWith(prefix + "/") || target.startsWith(prefix + "?")) {
+      if (target.equals(prefix)
+          || target.startsWith(prefix + "/")
+          || target.startsWith(prefix + "?")) {
         target = target.substring(prefix.length());
         if (target.isEmpty() || target.startsWith("?")) {
           target = "/" + target;
@@ -103,7 +105,11 @@ public final class LocalGateway extends Handler.Abstract {
     }
     if (body.length > maxBodyBytes) {
       // Envoy answers 413 itself when a buffered body exceeds its buffer limit.
-      writeJson(response, callback, 413, "request_too_large",
+      writeJson(
+          response,
+          callback,
+          413,
+          "request_too_large",
           "request body is over the " + maxBodyBytes + "-byte limit");
       return true;
     }
@@ -113,7 +119,12 @@ public final class LocalGateway extends Handler.Abstract {
     }
     GatewayExchange ex =
         new GatewayExchange(
-            request.getMethod(), target, authority, request.getHttpURI().getScheme(), headers, body);
+            request.getMethod(),
+            target,
+            authority,
+            request.getHttpURI().getScheme(),
+            headers,
+            body);
     HttpReply reply;
     try (ExtProcCall call = new ExtProcCall(processor, messageTimeout, maxMessageTimeout)) {
       reply = run(call, ex);

@@ -23,7 +23,9 @@ public final class HeaderCodec {
     List<Map.Entry<String, String>> out = new ArrayList<>(map.getHeadersCount());
     for (HeaderValue h : map.getHeadersList()) {
       String value =
-          h.getRawValue().isEmpty() ? h.getValue() : h.getRawValue().toString(StandardCharsets.ISO_8859_1);
+          h.getRawValue().isEmpty()
+              ? h.getValue()
+              : h.getRawValue().toString(StandardCharsets.ISO_8859_1);
       out.add(Map.entry(h.getKey().toLowerCase(Locale.ROOT), value));
     }
     return out;
@@ -37,8 +39,7 @@ public final class HeaderCodec {
   }
 
   /** A mutation that overwrites (or adds) each header and removes the named ones. */
-  public static HeaderMutation mutation(
-      List<Map.Entry<String, String>> set, List<String> remove) {
+  public static HeaderMutation mutation(List<Map.Entry<String, String>> set, List<String> remove) {
     HeaderMutation.Builder b = HeaderMutation.newBuilder();
     for (Map.Entry<String, String> e : set) {
       b.addSetHeaders(

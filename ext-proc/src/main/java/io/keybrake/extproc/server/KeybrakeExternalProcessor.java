@@ -10,7 +10,8 @@ import io.keybrake.core.pipeline.DecisionPipeline;
  * The {@code envoy.service.ext_proc.v3.ExternalProcessor} service: one {@link ProcessStream} per
  * HTTP exchange. Stateless apart from the pipeline's caches; thread-safe.
  */
-public final class KeybrakeExternalProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+public final class KeybrakeExternalProcessor
+    extends ExternalProcessorGrpc.ExternalProcessorImplBase {
   private final DecisionPipeline pipeline;
   private final StreamMetrics metrics;
 

@@ -44,8 +44,10 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private final StreamObserver<ProcessingResponse> out;
   private final StreamMetrics metrics;
   private Exchange exchange;
+
   /** An ImmediateResponse was sent: later messages are ignored. */
   private boolean finished;
+
   /** The response stream was ended (completed or failed). */
   private boolean closed;
 

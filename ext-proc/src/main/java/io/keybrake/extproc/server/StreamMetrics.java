@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Metrics of the ext_proc server: decisions by outcome, open streams, faults. Never labelled with
- * a key secret. Thread-safe.
+ * Metrics of the ext_proc server: decisions by outcome, open streams, faults. Never labelled with a
+ * key secret. Thread-safe.
  */
 public final class StreamMetrics {
   private final MeterRegistry registry;
@@ -35,8 +35,7 @@ public final class StreamMetrics {
 
   void decision(String outcome) {
     decisions
-        .computeIfAbsent(
-            outcome, o -> registry.counter("keybrake_decisions_total", "decision", o))
+        .computeIfAbsent(outcome, o -> registry.counter("keybrake_decisions_total", "decision", o))
         .increment();
   }
 
