@@ -60,6 +60,7 @@ public final class AdminApi extends Handler.Abstract {
   static final String ADMIN_KEY_HEADER = "X-Admin-Key";
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+  private static final String BODY_READ = AdminApi.class.getName() + ".bodyRead";
   private static final Pattern KEY_ID = Pattern.compile("key_[0-9A-Za-z]{1,64}");
 
   private final String adminKeyHash;
@@ -181,7 +182,12 @@ public final class AdminApi extends Handler.Abstract {
             now,
             req.policy().expiresIn().map(now::plus),
             Optional.empty());
-    keys.create(key);
+    try {
+      keys.create(key);
+    } catch (IllegalStateException e) {
+      // the KeyStore contract's signal for a duplicate id or secret hash (SqliteKeyStore)
+      return Reply.error(409, "conflict", "a key with the same id already exists; retry");
+    }
     LOG.info("admin: created key {} ({}) for {}", key.id(), key.name(), key.vendor());
     return new Reply(201, AdminViews.createdKey(key, now, secret), "/keys/" + key.id());
   }
@@ -280,12 +286,19 @@ public final class AdminApi extends Handler.Abstract {
     if (bytes.length > MAX_BODY_BYTES) {
       return Body.failed(tooLarge);
     }
+    request.setAttribute(BODY_READ, Boolean.TRUE);
     try {
       return new Body(json.readTree(bytes), null);
     } catch (IOException e) {
       // Jackson's message may quote the body, which may hold a credential: never pass it on
       return Body.failed(Reply.error(400, "invalid_request", "the body is not valid JSON"));
     }
+  }
+
+  private static boolean unreadBody(Request request) {
+    boolean hasBody =
+        request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+    return hasBody && request.getAttribute(BODY_READ) == null;
   }
 
   private static boolean isJson(String contentType) {
@@ -315,6 +328,11 @@ public final class AdminApi extends Handler.Abstract {
       return;
     }
     response.setStatus(reply.status);
+    if (unreadBody(request)) {
+      // a body left unread (refused before reading, or too large) cannot be skipped safely:
+      // tell the client this connection ends, so it does not send its next request on it
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
