@@ -1,16 +1,9 @@
 package io.keybrake.controlplane.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keybrake.controlplane.admin.JsonExchange.Reply;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.key.KeyRecord;
@@ -20,22 +13,16 @@ import io.keybrake.core.key.VaultKeys;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.Ledger;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -68,7 +55,7 @@ public final class AdminApi extends Handler.Abstract {
   private final AuditLog audit;
   private final Clock clock;
   private final Consumer<KeyRecord> onRevoke;
-  private final ObjectMapper json;
+  private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
 
   /**
    * @param adminKey the value {@code X-Admin-Key} must carry; not blank
@@ -91,15 +78,6 @@ public final class AdminApi extends Handler.Abstract {
     this.audit = Objects.requireNonNull(audit);
     this.clock = Objects.requireNonNull(clock);
     this.onRevoke = Objects.requireNonNull(onRevoke);
-    this.json =
-        JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
-            .build();
   }
 
   @Override
@@ -119,7 +97,7 @@ public final class AdminApi extends Handler.Abstract {
       LOG.error("admin {} {} failed", request.getMethod(), route.kind, e);
       reply = Reply.error(500, "internal_error", "the request failed; see the server log");
     }
-    send(request, response, callback, reply);
+    exchange.send(request, response, callback, reply);
     return true;
   }
 
@@ -158,11 +136,11 @@ public final class AdminApi extends Handler.Abstract {
   }
 
   private Reply createKey(Request request) {
-    Body body = readJson(request);
-    if (body.error != null) {
-      return body.error;
+    JsonExchange.Body body = exchange.read(request);
+    if (body.error() != null) {
+      return body.error();
     }
-    NewKeyRequest.Parsed parsed = NewKeyRequest.parse(body.node);
+    NewKeyRequest.Parsed parsed = NewKeyRequest.parse(body.node());
     if (parsed instanceof NewKeyRequest.Parsed.Invalid bad) {
       return Reply.error(400, "invalid_request", bad.message());
     }
@@ -181,7 +159,12 @@ public final class AdminApi extends Handler.Abstract {
             now,
             req.policy().expiresIn().map(now::plus),
             Optional.empty());
-    keys.create(key);
+    try {
+      keys.create(key);
+    } catch (IllegalStateException e) {
+      // the KeyStore contract's signal for a duplicate id or secret hash (SqliteKeyStore)
+      return Reply.error(409, "conflict", "a key with the same id already exists; retry");
+    }
     LOG.info("admin: created key {} ({}) for {}", key.id(), key.name(), key.vendor());
     return new Reply(201, AdminViews.createdKey(key, now, secret), "/keys/" + key.id());
   }
@@ -258,44 +241,6 @@ public final class AdminApi extends Handler.Abstract {
     return Reply.ok(o);
   }
 
-  /** Reads a JSON body of at most {@link #MAX_BODY_BYTES}; never echoes its content. */
-  private Body readJson(Request request) {
-    String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-    if (!isJson(type)) {
-      return Body.failed(
-          Reply.error(415, "unsupported_media_type", "Content-Type must be application/json"));
-    }
-    Reply tooLarge =
-        Reply.error(
-            413, "request_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
-    if (request.getLength() > MAX_BODY_BYTES) {
-      return Body.failed(tooLarge);
-    }
-    byte[] bytes;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-    } catch (IOException e) {
-      return Body.failed(Reply.error(400, "invalid_request", "the body could not be read"));
-    }
-    if (bytes.length > MAX_BODY_BYTES) {
-      return Body.failed(tooLarge);
-    }
-    try {
-      return new Body(json.readTree(bytes), null);
-    } catch (IOException e) {
-      // Jackson's message may quote the body, which may hold a credential: never pass it on
-      return Body.failed(Reply.error(400, "invalid_request", "the body is not valid JSON"));
-    }
-  }
-
-  private static boolean isJson(String contentType) {
-    if (contentType == null) {
-      return false;
-    }
-    String base = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-    return base.equals("application/json");
-  }
-
   private static Reply notFound() {
     // the id is not echoed: a mistaken caller may have put a secret in the path
     return Reply.error(404, "not_found", "no key with this id");
@@ -303,28 +248,7 @@ public final class AdminApi extends Handler.Abstract {
 
   private static Reply notAllowed(String allow) {
     Reply r = Reply.error(405, "method_not_allowed", "this path allows " + allow);
-    return new Reply(r.status, r.body, null, allow);
-  }
-
-  private void send(Request request, Response response, Callback callback, Reply reply) {
-    byte[] bytes;
-    try {
-      bytes = json.writeValueAsBytes(reply.body);
-    } catch (JsonProcessingException e) {
-      Response.writeError(request, response, callback, 500);
-      return;
-    }
-    response.setStatus(reply.status);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-    if (reply.location != null) {
-      response.getHeaders().put(HttpHeader.LOCATION, reply.location);
-    }
-    if (reply.allow != null) {
-      response.getHeaders().put(HttpHeader.ALLOW, reply.allow);
-    }
-    response.write(true, ByteBuffer.wrap(bytes), callback);
+    return new Reply(r.status(), r.body(), null, allow);
   }
 
   /** The routes this handler owns. */
@@ -357,26 +281,6 @@ public final class AdminApi extends Handler.Abstract {
         return null;
       }
       return new Route(spend ? Kind.SPEND : Kind.KEY, id);
-    }
-  }
-
-  private record Reply(int status, JsonNode body, String location, String allow) {
-    Reply(int status, JsonNode body, String location) {
-      this(status, body, location, null);
-    }
-
-    static Reply ok(JsonNode body) {
-      return new Reply(200, body, null, null);
-    }
-
-    static Reply error(int status, String code, String message) {
-      return new Reply(status, AdminViews.error(code, message), null, null);
-    }
-  }
-
-  private record Body(JsonNode node, Reply error) {
-    static Body failed(Reply error) {
-      return new Body(null, error);
     }
   }
 }

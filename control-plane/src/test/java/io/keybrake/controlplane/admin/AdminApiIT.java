@@ -278,6 +278,14 @@ class AdminApiIT {
   }
 
   @Test
+  void duplicateInTheStoreIs409() throws Exception {
+    keys.setDuplicateOnCreate(true);
+    HttpResponse<String> r = admin("POST", "/keys", DOCUMENTED_BODY);
+    assertError(r, 409, "conflict");
+    assertThat(r.body()).doesNotContain("vault_key").doesNotContain(TOKEN);
+  }
+
+  @Test
   void nonJsonContentTypeIs415() throws Exception {
     HttpResponse<String> r =
         send(

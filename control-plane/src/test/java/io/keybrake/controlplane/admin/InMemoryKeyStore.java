@@ -15,6 +15,12 @@ import java.util.Optional;
 final class InMemoryKeyStore implements KeyStore {
   private final Map<String, KeyRecord> byId = new LinkedHashMap<>();
   private volatile boolean down;
+  private volatile boolean duplicateOnCreate;
+
+  /** Makes {@link #create} act as if the id or hash were taken, as the SQLite store signals it. */
+  void setDuplicateOnCreate(boolean duplicate) {
+    this.duplicateOnCreate = duplicate;
+  }
 
   void setDown(boolean down) {
     this.down = down;
@@ -23,7 +29,8 @@ final class InMemoryKeyStore implements KeyStore {
   @Override
   public synchronized void create(KeyRecord key) {
     check();
-    if (byId.containsKey(key.id())
+    if (duplicateOnCreate
+        || byId.containsKey(key.id())
         || byId.values().stream().anyMatch(k -> k.secretHash().equals(key.secretHash()))) {
       throw new IllegalStateException("duplicate key");
     }
