@@ -36,7 +36,8 @@ public final class VendorSpecParser {
     try (yaml) {
       root = MAPPER.readTree(yaml);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("vendor spec is not valid YAML: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "vendor spec is not valid YAML: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read vendor spec", e);
     }

@@ -45,7 +45,8 @@ class PriceTableTest {
     PriceTable prices = PriceTable.loadDefault();
 
     for (String region : LISTED) {
-      assertThat(prices.smsSegmentMicros("ZZ")).isGreaterThanOrEqualTo(prices.smsSegmentMicros(region));
+      assertThat(prices.smsSegmentMicros("ZZ"))
+          .isGreaterThanOrEqualTo(prices.smsSegmentMicros(region));
       assertThat(prices.mmsMicros("ZZ")).isGreaterThanOrEqualTo(prices.mmsMicros(region));
       assertThat(prices.whatsappMicros("ZZ")).isGreaterThanOrEqualTo(prices.whatsappMicros(region));
       assertThat(prices.voicePerMinuteMicros("ZZ"))

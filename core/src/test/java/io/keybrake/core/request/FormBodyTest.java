@@ -25,7 +25,8 @@ class FormBodyTest {
 
     assertThat(f.single("To")).contains("+14155550123");
     assertThat(f.single("Body")).contains("Hello world! €");
-    assertThat(f.single("From")).contains(" 1415"); // an unencoded '+' is a space, as vendors read it
+    assertThat(f.single("From"))
+        .contains(" 1415"); // an unencoded '+' is a space, as vendors read it
     assertThat(f.names()).containsExactly("To", "Body", "From");
   }
 

@@ -60,7 +60,8 @@ class JsonBodyTest {
   @Test
   void refusesDeepNesting() {
     String deep = "[".repeat(200) + "]".repeat(200);
-    assertThatThrownBy(() -> JsonBody.parse(deep.getBytes(UTF_8))).isInstanceOf(RequestRejected.class);
+    assertThatThrownBy(() -> JsonBody.parse(deep.getBytes(UTF_8)))
+        .isInstanceOf(RequestRejected.class);
   }
 
   @Test

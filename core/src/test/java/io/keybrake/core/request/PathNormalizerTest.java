@@ -84,7 +84,8 @@ class PathNormalizerTest {
   @Test
   void decodesOnlyOnce() throws RequestRejected {
     // %2541 is "%41" after one decoding: the decoded '%' makes it ambiguous, so it is refused
-    assertThatThrownBy(() -> PathNormalizer.normalize("/v1/%2541")).isInstanceOf(RequestRejected.class);
+    assertThatThrownBy(() -> PathNormalizer.normalize("/v1/%2541"))
+        .isInstanceOf(RequestRejected.class);
     assertThat(PathNormalizer.normalize("/v1/%41").path()).isEqualTo("/v1/A");
   }
 

@@ -28,7 +28,9 @@ class VendorRegistryTest {
 
   @Test
   void loadsTheThreeShippedVendors() {
-    assertThat(registry.all()).extracting(VendorSpec::id).containsExactly("twilio", "stripe", "resend");
+    assertThat(registry.all())
+        .extracting(VendorSpec::id)
+        .containsExactly("twilio", "stripe", "resend");
     assertThat(vendor("twilio").upstream()).isEqualTo(URI.create("https://api.twilio.com"));
     assertThat(vendor("twilio").keyPresentation())
         .containsExactly(KeyPresentation.BASIC_USER, KeyPresentation.PATH_ACCOUNT_SID);
@@ -122,21 +124,36 @@ class VendorRegistryTest {
 
   @Test
   void parserRefusesBadSpecs() {
-    assertThatThrownBy(() -> parse("id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
-            + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: CHEAP}\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: CHEAP}\n"))
         .hasMessageContaining("unknown cost 'CHEAP'");
-    assertThatThrownBy(() -> parse("id: x\nupstream: http://x.test\nkey_presentation: [BEARER]\n"
-            + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "id: x\nupstream: http://x.test\nkey_presentation: [BEARER]\n"
+                        + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"))
         .hasMessageContaining("https");
-    assertThatThrownBy(() -> parse("id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
-            + "endpoints:\n  - {name: a, method: GET, path: \"/{rest...}\", body: NONE, cost: FREE}\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "endpoints:\n  - {name: a, method: GET, path: \"/{rest...}\", body: NONE, cost: FREE}\n"))
         .hasMessageContaining("named=false iff it is a catch-all");
-    assertThatThrownBy(() -> parse("id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
-            + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE, extra: 1}\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE, extra: 1}\n"))
         .hasMessageContaining("unknown field 'extra'");
-    assertThatThrownBy(() -> parse("id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
-            + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"
-            + "  - {name: b, method: GET, path: /a, body: NONE, cost: FREE}\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"
+                        + "  - {name: b, method: GET, path: /a, body: NONE, cost: FREE}\n"))
         .hasMessageContaining("declared twice");
   }
 
