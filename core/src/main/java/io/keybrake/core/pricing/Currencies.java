@@ -37,9 +37,13 @@ public final class Currencies {
     this.asOf = asOf;
   }
 
-  /** The shipped table. */
+  /** The shipped table, {@code pricing/currencies.yaml}, read once per class loader. */
   public static Currencies loadDefault() {
-    return parse(PricingYaml.resource(RESOURCE));
+    return Shipped.TABLE;
+  }
+
+  private static final class Shipped {
+    static final Currencies TABLE = parse(PricingYaml.resource(RESOURCE));
   }
 
   /**

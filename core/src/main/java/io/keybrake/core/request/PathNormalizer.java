@@ -33,8 +33,8 @@ public final class PathNormalizer {
     }
     checkRaw(rawPath, "path");
     checkRaw(query, "query");
-    if (query.indexOf('#') >= 0) {
-      throw reject("request query contains '#'");
+    if (rawPathWithQuery.indexOf('#') >= 0) {
+      throw reject("request target contains a fragment ('#')");
     }
 
     StringBuilder path = new StringBuilder(rawPath.length());

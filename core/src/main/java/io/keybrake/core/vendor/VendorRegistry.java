@@ -2,6 +2,7 @@ package io.keybrake.core.vendor;
 
 import java.io.InputStream;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +30,17 @@ public final class VendorRegistry {
         throw new IllegalArgumentException("vendor " + s.id() + " is declared twice");
       }
     }
-    return new VendorRegistry(java.util.Collections.unmodifiableMap(byId));
+    return new VendorRegistry(Collections.unmodifiableMap(byId));
   }
 
-  /** Twilio, Stripe and Resend from {@code vendors/*.yaml}. */
+  /** Twilio, Stripe and Resend from {@code vendors/*.yaml}, read once per class loader. */
   public static VendorRegistry loadDefault() {
-    return of(DEFAULT_SPECS.stream().map(VendorRegistry::load).toList());
+    return Shipped.REGISTRY;
+  }
+
+  private static final class Shipped {
+    static final VendorRegistry REGISTRY =
+        of(DEFAULT_SPECS.stream().map(VendorRegistry::load).toList());
   }
 
   private static VendorSpec load(String id) {

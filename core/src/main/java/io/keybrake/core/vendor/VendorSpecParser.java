@@ -1,5 +1,6 @@
 package io.keybrake.core.vendor;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
@@ -34,6 +35,9 @@ public final class VendorSpecParser {
     JsonNode root;
     try (yaml) {
       root = MAPPER.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "vendor spec is not valid YAML: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read vendor spec", e);
     }

@@ -60,6 +60,8 @@ class PathNormalizerTest {
         "/v1/charges%zz",
         "/v1/charges%C3%28",
         "/v1/char ges",
+        "/v1/charges#frag",
+        "/v1/charges?a=1#frag",
         "v1/charges",
         "",
       })
