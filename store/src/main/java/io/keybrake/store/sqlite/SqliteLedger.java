@@ -52,9 +52,12 @@ public final class SqliteLedger implements Ledger {
   private static final String SET_SETTLED =
       "UPDATE reservations SET state = 'settled', actual_micros = ? WHERE id = ?";
   private static final String OPEN = "SELECT id FROM reservations WHERE state = 'reserved'";
+  private static final int PURGE_BATCH = 1000;
   private static final String PURGE_RESERVATIONS =
-      "DELETE FROM reservations WHERE created_at < ?"
-          + " AND state IN ('settled', 'released', 'refused')";
+      "DELETE FROM reservations WHERE id IN (SELECT id FROM reservations WHERE created_at < ?"
+          + " AND state IN ('settled', 'released', 'refused') LIMIT "
+          + PURGE_BATCH
+          + ")";
   private static final String PURGE_COUNTERS =
       "DELETE FROM counters WHERE window_end <= ? AND reserved_micros = 0";
 
@@ -196,22 +199,33 @@ public final class SqliteLedger implements Ledger {
   /**
    * Deletes closed reservations (settled, released, refused) created before {@code before} and
    * counters whose window ended by then with nothing reserved. Open and unsettled reservations
-   * stay. A repeated reserve of a purged id is treated as new.
+   * stay. A repeated reserve of a purged id is treated as new. Deletes in small transactions so
+   * that reservations are never held up for long.
    *
    * @return how many reservations were deleted
    */
   public int purge(Instant before) {
-    return db.write(
+    int total = 0;
+    int deleted;
+    do {
+      deleted =
+          db.write(
+              "purge the ledger",
+              s -> {
+                PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
+                r.setLong(1, before.toEpochMilli());
+                return r.executeUpdate();
+              });
+      total += deleted;
+    } while (deleted == PURGE_BATCH);
+    db.write(
         "purge the ledger",
         s -> {
-          PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
-          r.setLong(1, before.toEpochMilli());
-          int deleted = r.executeUpdate();
           PreparedStatement c = s.prepare(PURGE_COUNTERS);
           c.setLong(1, before.getEpochSecond());
-          c.executeUpdate();
-          return deleted;
+          return c.executeUpdate();
         });
+    return total;
   }
 
   private static long total(PreparedStatement counter, String counterId) throws SQLException {
