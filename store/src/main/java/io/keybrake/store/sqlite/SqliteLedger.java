@@ -25,7 +25,9 @@ import java.util.Objects;
  * checks and takes room in all of its counters as one step. Reservation states: {@code reserved}
  * (counted in the counters' reserved amount), {@code unsettled} (still counted there, the vendor
  * may have acted), {@code settled} (moved to settled at the actual cost), {@code released}
- * (removed) and {@code refused} (kept only so a repeated id gets the same answer). Thread-safe.
+ * (removed) and {@code refused} (kept only so a repeated id gets the same answer). Limits with the
+ * same counter id in one request count once. A request with no limits is reserved with {@code
+ * capMicros = Long.MAX_VALUE}. Thread-safe.
  */
 public final class SqliteLedger implements Ledger {
   private static final ObjectMapper JSON = new ObjectMapper();
