@@ -35,7 +35,7 @@ CREATE TABLE reservations (
   spent_micros    INTEGER NOT NULL,         -- the outcome, replayed for a repeated id
   cap_micros      INTEGER NOT NULL,
   refusal         TEXT                      -- JSON of the refused limit when state = 'refused'
-);
+) WITHOUT ROWID;
 CREATE INDEX reservations_open ON reservations(id) WHERE state = 'reserved';
 CREATE INDEX reservations_created ON reservations(created_at);
 

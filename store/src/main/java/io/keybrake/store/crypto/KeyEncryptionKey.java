@@ -46,8 +46,9 @@ public final class KeyEncryptionKey {
   }
 
   /**
-   * The key from {@code base64FromEnv} when present, otherwise from {@code <dataDir>/kek}, which is
-   * created with a fresh random key (permissions 0600) if it does not exist.
+   * The key from {@code base64FromEnv} when present and not blank, otherwise from {@code
+   * <dataDir>/kek}, which is created with a fresh random key (permissions 0600) if it does not
+   * exist.
    *
    * @throws IllegalArgumentException if the given or stored value is not 32 bytes of base64 (the
    *     message never contains the value)

@@ -143,10 +143,12 @@ public final class SqliteDatabase implements Closeable {
    * @param operation what the work does, for the error message (no secrets)
    */
   public <T> T read(String operation, SqlWork<T> work) {
-    ensureOpen();
     SqlSession session;
     try {
-      session = readers.take();
+      do {
+        ensureOpen();
+        session = readers.poll(100, TimeUnit.MILLISECONDS);
+      } while (session == null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreUnavailableException("interrupted while waiting to " + operation);

@@ -30,7 +30,11 @@ public final class SqliteDedupCache implements DedupCache {
           + " WHERE fingerprint = ? AND token = ? AND state = 'inflight'";
   private static final String ABANDON = "DELETE FROM dedup WHERE fingerprint = ? AND token = ?";
   private static final String STATE = "SELECT state FROM dedup WHERE fingerprint = ?";
-  private static final String PURGE = "DELETE FROM dedup WHERE expires_at <= ?";
+  private static final int PURGE_BATCH = 1000;
+  private static final String PURGE =
+      "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup WHERE expires_at <= ? LIMIT "
+          + PURGE_BATCH
+          + ")";
 
   private final SqliteDatabase db;
   private final ConcurrentMap<String, CountDownLatch> waiters = new ConcurrentHashMap<>();
@@ -113,18 +117,25 @@ public final class SqliteDedupCache implements DedupCache {
   }
 
   /**
-   * Deletes entries that expired by {@code now}.
+   * Deletes entries that expired by {@code now}, in small transactions.
    *
    * @return how many were deleted
    */
   public int purgeExpired(Instant now) {
-    return db.write(
-        "purge dedup entries",
-        s -> {
-          PreparedStatement ps = s.prepare(PURGE);
-          ps.setLong(1, epochNanos(now));
-          return ps.executeUpdate();
-        });
+    int total = 0;
+    int deleted;
+    do {
+      deleted =
+          db.write(
+              "purge dedup entries",
+              s -> {
+                PreparedStatement ps = s.prepare(PURGE);
+                ps.setLong(1, epochNanos(now));
+                return ps.executeUpdate();
+              });
+      total += deleted;
+    } while (deleted == PURGE_BATCH);
+    return total;
   }
 
   /** Whether a thread waits on {@code fingerprint} (tests). */

@@ -25,7 +25,9 @@ import java.util.Objects;
  * checks and takes room in all of its counters as one step. Reservation states: {@code reserved}
  * (counted in the counters' reserved amount), {@code unsettled} (still counted there, the vendor
  * may have acted), {@code settled} (moved to settled at the actual cost), {@code released}
- * (removed) and {@code refused} (kept only so a repeated id gets the same answer). Thread-safe.
+ * (removed) and {@code refused} (kept only so a repeated id gets the same answer). Limits with the
+ * same counter id in one request count once. A request with no limits is reserved with {@code
+ * capMicros = Long.MAX_VALUE}. Thread-safe.
  */
 public final class SqliteLedger implements Ledger {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,9 +54,12 @@ public final class SqliteLedger implements Ledger {
   private static final String SET_SETTLED =
       "UPDATE reservations SET state = 'settled', actual_micros = ? WHERE id = ?";
   private static final String OPEN = "SELECT id FROM reservations WHERE state = 'reserved'";
+  private static final int PURGE_BATCH = 1000;
   private static final String PURGE_RESERVATIONS =
-      "DELETE FROM reservations WHERE created_at < ?"
-          + " AND state IN ('settled', 'released', 'refused')";
+      "DELETE FROM reservations WHERE id IN (SELECT id FROM reservations WHERE created_at < ?"
+          + " AND state IN ('settled', 'released', 'refused') LIMIT "
+          + PURGE_BATCH
+          + ")";
   private static final String PURGE_COUNTERS =
       "DELETE FROM counters WHERE window_end <= ? AND reserved_micros = 0";
 
@@ -196,22 +201,33 @@ public final class SqliteLedger implements Ledger {
   /**
    * Deletes closed reservations (settled, released, refused) created before {@code before} and
    * counters whose window ended by then with nothing reserved. Open and unsettled reservations
-   * stay. A repeated reserve of a purged id is treated as new.
+   * stay. A repeated reserve of a purged id is treated as new. Deletes in small transactions so
+   * that reservations are never held up for long.
    *
    * @return how many reservations were deleted
    */
   public int purge(Instant before) {
-    return db.write(
+    int total = 0;
+    int deleted;
+    do {
+      deleted =
+          db.write(
+              "purge the ledger",
+              s -> {
+                PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
+                r.setLong(1, before.toEpochMilli());
+                return r.executeUpdate();
+              });
+      total += deleted;
+    } while (deleted == PURGE_BATCH);
+    db.write(
         "purge the ledger",
         s -> {
-          PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
-          r.setLong(1, before.toEpochMilli());
-          int deleted = r.executeUpdate();
           PreparedStatement c = s.prepare(PURGE_COUNTERS);
           c.setLong(1, before.getEpochSecond());
-          c.executeUpdate();
-          return deleted;
+          return c.executeUpdate();
         });
+    return total;
   }
 
   private static long total(PreparedStatement counter, String counterId) throws SQLException {

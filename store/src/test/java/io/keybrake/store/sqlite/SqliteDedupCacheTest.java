@@ -184,4 +184,17 @@ class SqliteDedupCacheTest {
     assertThat(cache.purgeExpired(T0.plusSeconds(10))).isEqualTo(1);
     assertThat(cache.claim("fp1", T0.plusSeconds(11), EXPIRES)).isInstanceOf(Claim.Completed.class);
   }
+
+  @Test
+  void purgeRemovesEveryExpiredEntryAcrossBatches() {
+    for (int i = 0; i < 1001; i++) {
+      cache.claim("old" + i, T0, T0.plusSeconds(1));
+    }
+    cache.claim("live", T0, T0.plusSeconds(100));
+
+    assertThat(cache.purgeExpired(T0.plusSeconds(2))).isEqualTo(1001);
+    assertThat(cache.purgeExpired(T0.plusSeconds(2))).isZero();
+    assertThat(cache.claim("live", T0.plusSeconds(3), T0.plusSeconds(63)))
+        .isInstanceOf(Claim.InFlight.class);
+  }
 }

@@ -1,0 +1,133 @@
+package io.keybrake.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keybrake.core.key.StoreUnavailableException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteDatabaseTest {
+  @TempDir Path dir;
+
+  @Test
+  void openCreatesTheFileInWalModeWithTheSchemaRecorded() throws Exception {
+    Path data = dir.resolve("nested/data");
+    try (SqliteDatabase db = SqliteDatabase.open(data)) {
+      assertThat(db.file()).isEqualTo(data.resolve("keybrake.db")).exists();
+      String mode =
+          db.read(
+              "read pragmas",
+              s -> {
+                try (ResultSet rs = s.prepare("PRAGMA journal_mode").executeQuery()) {
+                  rs.next();
+                  return rs.getString(1);
+                }
+              });
+      assertThat(mode).isEqualTo("wal");
+    }
+    try (Connection c = Fixtures.raw(data);
+        ResultSet rs =
+            c.createStatement().executeQuery("SELECT version, name FROM schema_version")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+      assertThat(rs.getString(2)).isEqualTo("V1__init.sql");
+      assertThat(rs.next()).isFalse();
+    }
+  }
+
+  @Test
+  void reopeningDoesNotApplyMigrationsTwice() throws Exception {
+    SqliteDatabase.open(dir).close();
+    SqliteDatabase.open(dir).close();
+
+    try (Connection c = Fixtures.raw(dir);
+        ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM schema_version")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aNewerSchemaThanThisBuildIsRefused() throws Exception {
+    SqliteDatabase.open(dir).close();
+    try (Connection c = Fixtures.raw(dir);
+        Statement st = c.createStatement()) {
+      st.executeUpdate("INSERT INTO schema_version VALUES (99, 'V99__future.sql', 0)");
+    }
+
+    assertThatThrownBy(() -> SqliteDatabase.open(dir))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("newer");
+  }
+
+  @Test
+  void failedWriteRollsBackEverythingItDid() {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      assertThatThrownBy(
+              () ->
+                  db.write(
+                      "test a rollback",
+                      s -> {
+                        s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                        throw new SQLException("boom");
+                      }))
+          .isInstanceOf(StoreUnavailableException.class)
+          .hasMessage("embedded store could not test a rollback: boom");
+
+      int rows =
+          db.read(
+              "count",
+              s -> {
+                try (ResultSet rs = s.prepare("SELECT COUNT(*) FROM counters").executeQuery()) {
+                  rs.next();
+                  return rs.getInt(1);
+                }
+              });
+      assertThat(rows).isZero();
+    }
+  }
+
+  @Test
+  void readConnectionsCannotWrite() {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      assertThatThrownBy(
+              () ->
+                  db.read(
+                      "sneak a write",
+                      s -> {
+                        s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c', 0)");
+                        return null;
+                      }))
+          .isInstanceOf(StoreUnavailableException.class);
+    }
+  }
+
+  @Test
+  void aClosedDatabaseFailsClosed() {
+    SqliteDatabase db = SqliteDatabase.open(dir);
+    db.close();
+    db.close();
+
+    assertThatThrownBy(() -> new SqliteLedger(db).openReservations())
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(() -> db.write("write", s -> null))
+        .isInstanceOf(StoreUnavailableException.class);
+  }
+
+  @Test
+  void anUnopenableFileIsAStoreFault() throws Exception {
+    Path notADir = Files.writeString(dir.resolve("file"), "x");
+
+    assertThatThrownBy(() -> SqliteDatabase.open(notADir))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("cannot open the embedded store");
+  }
+}
