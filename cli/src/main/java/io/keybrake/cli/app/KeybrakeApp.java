@@ -138,10 +138,14 @@ public final class KeybrakeApp implements AutoCloseable {
       org.eclipse.jetty.server.HttpConfiguration httpConfig =
           new org.eclipse.jetty.server.HttpConfiguration();
       httpConfig.setSendServerVersion(false);
+      // The pipeline's own path normaliser refuses ambiguous paths with a clear JSON error and an
+      // audit row; Jetty must hand them over raw instead of answering with an HTML page.
+      httpConfig.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
       ServerConnector connector =
           new ServerConnector(http, new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
       connector.setPort(settings.httpPort());
       http.addConnector(connector);
+      http.setErrorHandler(new JsonErrorHandler());
       http.setHandler(new Handler.Sequence(new OpsHandler(registry), admin, gateway));
       http.start();
     } catch (Exception | Error e) {

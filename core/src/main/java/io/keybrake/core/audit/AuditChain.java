@@ -23,7 +23,8 @@ public final class AuditChain {
     field(b, Long.toString(e.at().getEpochSecond()) + "." + e.at().getNano());
     field(b, e.keyId());
     field(b, e.keyName());
-    for (Map.Entry<String, String> l : e.labels().entrySet()) {
+    // sorted: the hash must not depend on a map's iteration order
+    for (Map.Entry<String, String> l : new java.util.TreeMap<>(e.labels()).entrySet()) {
       field(b, l.getKey() + "=" + l.getValue());
     }
     field(b, "|");

@@ -37,6 +37,7 @@ public record AuditEntry(
     String reservationId) {
 
   public AuditEntry {
-    labels = labels == null ? Map.of() : Map.copyOf(new TreeMap<>(labels));
+    labels =
+        labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(labels));
   }
 }

@@ -80,6 +80,7 @@ public final class DecisionPipeline {
       return deny(ex, e.refusal());
     }
     ex.path = normalized.path();
+    ex.encodedPath = normalized.encodedPath();
     KeyIdentifier.Result id;
     try {
       id = identifier.identify(head, ex.path, clock.instant());
@@ -115,6 +116,21 @@ public final class DecisionPipeline {
               method + " " + ex.path + " is not an endpoint this key may call"));
     }
     ex.match = match.get();
+    if (!normalized.query().isEmpty()
+        && ex.match.endpoint().body() != BodyFormat.NONE
+        && ex.match.endpoint().cost() != io.keybrake.core.vendor.CostRule.FREE) {
+      // Vendors merge query parameters into form fields: a To or amount there would skip the
+      // checks.
+      return deny(
+          ex,
+          Refusal.of(
+              RefusalCode.UNREADABLE_REQUEST,
+              "query parameters are not accepted on "
+                  + method
+                  + " "
+                  + ex.path
+                  + ": send every field in the body"));
+    }
     Optional<Refusal> unreadable = checkEncoding(head, ex.match);
     if (unreadable.isPresent()) {
       return deny(ex, unreadable.get());
@@ -252,10 +268,36 @@ public final class DecisionPipeline {
         "request body is over the " + settings.maxBodyBytes() + "-byte limit");
   }
 
+  /**
+   * The vendor whose SDK will read a refusal: the key's, else the one the request was addressed to
+   * (API host, or a path only that vendor has), so an unknown key still gets a readable error.
+   */
+  private String vendorForRendering(Exchange ex) {
+    if (ex.key != null) {
+      return ex.key.vendor();
+    }
+    if (ex.head == null) {
+      return null;
+    }
+    Optional<String> byHost = vendorOfAuthority(ex.head.authority());
+    if (byHost.isPresent()) {
+      return byHost.get();
+    }
+    String path = ex.path == null ? ex.head.path() : ex.path;
+    String method = ex.head.method().toUpperCase(Locale.ROOT);
+    for (VendorSpec spec : vendors.all()) {
+      Optional<EndpointMatch> m = spec.match(method, path);
+      if (m.isPresent() && m.get().endpoint().named()) {
+        return spec.id();
+      }
+    }
+    return null;
+  }
+
   /** Refuses the exchange and writes its audit row. */
   Decision deny(Exchange ex, Refusal refusal) {
     ex.phase = Exchange.Phase.ANSWERED;
-    String vendor = ex.key == null ? null : ex.key.vendor();
+    String vendor = vendorForRendering(ex);
     auditWriter.blocked(ex, refusal);
     return new Decision.Deny(refusal, renderer.render(refusal, vendor));
   }

@@ -25,6 +25,7 @@ public final class Exchange {
   Phase phase = Phase.NEW;
   RequestHead head;
   String path;
+  String encodedPath;
   KeyRecord key;
   EndpointMatch match;
   CallEstimate estimate;

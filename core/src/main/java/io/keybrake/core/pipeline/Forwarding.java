@@ -204,7 +204,7 @@ final class Forwarding {
   /** The request path with one template variable's segment replaced, query kept. */
   static String withPathVariable(Exchange ex, String variable, String value) {
     String[] template = ex.match.endpoint().pathTemplate().split("/", -1);
-    String[] actual = ex.path.split("/", -1);
+    String[] actual = ex.encodedPath.split("/", -1);
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < actual.length; i++) {
       if (i > 0) {

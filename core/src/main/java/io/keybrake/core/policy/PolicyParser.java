@@ -52,6 +52,11 @@ public final class PolicyParser {
           "allow_premium",
           "time_zone");
 
+  /** An email recipient domain for Resend keys, e.g. {@code @example.com}. */
+  private static final java.util.regex.Pattern EMAIL_DOMAIN =
+      java.util.regex.Pattern.compile(
+          "@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+");
+
   private static final Pattern PREFIX = Pattern.compile("\\+[0-9]{1,15}");
   private static final Set<String> COUNTRIES = Set.of(Locale.getISOCountries());
   private static final int MAX_LIST = 1000;
@@ -224,10 +229,16 @@ public final class PolicyParser {
     String field = "allowed_prefixes";
     List<String> out = new ArrayList<>();
     for (String s : stringList(node, field)) {
-      if (!PREFIX.matcher(s).matches()) {
-        throw new Problem(field, "must hold E.164 prefixes: \"+\" and 1 to 15 digits, e.g. \"+1\"");
+      if (PREFIX.matcher(s).matches()) {
+        out.add(s);
+      } else if (EMAIL_DOMAIN.matcher(s).matches()) {
+        out.add(s.toLowerCase(Locale.ROOT));
+      } else {
+        throw new Problem(
+            field,
+            "must hold E.164 prefixes (\"+\" and 1 to 15 digits, e.g. \"+1\") or email domains"
+                + " (e.g. \"@example.com\")");
       }
-      out.add(s);
     }
     return dedupe(out);
   }

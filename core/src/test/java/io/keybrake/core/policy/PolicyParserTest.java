@@ -131,6 +131,9 @@ class PolicyParserTest {
         "{'daily_usd_cap':5,'allowed_prefixes':['1']}            | allowed_prefixes",
         "{'daily_usd_cap':5,'allowed_prefixes':['+1a']}          | allowed_prefixes",
         "{'daily_usd_cap':5,'allowed_prefixes':['+']}            | allowed_prefixes",
+        "{'daily_usd_cap':5,'allowed_prefixes':['@']}            | allowed_prefixes",
+        "{'daily_usd_cap':5,'allowed_prefixes':['example.com']}  | allowed_prefixes",
+        "{'daily_usd_cap':5,'allowed_prefixes':['@localhost']}   | allowed_prefixes",
         "{'daily_usd_cap':5,'allowed_prefixes':[1]}              | allowed_prefixes",
         "{'daily_usd_cap':5,'allowed_countries':['XX']}          | allowed_countries",
         "{'daily_usd_cap':5,'allowed_countries':['USA']}         | allowed_countries",
@@ -235,5 +238,19 @@ class PolicyParserTest {
     assertThat(GoDuration.format(Duration.ofHours(24))).isEqualTo("24h");
     assertThat(GoDuration.format(Duration.ofSeconds(3605))).isEqualTo("1h5s");
     assertThat(GoDuration.format(Duration.ZERO)).isEqualTo("0s");
+  }
+
+  @Test
+  void emailDomainsAreAllowedPrefixesForResendKeys() throws Exception {
+    PolicyParser.Parsed parsed =
+        PolicyParser.parse(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"@Example.COM\",\"+1\"]}"));
+    org.assertj.core.api.Assertions.assertThat(parsed)
+        .isInstanceOfSatisfying(
+            PolicyParser.Parsed.Ok.class,
+            ok ->
+                org.assertj.core.api.Assertions.assertThat(ok.policy().allowedPrefixes())
+                    .containsExactly("@example.com", "+1"));
   }
 }
