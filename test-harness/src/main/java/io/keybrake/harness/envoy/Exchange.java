@@ -69,7 +69,7 @@ final class Exchange {
       send(
           ProcessingRequest.newBuilder().setRequestHeaders(httpHeaders(headers, !hasBody)).build());
       if (request.cancelAfter() == Phase.REQUEST_HEADERS) {
-        return clientGone();
+        return clientGone(true);
       }
       if (hasBody && bodyMode(true) && body.length > config.bufferLimitBytes()) {
         return local(413, "Payload Too Large", "request_payload_too_large");
@@ -96,7 +96,7 @@ final class Exchange {
       }
       send(ProcessingRequest.newBuilder().setRequestBody(httpBody(body)).build());
       if (request.cancelAfter() == Phase.REQUEST_BODY) {
-        return clientGone();
+        return clientGone(true);
       }
       ProcessingResponse answer = await(ResponseCase.REQUEST_BODY);
       if (localReply != null) {
@@ -113,7 +113,7 @@ final class Exchange {
 
     HttpResult answered = callUpstream(forwarded(headers, body));
     if (request.cancelAfter() == Phase.UPSTREAM) {
-      return clientGone();
+      return clientGone(false);
     }
     dropAnswersReceivedWhileIdle();
     if (localReply != null) {
@@ -140,7 +140,7 @@ final class Exchange {
               .setResponseHeaders(httpHeaders(headers, !hasBody))
               .build());
       if (request.cancelAfter() == Phase.RESPONSE_HEADERS) {
-        return clientGone();
+        return clientGone(true);
       }
       ProcessingResponse answer = await(ResponseCase.RESPONSE_HEADERS);
       if (localReply != null) {
@@ -164,7 +164,7 @@ final class Exchange {
       }
       send(ProcessingRequest.newBuilder().setResponseBody(httpBody(body)).build());
       if (request.cancelAfter() == Phase.RESPONSE_BODY) {
-        return clientGone();
+        return clientGone(true);
       }
       ProcessingResponse answer = await(ResponseCase.RESPONSE_BODY);
       if (localReply != null) {
@@ -465,7 +465,20 @@ final class Exchange {
     return new HttpResult(status, headers, bytes, trace.build());
   }
 
-  private HttpResult clientGone() {
+  /**
+   * The downstream client goes away. With {@code afterAnswer}, first give the processor up to
+   * {@code message_timeout} to answer the message just sent (the answer is recorded, not applied),
+   * so it has surely received that message; then half-close and reset, as Envoy's {@code onDestroy}
+   * does.
+   */
+  private HttpResult clientGone(boolean afterAnswer) throws InterruptedException {
+    if (afterAnswer && stream != null) {
+      ProcessorStream.Event event = stream.poll(config.messageTimeout().toNanos());
+      if (event instanceof ProcessorStream.Answer answer) {
+        trace.received(answer.response());
+      }
+    }
+    trace.note("downstream client went away");
     complete = true;
     closeStream();
     trace.localReply("downstream_remote_disconnect");

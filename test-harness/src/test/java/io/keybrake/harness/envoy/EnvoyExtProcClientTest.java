@@ -405,7 +405,10 @@ class EnvoyExtProcClientTest {
 
   @Test
   void cancelAfterRequestHeadersIsSeenAsCancelledByTheProcessor() throws Exception {
-    EnvoyExtProcClient client = client((req, out) -> {});
+    EnvoyExtProcClient client =
+        client(
+            (req, out) -> {},
+            ExtProcConfig.defaults().withMessageTimeout(java.time.Duration.ofMillis(50)));
 
     HttpResult result = client.exchange(post().cancelAfter(Phase.REQUEST_HEADERS), vendor);
 
@@ -413,6 +416,21 @@ class EnvoyExtProcClientTest {
     assertThat(processor.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
     assertThat(processor.cancelStatus.get().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(processor.receivedCases()).containsExactly(RequestCase.REQUEST_HEADERS);
+    assertThat(upstreamCalls).isEmpty();
+  }
+
+  @Test
+  void cancelAfterRequestBodyRecordsTheAnswerButNeverCallsTheVendor() throws Exception {
+    EnvoyExtProcClient client = client((req, out) -> out.onNext(proceed(req)));
+
+    HttpResult result = client.exchange(post().cancelAfter(Phase.REQUEST_BODY), vendor);
+
+    assertThat(result.status()).isEqualTo(HttpResult.CLIENT_GONE);
+    assertThat(result.trace().sequence())
+        .containsExactly(">request_headers", "<request_headers", ">request_body", "<request_body");
+    assertThat(result.trace().localReplyDetails()).isEqualTo("downstream_remote_disconnect");
+    assertThat(processor.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(processor.cancelStatus.get().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(upstreamCalls).isEmpty();
   }
 

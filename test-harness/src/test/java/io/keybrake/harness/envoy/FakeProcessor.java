@@ -4,6 +4,9 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Context;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -39,21 +42,41 @@ final class FakeProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBas
   final ManagedChannel channel;
 
   FakeProcessor(Script script) throws IOException {
+    this(script, false);
+  }
+
+  /** With {@code network}, a real HTTP/2 gRPC server on an ephemeral loopback port. */
+  FakeProcessor(Script script, boolean network) throws IOException {
     this.script = script;
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).directExecutor().addService(this).build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    if (network) {
+      server =
+          Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+              .addService(this)
+              .build()
+              .start();
+      channel =
+          Grpc.newChannelBuilderForAddress(
+                  "127.0.0.1", server.getPort(), InsecureChannelCredentials.create())
+              .build();
+    } else {
+      String name = InProcessServerBuilder.generateName();
+      server =
+          InProcessServerBuilder.forName(name).directExecutor().addService(this).build().start();
+      channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
   }
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> answers) {
-    Context context = Context.current();
-    ((ServerCallStreamObserver<ProcessingResponse>) answers)
-        .setOnCancelHandler(
-            () -> {
-              cancelStatus.set(io.grpc.Contexts.statusFromCancelled(context));
+    // The call's context is cancelled with the status the client's reset produced.
+    Context.current()
+        .addListener(
+            context -> {
+              cancelStatus.compareAndSet(null, io.grpc.Contexts.statusFromCancelled(context));
               cancelled.countDown();
-            });
+            },
+            Runnable::run);
+    ((ServerCallStreamObserver<ProcessingResponse>) answers).setOnCancelHandler(() -> {});
     return new StreamObserver<>() {
       @Override
       public void onNext(ProcessingRequest request) {
@@ -63,8 +86,7 @@ final class FakeProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBas
 
       @Override
       public void onError(Throwable t) {
-        cancelStatus.compareAndSet(null, Status.fromThrowable(t));
-        cancelled.countDown();
+        // Cancellation is observed through the call's context above.
       }
 
       @Override
