@@ -1,0 +1,171 @@
+package io.keybrake.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.keybrake.cli.app.KeybrakeApp;
+import io.keybrake.cli.settings.Settings;
+import io.keybrake.harness.envoy.EnvoyExtProcClient;
+import io.keybrake.harness.envoy.ExtProcConfig;
+import io.keybrake.harness.envoy.HttpRequest;
+import io.keybrake.harness.envoy.HttpResult;
+import io.keybrake.harness.envoy.Upstream;
+import io.keybrake.harness.load.LoadGenerator;
+import io.keybrake.harness.load.LoadReport;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Drives the ext_proc server with full Twilio-message exchanges (request headers, request body,
+ * response headers, response body) through the Envoy-faithful client, on the embedded store, and
+ * the same exchanges against a no-op processor (the floor). Prints decisions/s, p50 and p99 at a
+ * fixed offered load and at saturation. A program, not a test:
+ *
+ * <pre>./mvnw -B -q -pl cli -am verify -Pbench -DskipTests</pre>
+ *
+ * Arguments: [offered rate/s, default 1000] [seconds per run, default 20] [saturation workers,
+ * default 16].
+ */
+public final class ExtProcBenchmark {
+  private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
+
+  private ExtProcBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    double rate = args.length > 0 ? Double.parseDouble(args[0]) : 1000;
+    Duration runFor = Duration.ofSeconds(args.length > 1 ? Long.parseLong(args[1]) : 20);
+    int workers = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+    Path dir = Files.createTempDirectory("keybrake-bench");
+    Settings settings =
+        new Settings(
+            Optional.of("bench-admin-key-0123456789"),
+            dir,
+            0,
+            0,
+            0,
+            Map.of(),
+            "embedded",
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty());
+    Server noop =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(new NoopProcessor())
+            .build()
+            .start();
+    try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
+      String vaultKey = createKey(app);
+      ManagedChannel kb = channel(app.grpcPort());
+      ManagedChannel floor = channel(noop.getPort());
+      Callable<Boolean> keybrake = exchange(new EnvoyExtProcClient(kb, config()), vaultKey);
+      Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
+
+      System.out.println("warming up (10 s each) ...");
+      LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(keybrake);
+      LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(noopExchange);
+
+      System.out.printf(
+          "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s%n", runFor);
+      print(
+          "keybrake, offered " + (int) rate + "/s",
+          LoadGenerator.openLoop(rate, runFor).run(keybrake));
+      print(
+          "no-op,    offered " + (int) rate + "/s",
+          LoadGenerator.openLoop(rate, runFor).run(noopExchange));
+      print(
+          "keybrake, saturation (" + workers + " workers)",
+          LoadGenerator.closedLoop(workers, runFor).run(keybrake));
+      print(
+          "no-op,    saturation (" + workers + " workers)",
+          LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+      kb.shutdownNow();
+      floor.shutdownNow();
+    } finally {
+      noop.shutdownNow();
+    }
+  }
+
+  private static ExtProcConfig config() {
+    return ExtProcConfig.defaults()
+        .withMessageTimeout(Duration.ofMillis(500))
+        .withMaxMessageTimeout(Duration.ofSeconds(5));
+  }
+
+  private static ManagedChannel channel(int port) {
+    return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  private static void print(String label, LoadReport r) {
+    System.out.printf("  %-40s %s%n", label, r);
+  }
+
+  private static Callable<Boolean> exchange(EnvoyExtProcClient client, String vaultKey) {
+    AtomicLong n = new AtomicLong();
+    String auth =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString((vaultKey + ":x").getBytes(StandardCharsets.UTF_8));
+    Upstream twilio =
+        req ->
+            HttpResult.of(
+                201,
+                List.of(Map.entry("content-type", "application/json")),
+                "{\"sid\":\"SM0123456789abcdef0123456789abcdef\",\"status\":\"queued\","
+                    + "\"price\":null,\"price_unit\":\"USD\",\"num_segments\":\"1\"}");
+    return () -> {
+      // a unique body per call: duplicates would be replays, not decisions
+      String body =
+          "To=%2B14155552671&From=%2B15005550006&Body="
+              + URLEncoder.encode(
+                  "benchmark message " + n.incrementAndGet(), StandardCharsets.UTF_8);
+      HttpRequest req =
+          new HttpRequest(
+              "POST",
+              "/2010-04-01/Accounts/" + vaultKey + "/Messages.json",
+              "api.twilio.com",
+              "https",
+              List.of(
+                  Map.entry("authorization", auth),
+                  Map.entry("content-type", "application/x-www-form-urlencoded")),
+              body.getBytes(StandardCharsets.UTF_8));
+      return client.exchange(req, twilio).status() == 201;
+    };
+  }
+
+  private static String createKey(KeybrakeApp app) throws Exception {
+    String json =
+        "{\"name\":\"bench\",\"vendor\":\"twilio\",\"twilio_account_sid\":\""
+            + SID
+            + "\",\"twilio_auth_token\":\"token\",\"policy\":{\"daily_usd_cap\":1000000,"
+            + "\"allowed_prefixes\":[\"+1\"],\"dedup_window_seconds\":60}}";
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + app.httpPort() + "/keys"))
+                    .header("X-Admin-Key", "bench-admin-key-0123456789")
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    JsonNode node = new ObjectMapper().readTree(r.body());
+    return node.get("vault_key").asText();
+  }
+}
