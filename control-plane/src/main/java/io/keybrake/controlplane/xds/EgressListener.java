@@ -89,9 +89,9 @@ public final class EgressListener {
   }
 
   /**
-   * The ext_proc filter config. Bodies are BUFFERED both ways (the decision needs the whole form
-   * or JSON body; settlement needs the whole vendor response), failure is closed, and the
-   * processor may only rewrite what the decision pipeline rewrites.
+   * The ext_proc filter config. Bodies are BUFFERED both ways (the decision needs the whole form or
+   * JSON body; settlement needs the whole vendor response), failure is closed, and the processor
+   * may only rewrite what the decision pipeline rewrites.
    */
   public ExternalProcessor extProcessor() {
     return ExternalProcessor.newBuilder()

@@ -33,6 +33,7 @@ public final class KeyRoutes {
 
   public static final String ROUTE_CONFIG_NAME = "keybrake_egress_routes";
   public static final String KEY_ID_HEADER = "x-keybrake-key-id";
+
   /** Set by ext_proc next to the key id; the static config (no control plane) routes on it. */
   public static final String VENDOR_HEADER = "x-keybrake-vendor";
 
@@ -66,7 +67,8 @@ public final class KeyRoutes {
             key -> {
               XdsSettings.VendorUpstream upstream = settings.vendors().get(key.vendor());
               if (upstream == null) {
-                LOG.warn("key {} names vendor {} with no cluster; no route", key.id(), key.vendor());
+                LOG.warn(
+                    "key {} names vendor {} with no cluster; no route", key.id(), key.vendor());
                 return;
               }
               vhost.addRoutes(keyRoute(key.id(), key.vendor(), upstream));
@@ -98,7 +100,8 @@ public final class KeyRoutes {
                 .putFilterMetadata(
                     METADATA_NAMESPACE,
                     Struct.newBuilder()
-                        .putFields(METADATA_KEY_ID, Value.newBuilder().setStringValue(keyId).build())
+                        .putFields(
+                            METADATA_KEY_ID, Value.newBuilder().setStringValue(keyId).build())
                         .build()))
         .build();
   }

@@ -85,7 +85,8 @@ public final class KeySnapshotPublisher implements AutoCloseable {
       active = KeybrakeSnapshots.activeAt(keys.list(), clock.instant());
     } catch (StoreUnavailableException e) {
       long n = storeFailures.incrementAndGet();
-      LOG.warn("key store unavailable, keeping the last xDS snapshot (miss #{}): {}", n, e.getMessage());
+      LOG.warn(
+          "key store unavailable, keeping the last xDS snapshot (miss #{}): {}", n, e.getMessage());
       return false;
     }
     List<ActiveKey> next = active.stream().map(k -> new ActiveKey(k.id(), k.vendor())).toList();

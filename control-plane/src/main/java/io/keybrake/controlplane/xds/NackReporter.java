@@ -30,13 +30,14 @@ final class NackReporter implements DiscoveryServerCallbacks {
   private final AtomicLong acks = new AtomicLong();
   private final AtomicReference<XdsNack> lastNack = new AtomicReference<>();
   private final Map<Long, Node> nodes = new ConcurrentHashMap<>();
+
   /** stream id -> type URL -> the last response sent (nonce, version). */
   private final Map<Long, Map<String, Sent>> sent = new ConcurrentHashMap<>();
+
   /**
    * Hand-off to {@link NackHoldingConfigWatcher}: the server calls the callbacks and then creates
-   * the watch for the same request object on the same thread. The identity check makes the
-   * hand-off safe even if that ever changes (the watcher then falls back to the library's
-   * behaviour).
+   * the watch for the same request object on the same thread. The identity check makes the hand-off
+   * safe even if that ever changes (the watcher then falls back to the library's behaviour).
    */
   private final ThreadLocal<Refused> refused = new ThreadLocal<>();
 

@@ -6,9 +6,9 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.List;
 
 /**
- * Maps an Envoy {@link Node} to its snapshot group: {@value #SIDECAR} or {@value
- * #EGRESS_GATEWAY}. The node metadata field {@value #ROLE_METADATA_KEY} wins over {@code
- * node.cluster}; anything else is a sidecar. Stateless and thread-safe.
+ * Maps an Envoy {@link Node} to its snapshot group: {@value #SIDECAR} or {@value #EGRESS_GATEWAY}.
+ * The node metadata field {@value #ROLE_METADATA_KEY} wins over {@code node.cluster}; anything else
+ * is a sidecar. Stateless and thread-safe.
  */
 public final class NodeGroups implements NodeGroup<String> {
 
@@ -19,7 +19,8 @@ public final class NodeGroups implements NodeGroup<String> {
 
   @Override
   public String hash(Node node) {
-    Value role = node.getMetadata().getFieldsOrDefault(ROLE_METADATA_KEY, Value.getDefaultInstance());
+    Value role =
+        node.getMetadata().getFieldsOrDefault(ROLE_METADATA_KEY, Value.getDefaultInstance());
     if (role.hasStringValue() && ALL.contains(role.getStringValue())) {
       return role.getStringValue();
     }

@@ -29,8 +29,8 @@ public final class XdsServer implements AutoCloseable {
   private final Server server;
 
   /**
-   * @param builder the transport, e.g. {@code NettyServerBuilder.forPort(18000)}; this adds the
-   *     ADS service to it
+   * @param builder the transport, e.g. {@code NettyServerBuilder.forPort(18000)}; this adds the ADS
+   *     service to it
    */
   public XdsServer(ServerBuilder<?> builder, Clock clock) {
     NodeGroups groups = new NodeGroups();

@@ -55,9 +55,9 @@ public record XdsSettings(
   }
 
   /**
-   * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000,
-   * 500 ms message timeout (headroom over the processor's p99), 5 s ceiling for duplicate waits,
-   * and the three vendors on 443.
+   * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000, 500
+   * ms message timeout (headroom over the processor's p99), 5 s ceiling for duplicate waits, and
+   * the three vendors on 443.
    */
   public static XdsSettings defaults() {
     return new XdsSettings(
