@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The Envoy message types a Keybrake deployment may carry in a {@code typed_config} or an xDS
@@ -34,6 +35,19 @@ public final class EnvoyTypes {
           Router.getDescriptor(),
           UpstreamTlsContext.getDescriptor(),
           HttpProtocolOptions.getDescriptor());
+
+  /**
+   * The types Envoy has an extension factory for in a Keybrake deployment: the only ones allowed
+   * inside a {@code typed_config}. (A {@link TypeRegistry} also resolves every message of the files
+   * these import, such as {@code google.protobuf.StringValue}, which Envoy would refuse.)
+   */
+  public static final Set<String> EXTENSIONS =
+      Set.of(
+          HttpConnectionManager.getDescriptor().getFullName(),
+          ExternalProcessor.getDescriptor().getFullName(),
+          Router.getDescriptor().getFullName(),
+          UpstreamTlsContext.getDescriptor().getFullName(),
+          HttpProtocolOptions.getDescriptor().getFullName());
 
   private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(DESCRIPTORS).build();
 

@@ -52,7 +52,7 @@ public final class EnvoyXdsClient implements AutoCloseable {
   public static final String EDS = EnvoyTypes.typeUrl(ClusterLoadAssignment.getDescriptor());
 
   private final Node node;
-  private final StrictProto strict = new StrictProto(EnvoyTypes.registry());
+  private final StrictProto strict = StrictProto.envoy();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
@@ -261,11 +261,7 @@ public final class EnvoyXdsClient implements AutoCloseable {
     }
     for (int i = 0; i < response.getResourcesCount(); i++) {
       Any any = response.getResources(i);
-      if (!any.getTypeUrl().equals(type)) {
-        return Optional.of(
-            "resource " + i + " has type " + any.getTypeUrl() + ", expected " + type);
-      }
-      Optional<String> strictProblem = strict.checkAny(any, "resources[" + i + "]");
+      Optional<String> strictProblem = strict.checkResource(any, type, "resources[" + i + "]");
       if (strictProblem.isPresent()) {
         return strictProblem;
       }

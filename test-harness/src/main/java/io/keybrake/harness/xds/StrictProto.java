@@ -11,18 +11,30 @@ import com.google.protobuf.TypeRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Checks a message the way a strict Envoy would: no field the proto does not declare, no enum
- * number it does not name, and every nested {@code Any} of a type in the registry that parses.
- * Stateless and thread-safe.
+ * number it does not name, and every nested {@code Any} (a {@code typed_config}) of an extension
+ * type Envoy knows, which parses. Stateless and thread-safe.
  */
 public final class StrictProto {
 
   private final TypeRegistry registry;
+  private final Set<String> extensions;
 
-  public StrictProto(TypeRegistry registry) {
+  /**
+   * @param registry resolves type URLs to descriptors
+   * @param extensions full names of the types allowed inside a nested {@code Any}
+   */
+  public StrictProto(TypeRegistry registry, Set<String> extensions) {
     this.registry = registry;
+    this.extensions = Set.copyOf(extensions);
+  }
+
+  /** The checker for Keybrake's Envoy types ({@link EnvoyTypes}). */
+  public static StrictProto envoy() {
+    return new StrictProto(EnvoyTypes.registry(), EnvoyTypes.EXTENSIONS);
   }
 
   /** The first problem found, as Envoy would word a rejection, or empty if the message is clean. */
@@ -30,8 +42,25 @@ public final class StrictProto {
     return check(message, message.getDescriptorForType().getFullName());
   }
 
-  /** Unpacks {@code any} by its type URL and checks the result. */
-  public Optional<String> checkAny(Any any, String path) {
+  /**
+   * Unpacks an xDS resource by its type URL, which must be {@code expectedTypeUrl}, and checks it.
+   */
+  public Optional<String> checkResource(Any any, String expectedTypeUrl, String path) {
+    if (!any.getTypeUrl().equals(expectedTypeUrl)) {
+      return Optional.of(path + ": type " + any.getTypeUrl() + ", expected " + expectedTypeUrl);
+    }
+    return unpackAndCheck(any, path);
+  }
+
+  private Optional<String> checkExtension(Any any, String path) {
+    String name = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
+    if (!extensions.contains(name)) {
+      return Optional.of(path + ": unknown type " + any.getTypeUrl());
+    }
+    return unpackAndCheck(any, path);
+  }
+
+  private Optional<String> unpackAndCheck(Any any, String path) {
     Descriptor d;
     try {
       d = registry.getDescriptorForTypeUrl(any.getTypeUrl());
@@ -62,7 +91,7 @@ public final class StrictProto {
       } catch (InvalidProtocolBufferException e) {
         return Optional.of(path + ": bad Any: " + e.getMessage());
       }
-      return checkAny(any, path);
+      return checkExtension(any, path);
     }
     for (Map.Entry<FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
       FieldDescriptor f = e.getKey();

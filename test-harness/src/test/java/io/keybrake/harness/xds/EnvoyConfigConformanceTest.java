@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class EnvoyConfigConformanceTest {
 
   private static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
-  private static final StrictProto STRICT = new StrictProto(EnvoyTypes.registry());
+  private static final StrictProto STRICT = StrictProto.envoy();
 
   private static Snapshot generated(String group) {
     return new KeybrakeSnapshots(XdsSettings.defaults())
@@ -137,7 +137,7 @@ class EnvoyConfigConformanceTest {
       all.addAll(s.routes().resources().values());
       assertThat(all).hasSize(1 + 4 + 1);
       for (Message m : all) {
-        assertThat(STRICT.checkAny(Any.pack(m), group)).isEmpty();
+        assertThat(STRICT.checkResource(Any.pack(m), Any.pack(m).getTypeUrl(), group)).isEmpty();
         assertThat(EnvoyYaml.roundTrip(m)).isEqualTo(m);
       }
 
