@@ -196,6 +196,7 @@ class XdsKeyRoutesIT {
       assertThat(gateway.state().listeners().get("keybrake_egress")).isEqualTo(good);
       assertThat(server.nacks()).isEqualTo(1);
       assertThat(server.lastNack().orElseThrow().nodeId()).isEqualTo("egress-gw-1");
+      assertThat(server.lastNack().orElseThrow().rejectedVersion()).isEqualTo("l-broken");
       assertThat(log.list)
           .anySatisfy(
               e -> {
