@@ -1,0 +1,81 @@
+package io.keybrake.controlplane.xds;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Settings of the xDS snapshots. Immutable and thread-safe.
+ *
+ * @param extProcHost host name or IP of the ext_proc server (a Kubernetes Service name in a fleet)
+ * @param extProcPort gRPC port of the ext_proc server
+ * @param listenerPort port Envoy's egress listener binds (sidecar: loopback; gateway: all
+ *     interfaces)
+ * @param messageTimeout ext_proc {@code message_timeout}: how long Envoy waits for each answer
+ * @param maxMessageTimeout ext_proc {@code max_message_timeout}: the ceiling for {@code
+ *     override_message_timeout} while the server waits on an in-flight duplicate
+ * @param trustedCaFile PEM bundle of the system trust store, as seen by Envoy
+ * @param vendors upstream per vendor name, sorted by name
+ */
+public record XdsSettings(
+    String extProcHost,
+    int extProcPort,
+    int listenerPort,
+    Duration messageTimeout,
+    Duration maxMessageTimeout,
+    String trustedCaFile,
+    Map<String, VendorUpstream> vendors) {
+
+  /** Port of the control plane's ADS server in production. */
+  public static final int DEFAULT_XDS_PORT = 18000;
+
+  /** Debian, Ubuntu, Alpine and the envoyproxy/envoy images keep the system bundle here. */
+  public static final String SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+  /** A vendor's TLS endpoint. */
+  public record VendorUpstream(String host, int port) {
+    public VendorUpstream {
+      Objects.requireNonNull(host);
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port out of range: " + port);
+      }
+    }
+  }
+
+  public XdsSettings {
+    Objects.requireNonNull(extProcHost);
+    Objects.requireNonNull(messageTimeout);
+    Objects.requireNonNull(maxMessageTimeout);
+    Objects.requireNonNull(trustedCaFile);
+    if (maxMessageTimeout.compareTo(messageTimeout) < 0) {
+      throw new IllegalArgumentException("max_message_timeout must be >= message_timeout");
+    }
+    vendors = Map.copyOf(new TreeMap<>(vendors));
+  }
+
+  /**
+   * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000, 500
+   * ms message timeout (headroom over the processor's p99), 5 s ceiling for duplicate waits, and
+   * the three vendors on 443.
+   */
+  public static XdsSettings defaults() {
+    return new XdsSettings(
+        "127.0.0.1",
+        50051,
+        10000,
+        Duration.ofMillis(500),
+        Duration.ofSeconds(5),
+        SYSTEM_CA_BUNDLE,
+        Map.of(
+            "twilio", new VendorUpstream("api.twilio.com", 443),
+            "stripe", new VendorUpstream("api.stripe.com", 443),
+            "resend", new VendorUpstream("api.resend.com", 443)));
+  }
+
+  /** A copy pointing at another ext_proc server. */
+  public XdsSettings withExtProc(String host, int port) {
+    return new XdsSettings(
+        host, port, listenerPort, messageTimeout, maxMessageTimeout, trustedCaFile, vendors);
+  }
+}
