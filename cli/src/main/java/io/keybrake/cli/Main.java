@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "keybrake 0.1.0",
     description = "Spend-and-scope firewall for AI agents calling paid vendor APIs.",
-    subcommands = {UpCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      UpCommand.class,
+      ExtProcCommand.class,
+      ControlPlaneCommand.class,
+      AuditCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

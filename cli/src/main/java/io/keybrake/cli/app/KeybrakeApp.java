@@ -8,6 +8,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.controlplane.admin.AdminApi;
+import io.keybrake.controlplane.xds.KeySnapshotPublisher;
+import io.keybrake.controlplane.xds.KeybrakeSnapshots;
+import io.keybrake.controlplane.xds.XdsServer;
+import io.keybrake.controlplane.xds.XdsSettings;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.pipeline.DecisionPipeline;
@@ -21,61 +25,96 @@ import io.keybrake.extproc.gateway.UpstreamClient;
 import io.keybrake.extproc.gateway.Upstreams;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
-import io.keybrake.store.EmbeddedStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Everything {@code keybrake up} runs in one process: the embedded store, the decision pipeline,
- * the ext_proc gRPC server (for Envoy), and on one HTTP port the admin API, the local gateway and
- * {@code /metrics}. The local gateway reaches the same processor through an in-process gRPC
- * channel, speaking ext_proc exactly as Envoy does. {@link #close()} stops it all.
+ * A Keybrake process: the store, the decision pipeline and the servers of its {@link Role}s. {@code
+ * keybrake up} runs every role in one process: the ext_proc gRPC server (for Envoy), the xDS
+ * server, and on one HTTP port the admin API, the local gateway and {@code /metrics}. The local
+ * gateway reaches the same processor through an in-process gRPC channel, speaking ext_proc exactly
+ * as Envoy does. {@link #close()} stops everything, last started first.
  */
 public final class KeybrakeApp implements AutoCloseable {
-  /** Envoy's defaults for the local data plane's ext_proc timeouts. */
-  static final Duration MESSAGE_TIMEOUT = Duration.ofMillis(500);
+  private static final Logger log = LoggerFactory.getLogger(KeybrakeApp.class);
 
-  static final Duration MAX_MESSAGE_TIMEOUT = Duration.ofSeconds(5);
+  /** The local data plane's ext_proc timeouts: the values the control plane gives Envoy. */
+  static final Duration MESSAGE_TIMEOUT = XdsSettings.defaults().messageTimeout();
 
-  private final EmbeddedStore store;
-  private final Server http;
-  private final io.grpc.Server grpc;
-  private final io.grpc.Server inProcess;
-  private final ManagedChannel channel;
-  private final UpstreamClient upstream;
-  private final ExecutorService grpcExecutor;
-  private final String adminKey;
-  private final boolean adminKeyGenerated;
-  private final StreamMetrics streamMetrics;
+  static final Duration MAX_MESSAGE_TIMEOUT = XdsSettings.defaults().maxMessageTimeout();
 
-  private KeybrakeApp(Settings settings, Clock clock) throws Exception {
-    this.store = EmbeddedStore.open(settings.dataDir(), settings.kekBase64(), clock);
+  private final Closer closer = new Closer();
+  private final StoreBundle store;
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final StreamMetrics streamMetrics = new StreamMetrics(registry);
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(daemonThreads("keybrake-scheduler"));
+  private String adminKey;
+  private boolean adminKeyGenerated;
+  private io.grpc.Server grpc;
+  private XdsServer xds;
+  private KeySnapshotPublisher xdsPublisher;
+  private Server http;
+
+  private KeybrakeApp(Settings settings, Clock clock, Set<Role> roles, StoreBundle store)
+      throws IOException {
+    this.store = store;
+    closer.register(store.closer());
+    closer.register(scheduler::shutdownNow);
     try {
-      if (settings.adminKey().isPresent()) {
-        adminKey = settings.adminKey().get();
-        adminKeyGenerated = false;
-      } else {
-        adminKey = AdminKeyFile.loadOrCreate(settings.dataDir());
-        adminKeyGenerated = true;
-      }
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      VendorRegistry vendors = VendorRegistry.loadDefault();
-      PipelineSettings ps = PipelineSettings.DEFAULTS;
-      KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
+      startRoles(settings, clock, roles);
+    } catch (IOException | RuntimeException | Error e) {
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  /** Starts every role on the embedded store; the returned app is running. */
+  public static KeybrakeApp start(Settings settings, Clock clock) throws IOException {
+    return start(settings, clock, Role.all());
+  }
+
+  /** Starts the given roles on the store the settings name. */
+  public static KeybrakeApp start(Settings settings, Clock clock, Set<Role> roles)
+      throws IOException {
+    StoreBundle store = StoreBundle.embedded(settings.dataDir(), settings.kekBase64(), clock);
+    return new KeybrakeApp(settings, clock, roles, store);
+  }
+
+  private void startRoles(Settings settings, Clock clock, Set<Role> roles) throws IOException {
+    PipelineSettings ps = PipelineSettings.DEFAULTS;
+    KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
+    VendorRegistry vendors = VendorRegistry.loadDefault();
+    List<Handler> handlers = new ArrayList<>();
+    handlers.add(new OpsHandler(registry));
+
+    if (roles.contains(Role.EXT_PROC) || roles.contains(Role.GATEWAY)) {
       DecisionPipeline pipeline =
           new DecisionPipeline(
               vendors,
@@ -87,84 +126,173 @@ public final class KeybrakeApp implements AutoCloseable {
               clock,
               System::nanoTime,
               ps);
-      streamMetrics = new StreamMetrics(registry);
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
-      grpcExecutor = Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
-      HealthStatusManager health = new HealthStatusManager();
-      grpc =
-          NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
-              .addService(processor)
-              .addService(health.getHealthService())
-              .executor(grpcExecutor)
-              .build()
-              .start();
-      String inProcessName = "keybrake-" + UUID.randomUUID();
-      inProcess =
-          InProcessServerBuilder.forName(inProcessName)
-              .addService(processor)
-              .executor(grpcExecutor)
-              .build()
-              .start();
-      channel = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
-
-      Map<String, URI> upstreamMap = new LinkedHashMap<>();
-      Map<String, String> prefixToHost = new LinkedHashMap<>();
-      for (VendorSpec spec : vendors.all()) {
-        upstreamMap.put(spec.id(), settings.upstreams().getOrDefault(spec.id(), spec.upstream()));
-        prefixToHost.put(spec.id(), spec.upstream().getHost());
+      ExecutorService grpcExecutor =
+          Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
+      closer.register(grpcExecutor::shutdownNow);
+      if (roles.contains(Role.EXT_PROC)) {
+        HealthStatusManager health = new HealthStatusManager();
+        io.grpc.Server server =
+            NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
+                .addService(processor)
+                .addService(health.getHealthService())
+                .executor(grpcExecutor)
+                .build()
+                .start();
+        grpc = server;
+        closer.register(() -> stopGrpc(server));
       }
-      upstream = new UpstreamClient(new Upstreams(upstreamMap), Duration.ofSeconds(30));
-      LocalGateway gateway =
-          new LocalGateway(
-              ExternalProcessorGrpc.newStub(channel),
-              prefixToHost,
-              upstream,
-              ps.maxBodyBytes(),
-              MESSAGE_TIMEOUT,
-              MAX_MESSAGE_TIMEOUT);
-      AdminApi admin =
+      if (roles.contains(Role.GATEWAY)) {
+        handlers.add(gateway(settings, vendors, processor, grpcExecutor, ps));
+      }
+    }
+    if (roles.contains(Role.XDS)) {
+      startXds(settings, clock);
+    }
+    if (roles.contains(Role.ADMIN)) {
+      if (settings.adminKey().isPresent()) {
+        adminKey = settings.adminKey().get();
+      } else {
+        adminKey = AdminKeyFile.loadOrCreate(settings.dataDir());
+        adminKeyGenerated = true;
+      }
+      handlers.add(
+          1,
           new AdminApi(
               adminKey,
               store.keyStore(),
               store.ledger(),
               store.auditLog(),
               clock,
-              revoked -> keyCache.invalidate(revoked.id()));
+              revoked -> {
+                keyCache.invalidate(revoked.id());
+                refreshXds();
+              },
+              created -> refreshXds()));
+    }
+    scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    startHttp(settings, handlers);
+  }
 
-      QueuedThreadPool threads = new QueuedThreadPool(256, 8);
-      threads.setName("keybrake-http");
-      threads.setDaemon(true);
-      http = new Server(threads);
-      org.eclipse.jetty.server.HttpConfiguration httpConfig =
-          new org.eclipse.jetty.server.HttpConfiguration();
-      httpConfig.setSendServerVersion(false);
-      // The pipeline's own path normaliser refuses ambiguous paths with a clear JSON error and an
-      // audit row; Jetty must hand them over raw instead of answering with an HTML page.
-      httpConfig.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
-      ServerConnector connector =
-          new ServerConnector(http, new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
-      connector.setPort(settings.httpPort());
-      http.addConnector(connector);
-      http.setErrorHandler(new JsonErrorHandler());
-      http.setHandler(new Handler.Sequence(new OpsHandler(registry), admin, gateway));
-      http.start();
-    } catch (Exception | Error e) {
-      store.close();
-      throw e;
+  private Handler gateway(
+      Settings settings,
+      VendorRegistry vendors,
+      KeybrakeExternalProcessor processor,
+      ExecutorService executor,
+      PipelineSettings ps)
+      throws IOException {
+    String name = "keybrake-" + UUID.randomUUID();
+    io.grpc.Server inProcess =
+        InProcessServerBuilder.forName(name)
+            .addService(processor)
+            .executor(executor)
+            .build()
+            .start();
+    closer.register(inProcess::shutdownNow);
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    closer.register(channel::shutdownNow);
+    Map<String, URI> upstreamMap = new LinkedHashMap<>();
+    Map<String, String> prefixToHost = new LinkedHashMap<>();
+    for (VendorSpec spec : vendors.all()) {
+      upstreamMap.put(spec.id(), settings.upstreams().getOrDefault(spec.id(), spec.upstream()));
+      prefixToHost.put(spec.id(), spec.upstream().getHost());
+    }
+    UpstreamClient upstream =
+        closer.register(new UpstreamClient(new Upstreams(upstreamMap), Duration.ofSeconds(30)));
+    return new LocalGateway(
+        ExternalProcessorGrpc.newStub(channel),
+        prefixToHost,
+        upstream,
+        ps.maxBodyBytes(),
+        MESSAGE_TIMEOUT,
+        MAX_MESSAGE_TIMEOUT);
+  }
+
+  private void startXds(Settings settings, Clock clock) throws IOException {
+    xds =
+        closer.register(
+            new XdsServer(
+                    NettyServerBuilder.forAddress(new InetSocketAddress(settings.xdsPort())), clock)
+                .start());
+    XdsSettings d = XdsSettings.defaults();
+    XdsSettings xdsSettings =
+        new XdsSettings(
+            d.extProcHost(),
+            grpc != null ? grpc.getPort() : settings.grpcPort(),
+            d.listenerPort(),
+            d.messageTimeout(),
+            d.maxMessageTimeout(),
+            d.trustedCaFile(),
+            d.vendors());
+    xdsPublisher =
+        closer.register(
+            new KeySnapshotPublisher(
+                    store.keyStore(),
+                    new KeybrakeSnapshots(xdsSettings),
+                    xds.cache(),
+                    clock,
+                    scheduler,
+                    KeySnapshotPublisher.DEFAULT_PERIOD)
+                .start());
+  }
+
+  private void startHttp(Settings settings, List<Handler> handlers) throws IOException {
+    QueuedThreadPool threads = new QueuedThreadPool(256, 8);
+    threads.setName("keybrake-http");
+    threads.setDaemon(true);
+    Server server = new Server(threads);
+    HttpConfiguration config = new HttpConfiguration();
+    config.setSendServerVersion(false);
+    // The pipeline's own path normaliser refuses ambiguous paths with a clear JSON error and an
+    // audit row; Jetty must hand them over raw instead of answering with an HTML page.
+    config.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(config));
+    connector.setPort(settings.httpPort());
+    server.addConnector(connector);
+    server.setErrorHandler(new JsonErrorHandler());
+    server.setHandler(new Handler.Sequence(handlers.toArray(Handler[]::new)));
+    try {
+      server.start();
+    } catch (Exception e) {
+      throw new IOException("cannot start the HTTP server on port " + settings.httpPort(), e);
+    }
+    http = server;
+    closer.register(server::stop);
+  }
+
+  private void refreshXds() {
+    if (xdsPublisher != null) {
+      xdsPublisher.refresh();
     }
   }
 
-  /** Starts everything; the returned app is running. */
-  public static KeybrakeApp start(Settings settings, Clock clock) throws Exception {
-    return new KeybrakeApp(settings, clock);
+  private void purge() {
+    try {
+      store.purge().run();
+    } catch (RuntimeException e) {
+      log.warn("store purge failed: {}", e.getMessage());
+    }
+  }
+
+  private static void stopGrpc(io.grpc.Server server) throws InterruptedException {
+    server.shutdown();
+    if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+      server.shutdownNow();
+    }
   }
 
   public int httpPort() {
     return ((ServerConnector) http.getConnectors()[0]).getLocalPort();
   }
 
+  /** The ext_proc port, or -1 when this process does not serve ext_proc. */
   public int grpcPort() {
-    return grpc.getPort();
+    return grpc == null ? -1 : grpc.getPort();
+  }
+
+  /** The xDS port, or -1 when this process does not serve xDS. */
+  public int xdsPort() {
+    return xds == null ? -1 : xds.port();
   }
 
   public String adminKey() {
@@ -180,12 +308,12 @@ public final class KeybrakeApp implements AutoCloseable {
     return streamMetrics;
   }
 
-  public EmbeddedStore store() {
+  public StoreBundle store() {
     return store;
   }
 
-  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+  private static ThreadFactory daemonThreads(String name) {
+    AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
@@ -193,30 +321,16 @@ public final class KeybrakeApp implements AutoCloseable {
     };
   }
 
+  private void closeQuietly() {
+    try {
+      closer.close();
+    } catch (IOException e) {
+      log.warn("{}", e.getMessage());
+    }
+  }
+
   @Override
-  public void close() throws java.io.IOException {
-    java.io.IOException failure = null;
-    try {
-      http.stop();
-    } catch (Exception e) {
-      failure = new java.io.IOException("HTTP server did not stop cleanly", e);
-    }
-    channel.shutdownNow();
-    inProcess.shutdownNow();
-    grpc.shutdown();
-    try {
-      if (!grpc.awaitTermination(2, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      grpc.shutdownNow();
-    }
-    upstream.close();
-    grpcExecutor.shutdownNow();
-    store.close();
-    if (failure != null) {
-      throw failure;
-    }
+  public void close() throws IOException {
+    closer.close();
   }
 }

@@ -55,6 +55,7 @@ public final class AdminApi extends Handler.Abstract {
   private final AuditLog audit;
   private final Clock clock;
   private final Consumer<KeyRecord> onRevoke;
+  private final Consumer<KeyRecord> onCreate;
   private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
 
   /**
@@ -69,6 +70,20 @@ public final class AdminApi extends Handler.Abstract {
       AuditLog audit,
       Clock clock,
       Consumer<KeyRecord> onRevoke) {
+    this(adminKey, keys, ledger, audit, clock, onRevoke, created -> {});
+  }
+
+  /**
+   * @param onCreate told of every key {@code POST /keys} stored (e.g. to push its xDS route)
+   */
+  public AdminApi(
+      String adminKey,
+      KeyStore keys,
+      Ledger ledger,
+      AuditLog audit,
+      Clock clock,
+      Consumer<KeyRecord> onRevoke,
+      Consumer<KeyRecord> onCreate) {
     if (adminKey == null || adminKey.isBlank()) {
       throw new IllegalArgumentException("the admin key must not be blank");
     }
@@ -78,6 +93,7 @@ public final class AdminApi extends Handler.Abstract {
     this.audit = Objects.requireNonNull(audit);
     this.clock = Objects.requireNonNull(clock);
     this.onRevoke = Objects.requireNonNull(onRevoke);
+    this.onCreate = Objects.requireNonNull(onCreate);
   }
 
   @Override
@@ -166,6 +182,11 @@ public final class AdminApi extends Handler.Abstract {
       return Reply.error(409, "conflict", "a key with the same id already exists; retry");
     }
     LOG.info("admin: created key {} ({}) for {}", key.id(), key.name(), key.vendor());
+    try {
+      onCreate.accept(key);
+    } catch (RuntimeException e) {
+      LOG.warn("admin: key {} created, but listeners were not told: {}", key.id(), e.getMessage());
+    }
     return new Reply(201, AdminViews.createdKey(key, now, secret), "/keys/" + key.id());
   }
 

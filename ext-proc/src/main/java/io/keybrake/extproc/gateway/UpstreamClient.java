@@ -48,7 +48,7 @@ public final class UpstreamClient implements AutoCloseable {
   private final Upstreams upstreams;
   private final Duration timeout;
 
-  public UpstreamClient(Upstreams upstreams, Duration timeout) throws Exception {
+  public UpstreamClient(Upstreams upstreams, Duration timeout) throws java.io.IOException {
     this.upstreams = upstreams;
     this.timeout = timeout;
     this.http = new HttpClient();
@@ -56,7 +56,11 @@ public final class UpstreamClient implements AutoCloseable {
     this.http.setMaxConnectionsPerDestination(256);
     this.http.setUserAgentField(null);
     this.http.getContentDecoderFactories().clear();
-    this.http.start();
+    try {
+      this.http.start();
+    } catch (Exception e) {
+      throw new java.io.IOException("cannot start the upstream HTTP client", e);
+    }
   }
 
   HttpReply forward(GatewayExchange ex) {
