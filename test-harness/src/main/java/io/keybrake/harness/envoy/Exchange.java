@@ -166,11 +166,9 @@ final class Exchange {
         body = mutated.body();
       }
     }
-    dropAnswersReceivedWhileIdle();
+    // The response is on its way downstream: what the processor does now changes nothing.
     complete = true;
-    if (localReply != null) {
-      return localReply;
-    }
+    dropAnswersReceivedWhileIdle();
     return downstreamResponse(headers, body);
   }
 
