@@ -19,11 +19,11 @@ import java.util.regex.Pattern;
  * {@code TwilioSimulator} plays Twilio's REST API 2010-04-01 for one account: {@code POST
  * .../Messages.json} and {@code .../Calls.json} (form bodies) create resources (201) with the
  * documented shapes, {@code GET .../Messages/{Sid}.json} and {@code .../Calls/{Sid}.json} fetch
- * them. A message is always created {@code queued} with {@code price} null; a fetch shows it {@code
- * sent} with a negative {@code price} string (e.g. {@code "-0.00830"}) once {@code pricingDelay}
- * has passed on the injected clock; calls become {@code completed} with a price the same way. Basic
- * auth must be {@code accountSid:authToken} and the path's AccountSid must be {@code accountSid},
- * else 401 with Twilio's error 20003. Thread-safe.
+ * them. A message is created {@code queued} with {@code price} null and becomes {@code sent} with a
+ * negative {@code price} string (e.g. {@code "-0.00830"}) once {@code pricingDelay} has passed on
+ * the injected clock; calls become {@code completed} with a price the same way. Basic auth must be
+ * {@code accountSid:authToken} and the path's AccountSid must be {@code accountSid}, else 401 with
+ * Twilio's error 20003. Thread-safe.
  */
 public final class TwilioSimulator extends VendorSimulator {
   private static final Pattern ACCOUNT_PATH =
@@ -40,7 +40,7 @@ public final class TwilioSimulator extends VendorSimulator {
   private volatile BigDecimal pricePerSegment = new BigDecimal("0.00830");
   private volatile BigDecimal pricePerMinute = new BigDecimal("0.01400");
 
-  /** A simulator on the system clock whose messages are priced at once. */
+  /** A simulator on the system clock whose messages are priced as soon as they are fetched. */
   public TwilioSimulator(String accountSid, String authToken) {
     this(accountSid, authToken, Clock.systemUTC(), Duration.ZERO);
   }
@@ -93,7 +93,7 @@ public final class TwilioSimulator extends VendorSimulator {
       if (r == null || !r.kind().equals(kind)) {
         return notFound(request.path());
       }
-      return SimResponse.json(200, render(r, false));
+      return SimResponse.json(200, render(r, true));
     }
     return error(405, 20004, "Method not allowed");
   }
@@ -115,7 +115,7 @@ public final class TwilioSimulator extends VendorSimulator {
     int segments = SmsSegments.count(params.getOrDefault("Body", ""));
     Resource r = new Resource("Messages", Ids.hex32("SM"), params, segments, clock.instant());
     resources.put(r.sid(), r);
-    return SimResponse.json(201, render(r, true));
+    return SimResponse.json(201, render(r, false));
   }
 
   private SimResponse createCall(FormBody form) {
@@ -140,13 +140,13 @@ public final class TwilioSimulator extends VendorSimulator {
     }
     Resource r = new Resource("Calls", Ids.hex32("CA"), params, seconds, clock.instant());
     resources.put(r.sid(), r);
-    return SimResponse.json(201, render(r, true));
+    return SimResponse.json(201, render(r, false));
   }
 
-  /** The resource as JSON; the creation answer is never priced, as with Twilio. */
-  private String render(Resource r, boolean creation) {
+  /** Twilio never prices a resource in the response that creates it; a fetch may see the price. */
+  private String render(Resource r, boolean fetch) {
     Instant now = clock.instant();
-    boolean priced = !creation && !now.isBefore(r.created().plus(pricingDelay));
+    boolean priced = fetch && !now.isBefore(r.created().plus(pricingDelay));
     String base = "/2010-04-01/Accounts/" + accountSid + "/" + r.kind() + "/" + r.sid();
     ObjectNode o = JSON.createObjectNode();
     o.put("account_sid", accountSid);
