@@ -1,7 +1,11 @@
 package io.keybrake.harness.envoy;
 
 import io.grpc.Channel;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code EnvoyExtProcClient} drives an {@code envoy.service.ext_proc.v3.ExternalProcessor} the way
@@ -37,6 +41,28 @@ public final class EnvoyExtProcClient {
     this(channel, ExtProcConfig.defaults());
   }
 
+  /**
+   * Envoy keeps its connection to the ext_proc cluster open; a fresh test channel must connect
+   * first. So the message timer does not count connection setup, wait (up to 10 s) for a {@link
+   * ManagedChannel} to be READY; if it never is, the exchange goes on and fails as Envoy would.
+   */
+  private void awaitConnected() throws InterruptedException {
+    if (!(channel instanceof ManagedChannel managed)) {
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    ConnectivityState state = managed.getState(true);
+    while (state != ConnectivityState.READY && System.nanoTime() < deadline) {
+      CountDownLatch changed = new CountDownLatch(1);
+      managed.notifyWhenStateChanged(state, changed::countDown);
+      changed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      state = managed.getState(true);
+      if (state == ConnectivityState.TRANSIENT_FAILURE || state == ConnectivityState.SHUTDOWN) {
+        return;
+      }
+    }
+  }
+
   public ExtProcConfig config() {
     return config;
   }
@@ -49,6 +75,7 @@ public final class EnvoyExtProcClient {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(upstream, "upstream");
     try {
+      awaitConnected();
       return new Exchange(config, channel, request, upstream).run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,15 +1,9 @@
 package io.keybrake.harness.envoy;
 
-import com.google.protobuf.ByteString;
-import io.envoyproxy.envoy.config.core.v3.HeaderMap;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
-import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse.ResponseCase;
@@ -21,24 +15,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
 
 /**
  * One HTTP exchange through Envoy's ext_proc filter: a single-use state machine driven by the
  * calling thread. Not thread-safe; {@link EnvoyExtProcClient} makes one per exchange.
  */
 final class Exchange {
-  private static final Set<String> HOP_BY_HOP =
-      Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection");
-  private static final String UPSTREAM_FAILURE =
-      "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-
   private final ExtProcConfig config;
   private final Channel channel;
   private final HttpRequest request;
   private final Upstream upstream;
   private final ExchangeTrace trace = new ExchangeTrace();
+  private final CommonResponses responses;
   private ProcessingMode mode;
   private ProcessorStream stream;
   private boolean complete;
@@ -50,6 +38,7 @@ final class Exchange {
     this.request = request;
     this.upstream = upstream;
     this.mode = config.processingMode();
+    this.responses = new CommonResponses(config.mutationRules(), trace);
   }
 
   HttpResult run() throws InterruptedException {
@@ -61,13 +50,15 @@ final class Exchange {
   }
 
   private HttpResult process() throws InterruptedException {
-    List<Map.Entry<String, String>> headers = requestHeaders();
+    List<Map.Entry<String, String>> headers = HttpMessages.requestHeaders(request, config);
     byte[] body = request.body();
     boolean hasBody = body.length > 0;
 
     if (mode.getRequestHeaderMode() != HeaderSendMode.SKIP) {
       send(
-          ProcessingRequest.newBuilder().setRequestHeaders(httpHeaders(headers, !hasBody)).build());
+          ProcessingRequest.newBuilder()
+              .setRequestHeaders(HttpMessages.httpHeaders(headers, !hasBody))
+              .build());
       if (request.cancelAfter() == Phase.REQUEST_HEADERS) {
         return clientGone(true);
       }
@@ -80,11 +71,12 @@ final class Exchange {
       }
       if (answer != null) {
         CommonResponse common = answer.getRequestHeaders().getResponse();
-        if (!applyHeaders(common, headers, true)) {
-          return localReply;
+        Optional<String> error = responses.applyHeaders(common, headers, true);
+        if (error.isPresent()) {
+          return fail(500, error.get());
         }
         if (common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE) {
-          body = replaceMessage(common, headers, body);
+          body = responses.replaceMessage(common, headers, body);
           mode = mode.toBuilder().setRequestBodyMode(BodySendMode.NONE).build();
         }
       }
@@ -94,7 +86,7 @@ final class Exchange {
       if (body.length > config.bufferLimitBytes()) {
         return local(413, "Payload Too Large", "request_payload_too_large");
       }
-      send(ProcessingRequest.newBuilder().setRequestBody(httpBody(body)).build());
+      send(ProcessingRequest.newBuilder().setRequestBody(HttpMessages.httpBody(body)).build());
       if (request.cancelAfter() == Phase.REQUEST_BODY) {
         return clientGone(true);
       }
@@ -103,15 +95,16 @@ final class Exchange {
         return localReply;
       }
       if (answer != null) {
-        Optional<byte[]> mutated = applyBody(answer.getRequestBody().getResponse(), headers, body);
-        if (mutated.isEmpty()) {
-          return localReply;
+        CommonResponses.Mutated mutated =
+            responses.applyBody(answer.getRequestBody().getResponse(), headers, body);
+        if (mutated.error().isPresent()) {
+          return fail(500, mutated.error().get());
         }
-        body = mutated.get();
+        body = mutated.body();
       }
     }
 
-    HttpResult answered = callUpstream(forwarded(headers, body));
+    HttpResult answered = callUpstream(HttpMessages.forwarded(headers, body));
     if (request.cancelAfter() == Phase.UPSTREAM) {
       return clientGone(false);
     }
@@ -123,21 +116,14 @@ final class Exchange {
   }
 
   private HttpResult processResponse(HttpResult answered) throws InterruptedException {
-    List<Map.Entry<String, String>> headers = new ArrayList<>();
-    headers.add(Map.entry(":status", Integer.toString(answered.status())));
-    for (Map.Entry<String, String> e : answered.headers()) {
-      String name = Headers.lower(e.getKey());
-      if (!HOP_BY_HOP.contains(name) && !name.startsWith(":")) {
-        headers.add(Map.entry(name, e.getValue()));
-      }
-    }
+    List<Map.Entry<String, String>> headers = HttpMessages.responseHeaders(answered);
     byte[] body = answered.body();
     boolean hasBody = body.length > 0;
 
     if (!complete && mode.getResponseHeaderMode() != HeaderSendMode.SKIP) {
       send(
           ProcessingRequest.newBuilder()
-              .setResponseHeaders(httpHeaders(headers, !hasBody))
+              .setResponseHeaders(HttpMessages.httpHeaders(headers, !hasBody))
               .build());
       if (request.cancelAfter() == Phase.RESPONSE_HEADERS) {
         return clientGone(true);
@@ -148,11 +134,12 @@ final class Exchange {
       }
       if (answer != null) {
         CommonResponse common = answer.getResponseHeaders().getResponse();
-        if (!applyHeaders(common, headers, false)) {
-          return localReply;
+        Optional<String> error = responses.applyHeaders(common, headers, false);
+        if (error.isPresent()) {
+          return fail(500, error.get());
         }
         if (common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE) {
-          body = replaceMessage(common, headers, body);
+          body = responses.replaceMessage(common, headers, body);
           mode = mode.toBuilder().setResponseBodyMode(BodySendMode.NONE).build();
         }
       }
@@ -162,7 +149,7 @@ final class Exchange {
       if (body.length > config.bufferLimitBytes()) {
         return local(500, "Internal Server Error", "response_payload_too_large");
       }
-      send(ProcessingRequest.newBuilder().setResponseBody(httpBody(body)).build());
+      send(ProcessingRequest.newBuilder().setResponseBody(HttpMessages.httpBody(body)).build());
       if (request.cancelAfter() == Phase.RESPONSE_BODY) {
         return clientGone(true);
       }
@@ -171,18 +158,17 @@ final class Exchange {
         return localReply;
       }
       if (answer != null) {
-        Optional<byte[]> mutated = applyBody(answer.getResponseBody().getResponse(), headers, body);
-        if (mutated.isEmpty()) {
-          return localReply;
+        CommonResponses.Mutated mutated =
+            responses.applyBody(answer.getResponseBody().getResponse(), headers, body);
+        if (mutated.error().isPresent()) {
+          return fail(500, mutated.error().get());
         }
-        body = mutated.get();
+        body = mutated.body();
       }
     }
-    dropAnswersReceivedWhileIdle();
+    // The response is on its way downstream: what the processor does now changes nothing.
     complete = true;
-    if (localReply != null) {
-      return localReply;
-    }
+    dropAnswersReceivedWhileIdle();
     return downstreamResponse(headers, body);
   }
 
@@ -203,145 +189,18 @@ final class Exchange {
     return new HttpResult(status, regular, body, trace.build());
   }
 
-  private List<Map.Entry<String, String>> requestHeaders() {
-    List<Map.Entry<String, String>> headers = new ArrayList<>();
-    headers.add(Map.entry(":method", request.method()));
-    headers.add(Map.entry(":path", request.path()));
-    headers.add(Map.entry(":authority", request.authority()));
-    headers.add(Map.entry(":scheme", request.scheme()));
-    for (Map.Entry<String, String> e : request.headers()) {
-      String name = Headers.lower(e.getKey());
-      if (!name.equals("host") && !name.startsWith(":") && !HOP_BY_HOP.contains(name)) {
-        headers.add(Map.entry(name, e.getValue()));
-      }
-    }
-    if (request.hasBody() && Headers.first(headers, "content-length").isEmpty()) {
-      headers.add(Map.entry("content-length", Integer.toString(request.body().length)));
-    }
-    if (config.addRequestIdHeaders()) {
-      if (Headers.first(headers, "x-forwarded-proto").isEmpty()) {
-        headers.add(Map.entry("x-forwarded-proto", request.scheme()));
-      }
-      if (Headers.first(headers, "x-request-id").isEmpty()) {
-        headers.add(Map.entry("x-request-id", UUID.randomUUID().toString()));
-      }
-    }
-    return headers;
-  }
-
-  private HttpRequest forwarded(List<Map.Entry<String, String>> headers, byte[] body) {
-    List<Map.Entry<String, String>> regular = new ArrayList<>();
-    for (Map.Entry<String, String> e : headers) {
-      if (!e.getKey().startsWith(":")) {
-        regular.add(e);
-      }
-    }
-    return new HttpRequest(
-        Headers.first(headers, ":method").orElseThrow(),
-        Headers.first(headers, ":path").orElseThrow(),
-        Headers.first(headers, ":authority").orElseThrow(),
-        Headers.first(headers, ":scheme").orElseThrow(),
-        regular,
-        body);
-  }
-
   private HttpResult callUpstream(HttpRequest forwarded) {
     try {
       return upstream.call(forwarded);
     } catch (IOException e) {
       trace.note("upstream connection failure");
-      byte[] text = UPSTREAM_FAILURE.getBytes(StandardCharsets.UTF_8);
-      return HttpResult.of(
-          503,
-          List.of(
-              Map.entry("content-length", Integer.toString(text.length)),
-              Map.entry("content-type", "text/plain")),
-          text);
+      return HttpMessages.upstreamFailure();
     }
   }
 
   private boolean bodyMode(boolean requestDirection) {
     BodySendMode m = requestDirection ? mode.getRequestBodyMode() : mode.getResponseBodyMode();
     return m != BodySendMode.NONE;
-  }
-
-  /** Applies a headers answer; false when it produced a local reply. */
-  private boolean applyHeaders(
-      CommonResponse common, List<Map.Entry<String, String>> headers, boolean requestDirection) {
-    if (common.hasHeaderMutation()) {
-      boolean replacing = common.getStatus() == CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE;
-      Optional<String> error =
-          new HeaderMutator(config.mutationRules())
-              .apply(common.getHeaderMutation(), headers, replacing, trace.notes());
-      if (error.isPresent()) {
-        fail(500, error.get());
-        return false;
-      }
-    }
-    clearRouteCache(common, requestDirection);
-    return true;
-  }
-
-  private void clearRouteCache(CommonResponse common, boolean requestDirection) {
-    if (!common.getClearRouteCache()) {
-      return;
-    }
-    if (!requestDirection) {
-      trace.note("clear_route_cache ignored in the response direction");
-    } else if (!common.hasHeaderMutation()) {
-      trace.note("clear_route_cache ignored without a header mutation");
-    } else {
-      trace.routeCacheCleared();
-    }
-  }
-
-  /** CONTINUE_AND_REPLACE on a headers answer: the body mutation replaces the whole body. */
-  private byte[] replaceMessage(
-      CommonResponse common, List<Map.Entry<String, String>> headers, byte[] body) {
-    if (!common.hasBodyMutation()) {
-      return body;
-    }
-    headers.removeIf(e -> e.getKey().equals("content-length"));
-    return mutate(common.getBodyMutation(), body);
-  }
-
-  /** Applies a buffered body answer; empty when it produced a local reply. */
-  private Optional<byte[]> applyBody(
-      CommonResponse common, List<Map.Entry<String, String>> headers, byte[] body) {
-    if (common.hasHeaderMutation()) {
-      Optional<String> error =
-          new HeaderMutator(config.mutationRules())
-              .apply(common.getHeaderMutation(), headers, false, trace.notes());
-      if (error.isPresent()) {
-        fail(500, error.get());
-        return Optional.empty();
-      }
-    }
-    if (!common.hasBodyMutation()) {
-      return Optional.of(body);
-    }
-    Optional<String> contentLength = Headers.first(headers, "content-length");
-    if (contentLength.isPresent()) {
-      long declared;
-      try {
-        declared = Long.parseLong(contentLength.get().trim());
-      } catch (NumberFormatException e) {
-        declared = -1;
-      }
-      if (declared >= 0 && declared != common.getBodyMutation().getBody().size()) {
-        fail(500, "mismatch between content length and the length of the mutated body");
-        return Optional.empty();
-      }
-    }
-    return Optional.of(mutate(common.getBodyMutation(), body));
-  }
-
-  private static byte[] mutate(BodyMutation mutation, byte[] body) {
-    return switch (mutation.getMutationCase()) {
-      case BODY -> mutation.getBody().toByteArray();
-      case CLEAR_BODY -> mutation.getClearBody() ? new byte[0] : body;
-      default -> body;
-    };
   }
 
   /**
@@ -445,10 +304,11 @@ final class Exchange {
     closeStream();
   }
 
-  private void fail(int status, String details) {
+  private HttpResult fail(int status, String details) {
     complete = true;
     closeStream();
     localReply = local(status, "", details);
+    return localReply;
   }
 
   private HttpResult local(int status, String body, String details) {
@@ -497,21 +357,5 @@ final class Exchange {
     if (stream != null) {
       stream.close();
     }
-  }
-
-  private static HttpHeaders httpHeaders(
-      List<Map.Entry<String, String>> headers, boolean endOfStream) {
-    HeaderMap.Builder map = HeaderMap.newBuilder();
-    for (Map.Entry<String, String> e : headers) {
-      map.addHeaders(
-          HeaderValue.newBuilder()
-              .setKey(e.getKey())
-              .setRawValue(ByteString.copyFrom(e.getValue(), StandardCharsets.UTF_8)));
-    }
-    return HttpHeaders.newBuilder().setHeaders(map).setEndOfStream(endOfStream).build();
-  }
-
-  private static HttpBody httpBody(byte[] body) {
-    return HttpBody.newBuilder().setBody(ByteString.copyFrom(body)).setEndOfStream(true).build();
   }
 }

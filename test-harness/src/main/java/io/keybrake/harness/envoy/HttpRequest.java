@@ -42,6 +42,20 @@ public record HttpRequest(
     this(method, path, authority, scheme, headers, body, null);
   }
 
+  /**
+   * A request to {@code url} (scheme, authority, path and query are taken from it), e.g. {@code
+   * of("POST", URI.create("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"), headers,
+   * body)}.
+   */
+  public static HttpRequest of(
+      String method, java.net.URI url, List<Map.Entry<String, String>> headers, byte[] body) {
+    String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+    if (url.getRawQuery() != null) {
+      path = path + "?" + url.getRawQuery();
+    }
+    return new HttpRequest(method, path, url.getRawAuthority(), url.getScheme(), headers, body);
+  }
+
   /** A copy whose client goes away after {@code phase} (see {@link Phase}). */
   public HttpRequest cancelAfter(Phase phase) {
     return new HttpRequest(method, path, authority, scheme, headers, body, phase);

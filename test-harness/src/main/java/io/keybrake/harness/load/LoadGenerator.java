@@ -106,10 +106,11 @@ public final class LoadGenerator {
         saturate(exchange, pool, tally, end);
       }
       pool.shutdown();
-      if (!pool.awaitTermination(drainTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+      boolean drained = pool.awaitTermination(drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      tally.close(); // before interrupting: late finishers must not count as successes
+      if (!drained) {
         pool.shutdownNow();
       }
-      tally.close();
       long finished = tally.ok.get() + tally.failed.get();
       long begun = open ? started : tally.started.get();
       long unfinished = Math.max(0, begun - finished);

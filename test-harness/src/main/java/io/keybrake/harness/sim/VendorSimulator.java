@@ -24,7 +24,8 @@ import org.eclipse.jetty.util.Callback;
  * response shapes. Subclasses implement {@link #respond}. Forced failures ({@link #failNext}) let
  * tests make the vendor fail. Thread-safe: requests are handled concurrently.
  */
-public abstract class VendorSimulator implements AutoCloseable {
+public abstract sealed class VendorSimulator implements AutoCloseable
+    permits TwilioSimulator, StripeSimulator, ResendSimulator {
   /** Shared JSON mapper (thread-safe once configured). */
   protected static final ObjectMapper JSON = new ObjectMapper();
 

@@ -331,6 +331,24 @@ class EnvoyExtProcClientTest {
   }
 
   @Test
+  void extraAnswerAfterTheLastPhaseIsRecordedAsSpuriousButChangesNothing() throws Exception {
+    EnvoyExtProcClient client =
+        client(
+            (req, out) -> {
+              out.onNext(proceed(req));
+              if (req.hasResponseBody()) {
+                out.onNext(proceed(req));
+              }
+            });
+
+    HttpResult result = client.exchange(post(), vendor);
+
+    assertThat(result.status()).isEqualTo(201);
+    assertThat(result.trace().spurious()).isTrue();
+    assertThat(result.trace().sequence()).endsWith("<response_body", "<response_body");
+  }
+
+  @Test
   void processorThatNeverAnswersGives504() throws Exception {
     ExtProcConfig config =
         ExtProcConfig.defaults().withMessageTimeout(java.time.Duration.ofMillis(50));
