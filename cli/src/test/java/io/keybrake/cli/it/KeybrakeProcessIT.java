@@ -140,7 +140,9 @@ class KeybrakeProcessIT {
             "Content-Type",
             "application/x-www-form-urlencoded");
     String path = "/twilio/2010-04-01/Accounts/" + vault + "/Messages.json";
-    assertThat(call(port, "POST", path, agent, "To=%2B14155552671&Body=one").statusCode())
+    assertThat(
+            call(port, "POST", path, agent, "To=%2B14155552671&From=%2B15005550006&Body=one")
+                .statusCode())
         .isEqualTo(201);
     String spentBefore =
         json.readTree(call(port, "GET", "/keys/" + id + "/spend", admin, null).body())
@@ -156,10 +158,14 @@ class KeybrakeProcessIT {
                 .get("spent_usd")
                 .asText())
         .isEqualTo(spentBefore);
-    assertThat(call(port, "POST", path, agent, "To=%2B14155552671&Body=two").statusCode())
+    assertThat(
+            call(port, "POST", path, agent, "To=%2B14155552671&From=%2B15005550006&Body=two")
+                .statusCode())
         .isEqualTo(201);
     assertThat(call(port, "DELETE", "/keys/" + id, admin, null).statusCode()).isEqualTo(200);
-    assertThat(call(port, "POST", path, agent, "To=%2B14155552671&Body=three").statusCode())
+    assertThat(
+            call(port, "POST", path, agent, "To=%2B14155552671&From=%2B15005550006&Body=three")
+                .statusCode())
         .isEqualTo(401);
     assertThat(twilio.received()).hasSize(2);
     proc[0].destroy();
