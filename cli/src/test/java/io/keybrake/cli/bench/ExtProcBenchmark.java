@@ -46,6 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ExtProcBenchmark {
   private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
 
+  /** Non-201 answers by status and reason, printed at the end. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Integer> FAILURES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private ExtProcBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -95,6 +99,9 @@ public final class ExtProcBenchmark {
       print(
           "no-op,    saturation (" + workers + " workers)",
           LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+      if (!FAILURES.isEmpty()) {
+        System.out.println("failed exchanges by answer: " + FAILURES);
+      }
       kb.shutdownNow();
       floor.shutdownNow();
     } finally {
@@ -145,7 +152,13 @@ public final class ExtProcBenchmark {
                   Map.entry("authorization", auth),
                   Map.entry("content-type", "application/x-www-form-urlencoded")),
               body.getBytes(StandardCharsets.UTF_8));
-      return client.exchange(req, twilio).status() == 201;
+      HttpResult r = client.exchange(req, twilio);
+      if (r.status() != 201) {
+        FAILURES.merge(
+            r.status() + " " + r.trace().localError().orElse(r.bodyText()), 1, Integer::sum);
+        return false;
+      }
+      return true;
     };
   }
 

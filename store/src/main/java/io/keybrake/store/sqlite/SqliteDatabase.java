@@ -41,7 +41,13 @@ public final class SqliteDatabase implements Closeable {
   private static final int WRITER_AUTOCHECKPOINT_PAGES = 20_000;
 
   private final Path file;
+
+  /** Most writes one transaction commits (group commit). */
+  private static final int MAX_BATCH = 256;
+
   private final ReentrantLock writeLock = new ReentrantLock();
+  private final java.util.concurrent.ConcurrentLinkedQueue<PendingWrite<?>> pending =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final SqlSession writer;
   private final SqlSession checkpointer;
   private final BlockingQueue<SqlSession> readers;
@@ -109,31 +115,127 @@ public final class SqliteDatabase implements Closeable {
   }
 
   /**
-   * Runs {@code work} on the writer connection in a {@code BEGIN IMMEDIATE} transaction: committed
-   * if it returns, rolled back if it throws. A call made from inside another write joins it.
+   * Runs {@code work} on the writer connection inside a {@code BEGIN IMMEDIATE} transaction; it is
+   * durable when this returns, rolled back (alone) if it throws. A call made from inside another
+   * write joins it.
+   *
+   * <p>Group commit: writes that arrive while another batch is committing queue up, and the next
+   * thread to take the writer runs all of them in one transaction, each in its own savepoint, so
+   * one commit serves many callers. Each caller still returns only after the commit that holds its
+   * work, and sees only its own work's outcome.
    *
    * @param operation what the work does, for the error message (no secrets)
    */
   public <T> T write(String operation, SqlWork<T> work) {
+    if (writeLock.isHeldByCurrentThread()) {
+      try {
+        return work.run(writer);
+      } catch (SQLException e) {
+        throw unavailable(operation, e);
+      }
+    }
+    PendingWrite<T> mine = new PendingWrite<>(operation, work);
+    pending.add(mine);
     writeLock.lock();
     try {
-      ensureOpen();
-      if (writeLock.getHoldCount() > 1) {
-        return work.run(writer);
+      if (!mine.done) {
+        ensureOpen();
+        runBatch();
       }
-      writer.execute("BEGIN IMMEDIATE");
-      try {
-        T result = work.run(writer);
-        writer.execute("COMMIT");
-        return result;
-      } catch (SQLException | RuntimeException | Error e) {
-        rollbackQuietly();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw unavailable(operation, e);
     } finally {
       writeLock.unlock();
+    }
+    return mine.outcome();
+  }
+
+  /** Runs every queued write (up to a bound) in one transaction. Holds the write lock. */
+  private void runBatch() {
+    List<PendingWrite<?>> batch = new ArrayList<>();
+    PendingWrite<?> next;
+    while (batch.size() < MAX_BATCH && (next = pending.poll()) != null) {
+      batch.add(next);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      writer.execute("BEGIN IMMEDIATE");
+    } catch (SQLException e) {
+      batch.forEach(w -> w.fail(unavailable(w.operation, e)));
+      return;
+    }
+    try {
+      for (PendingWrite<?> w : batch) {
+        w.runIn(writer, this);
+      }
+      writer.execute("COMMIT");
+      batch.forEach(PendingWrite::commit);
+    } catch (SQLException | RuntimeException | Error e) {
+      rollbackQuietly();
+      for (PendingWrite<?> w : batch) {
+        w.fail(
+            e instanceof SQLException sql
+                ? unavailable(w.operation, sql)
+                : new StoreUnavailableException(
+                    "embedded store could not " + w.operation + ": commit failed", e));
+      }
+    }
+  }
+
+  /** One queued write and, once its batch committed or failed, its outcome. */
+  private static final class PendingWrite<T> {
+    final String operation;
+    private final SqlWork<T> work;
+    private T result;
+    private RuntimeException error;
+    private Error fatal;
+    volatile boolean done;
+
+    PendingWrite(String operation, SqlWork<T> work) {
+      this.operation = operation;
+      this.work = work;
+    }
+
+    /** Runs the work in a savepoint: a failure rolls back this work only. */
+    void runIn(SqlSession writer, SqliteDatabase db) throws SQLException {
+      writer.execute("SAVEPOINT w");
+      try {
+        result = work.run(writer);
+        writer.execute("RELEASE w");
+      } catch (SQLException e) {
+        writer.execute("ROLLBACK TO w");
+        writer.execute("RELEASE w");
+        error = db.unavailable(operation, e);
+      } catch (RuntimeException e) {
+        writer.execute("ROLLBACK TO w");
+        writer.execute("RELEASE w");
+        error = e;
+      } catch (Error e) {
+        writer.execute("ROLLBACK TO w");
+        writer.execute("RELEASE w");
+        fatal = e;
+      }
+    }
+
+    void commit() {
+      done = true;
+    }
+
+    void fail(RuntimeException e) {
+      result = null;
+      error = e;
+      fatal = null;
+      done = true;
+    }
+
+    T outcome() {
+      if (fatal != null) {
+        throw fatal;
+      }
+      if (error != null) {
+        throw error;
+      }
+      return result;
     }
   }
 
