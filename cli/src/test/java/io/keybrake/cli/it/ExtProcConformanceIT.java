@@ -111,6 +111,7 @@ class ExtProcConformanceIT {
 
     assertThat(r.status()).isEqualTo(201);
     assertThat(r.trace().localError()).isEmpty();
+    assertThat(r.trace().spurious()).isFalse();
     assertThat(forwarded).hasSize(1);
     assertThat(forwarded.get(0).path()).contains(Gateway.TWILIO_SID).doesNotContain("vault_key_");
     assertThat(forwarded.get(0).header("authorization"))
@@ -198,5 +199,96 @@ class ExtProcConformanceIT {
         .as("a retry of a call with unknown outcome is not sent again")
         .hasValue(1);
     assertThat(retry.status()).isEqualTo(409);
+  }
+
+  @Test
+  void freeEndpointSkipsTheResponseBodyByModeOverride() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5}");
+    HttpRequest get =
+        new HttpRequest(
+            "GET",
+            "/2010-04-01/Accounts/" + key.vaultKey() + "/Messages/SM" + "2".repeat(32) + ".json",
+            "api.twilio.com",
+            "https",
+            List.of(Map.entry("authorization", Gateway.basic(key.vaultKey(), "x"))),
+            null);
+    HttpResult r =
+        envoy.exchange(
+            get,
+            req ->
+                HttpResult.of(
+                    200,
+                    List.of(Map.entry("content-type", "application/json")),
+                    "{\"sid\":\"SM2\",\"price\":\"-0.0083\"}"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.bodyText()).contains("SM2");
+    assertThat(r.trace().sent())
+        .extracting(ProcessingRequest::getRequestCase)
+        .containsExactly(
+            ProcessingRequest.RequestCase.REQUEST_HEADERS,
+            ProcessingRequest.RequestCase.RESPONSE_HEADERS);
+    ProcessingResponse headersAnswer = r.trace().received().get(1);
+    assertThat(headersAnswer.getModeOverride().getResponseBodyMode())
+        .isEqualTo(
+            io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode
+                .NONE);
+    assertThat(r.header("x-keybrake-spent-usd")).contains("0.00");
+  }
+
+  @Test
+  void waitingOnAnInFlightDuplicateExtendsTheMessageTimeout() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    java.util.concurrent.CountDownLatch forwarded = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<HttpResult> first =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                envoy.exchange(
+                    sms(key.vaultKey(), Gateway.US_NUMBER),
+                    req -> {
+                      forwarded.countDown();
+                      // a slow vendor: longer than Envoy's 500 ms message timeout
+                      java.util.concurrent.locks.LockSupport.parkNanos(
+                          Duration.ofMillis(900).toNanos());
+                      return vendor(req);
+                    }));
+    assertThat(forwarded.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    HttpResult duplicate = envoy.exchange(sms(key.vaultKey(), Gateway.US_NUMBER), this::vendor);
+
+    assertThat(first.get().status()).isEqualTo(201);
+    assertThat(duplicate.status()).isEqualTo(201);
+    assertThat(duplicate.header("x-keybrake-dedup")).contains("replay");
+    assertThat(duplicate.trace().received())
+        .anySatisfy(m -> assertThat(m.hasOverrideMessageTimeout()).isTrue());
+    assertThat(upstreamCalls).hasValue(1);
+  }
+
+  @Test
+  void cancellationAtEveryPhaseFreesTheStream() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    int i = 0;
+    for (Phase phase :
+        List.of(
+            Phase.REQUEST_HEADERS, Phase.REQUEST_BODY, Phase.UPSTREAM, Phase.RESPONSE_HEADERS)) {
+      byte[] body =
+          Gateway.form(Gateway.sms(Gateway.US_NUMBER, "cancel " + i++))
+              .getBytes(StandardCharsets.UTF_8);
+      HttpRequest req = sms(key.vaultKey(), Gateway.US_NUMBER);
+      req =
+          new HttpRequest(
+                  req.method(), req.path(), req.authority(), req.scheme(), req.headers(), body)
+              .cancelAfter(phase);
+      HttpResult r = envoy.exchange(req, this::vendor);
+      assertThat(r.status()).as(phase.name()).isEqualTo(HttpResult.CLIENT_GONE);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(gw.app.streamMetrics().openStreams()).isZero());
+    }
+    JsonNode rows = gw.audit(key.id());
+    // cancelled before the decision: no row; after it: the call may have reached the vendor
+    assertThat(rows).hasSize(3);
+    assertThat(rows)
+        .allSatisfy(r -> assertThat(r.get("settlement").asText()).isEqualTo("unsettled"));
   }
 }

@@ -166,15 +166,20 @@ public final class DecisionPipeline {
   }
 
   /**
-   * The vendor's response headers arrived. When {@code endOfStream}, the exchange is settled now;
-   * otherwise the body follows.
+   * The vendor's response headers arrived. When {@code endOfStream}, or when the body is not needed
+   * (an endpoint that costs nothing and is not kept for replay), the exchange is settled now and
+   * {@link ResponseAnnotations#bodyNeeded()} is false; otherwise the body follows.
    */
   public ResponseAnnotations onResponseHeaders(
       Exchange ex, int status, Optional<String> contentType, boolean endOfStream) {
     ex.responseStatus = status;
     ex.responseContentType = contentType.orElse(null);
-    if (!endOfStream) {
+    if (ex.phase != Exchange.Phase.FORWARDED) {
       return ResponseAnnotations.NONE;
+    }
+    boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
+    if (!endOfStream && (ex.claimToken != null || !free)) {
+      return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
   }

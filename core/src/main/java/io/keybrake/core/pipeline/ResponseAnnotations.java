@@ -3,9 +3,18 @@ package io.keybrake.core.pipeline;
 import java.util.List;
 import java.util.Map;
 
-/** Headers the policy point adds to a vendor response (spend so far, remaining budget). */
-public record ResponseAnnotations(List<Map.Entry<String, String>> setHeaders) {
-  public static final ResponseAnnotations NONE = new ResponseAnnotations(List.of());
+/**
+ * What the policy point adds to a vendor response (spend so far, remaining budget), and whether it
+ * still needs the response body.
+ *
+ * @param bodyNeeded false when the exchange was settled from the headers alone (an endpoint that
+ *     costs nothing and is not kept for replay): the data plane may skip the body phase
+ */
+public record ResponseAnnotations(List<Map.Entry<String, String>> setHeaders, boolean bodyNeeded) {
+  public static final ResponseAnnotations NONE = new ResponseAnnotations(List.of(), false);
+
+  /** Nothing to add yet: the body follows. */
+  public static final ResponseAnnotations AWAIT_BODY = new ResponseAnnotations(List.of(), true);
 
   public ResponseAnnotations {
     setHeaders = List.copyOf(setHeaders);

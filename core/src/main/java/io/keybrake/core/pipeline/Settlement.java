@@ -84,7 +84,8 @@ final class Settlement {
     return new ResponseAnnotations(
         List.of(
             Map.entry("x-keybrake-spent-usd", Micros.format(spent)),
-            Map.entry("x-keybrake-remaining-usd", Micros.format(remaining))));
+            Map.entry("x-keybrake-remaining-usd", Micros.format(remaining))),
+        false);
   }
 
   /** The stream died after forwarding: the vendor may have acted, so spend stays counted. */

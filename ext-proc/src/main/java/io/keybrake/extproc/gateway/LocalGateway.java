@@ -3,6 +3,7 @@ package io.keybrake.extproc.gateway;
 import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
@@ -191,7 +192,10 @@ public final class LocalGateway extends Handler.Abstract {
     expect(r, ProcessingResponse.ResponseCase.RESPONSE_HEADERS);
     List<Map.Entry<String, String>> outHeaders = new ArrayList<>(vendor.headers());
     applyTo(outHeaders, r.getResponseHeaders().getResponse());
-    if (!noBody) {
+    boolean bodySkipped =
+        r.hasModeOverride()
+            && r.getModeOverride().getResponseBodyMode() == ProcessingMode.BodySendMode.NONE;
+    if (!noBody && !bodySkipped) {
       r =
           call.exchange(
               ProcessingRequest.newBuilder()

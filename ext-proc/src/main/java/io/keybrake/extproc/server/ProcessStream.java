@@ -1,6 +1,7 @@
 package io.keybrake.extproc.server;
 
 import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
@@ -145,10 +146,17 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
             status,
             Optional.ofNullable(HeaderCodec.first(all, "content-type")),
             headers.getEndOfStream());
-    send(
+    ProcessingResponse.Builder r =
         ProcessingResponse.newBuilder()
-            .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)))
-            .build());
+            .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
+    if (!ann.bodyNeeded() && !headers.getEndOfStream()) {
+      // settled from the headers: spare Envoy buffering and sending a body nobody reads
+      r.setModeOverride(
+          ProcessingMode.newBuilder()
+              .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
+              .setResponseBodyMode(ProcessingMode.BodySendMode.NONE));
+    }
+    send(r.build());
   }
 
   private void onResponseBody(ByteString body) {
