@@ -63,8 +63,12 @@ import org.slf4j.LoggerFactory;
 public final class KeybrakeApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeybrakeApp.class);
 
-  /** The local data plane's ext_proc timeouts: the values the control plane gives Envoy. */
-  static final Duration MESSAGE_TIMEOUT = XdsSettings.defaults().messageTimeout();
+  /**
+   * The local data plane's ext_proc message timeout. Envoy gets 500 ms from the control plane; the
+   * local gateway, which shares the processor's machine (and its CPU) with the agent, allows more
+   * before it fails closed with 504.
+   */
+  static final Duration MESSAGE_TIMEOUT = Duration.ofSeconds(2);
 
   static final Duration MAX_MESSAGE_TIMEOUT = XdsSettings.defaults().maxMessageTimeout();
 

@@ -347,6 +347,8 @@ public final class SqliteDatabase implements Closeable {
     config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
     config.enforceForeignKeys(true);
     config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+    // nothing reads generated keys; without this every INSERT runs a second query for them
+    config.setGetGeneratedKeys(false);
     Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
     try (Statement st = c.createStatement()) {
       st.execute("PRAGMA wal_autocheckpoint=" + WRITER_AUTOCHECKPOINT_PAGES);
