@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code AuditPartitions} keeps one partition of the {@code audit} table per UTC day, named {@code
  * audit_pYYYYMMDD} and covering {@code [day 00:00Z, next day 00:00Z)}. {@link #ensure} creates the
  * partition of a day and the {@link #DAYS_AHEAD} days after it the first time this process sees
- * that day, under an advisory lock so that instances do not race. There is no default partition:
- * a row is never parked where a later partition could not be attached. Thread-safe.
+ * that day, under an advisory lock so that instances do not race. There is no default partition: a
+ * row is never parked where a later partition could not be attached. Thread-safe.
  */
 public final class AuditPartitions {
   /** How many days after a day seen are created with it. */

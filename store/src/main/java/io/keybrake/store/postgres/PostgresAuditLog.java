@@ -27,20 +27,22 @@ import java.util.UUID;
 /**
  * {@code PostgresAuditLog} is the fleet's audit log: the {@code audit} table, partitioned by UTC
  * day ({@link AuditPartitions}), append-only by trigger (UPDATE, DELETE and TRUNCATE fail in the
- * database), every row chained to the previous one by {@link AuditChain}. There is one global
- * chain across every instance: a writer locks the {@code audit_head} row while it appends a batch,
- * so sequence numbers have no gap and no duplicate. Each row carries a unique entry id, so {@link
+ * database), every row chained to the previous one by {@link AuditChain}. There is one global chain
+ * across every instance: a writer locks the {@code audit_head} row while it appends a batch, so
+ * sequence numbers have no gap and no duplicate. Each row carries a unique entry id, so {@link
  * #appendAll} may be retried after an unknown outcome without adding a row twice. Thread-safe.
  *
  * <p>Most instances should not call {@link #append} on the request path but write through {@link
  * io.keybrake.store.wal.WriteAheadAuditLog}, which batches entries to {@link #appendAll}.
  */
 public final class PostgresAuditLog implements AuditLog {
-  private static final String LOCK_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+  private static final String LOCK_HEAD =
+      "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
   private static final String SET_HEAD = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1";
   private static final String PRESENT =
       "SELECT entry_id FROM audit_entry_ids WHERE entry_id = ANY (?)";
-  private static final String INSERT_ID = "INSERT INTO audit_entry_ids (entry_id, seq) VALUES (?, ?)";
+  private static final String INSERT_ID =
+      "INSERT INTO audit_entry_ids (entry_id, seq) VALUES (?, ?)";
   private static final String ALL = "SELECT " + AuditRows.COLUMNS + " FROM audit ORDER BY seq";
   private static final int VERIFY_FETCH = 1000;
 

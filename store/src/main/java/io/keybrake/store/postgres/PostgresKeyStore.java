@@ -15,9 +15,9 @@ import java.util.Optional;
 
 /**
  * {@code PostgresKeyStore} is the fleet's key registry in PostgreSQL, with the embedded store's
- * semantics: the vault key itself is never stored, only its hash (unique); the vendor credential
- * is sealed by the {@link CredentialCipher} under the key's id; revoking is idempotent and keeps
- * the first time. Labels and policy are {@code jsonb} in the embedded store's format. Thread-safe.
+ * semantics: the vault key itself is never stored, only its hash (unique); the vendor credential is
+ * sealed by the {@link CredentialCipher} under the key's id; revoking is idempotent and keeps the
+ * first time. Labels and policy are {@code jsonb} in the embedded store's format. Thread-safe.
  */
 public final class PostgresKeyStore implements KeyStore {
   private static final String COLUMNS =
@@ -140,5 +140,4 @@ public final class PostgresKeyStore implements KeyStore {
         PgInstants.get(rs, 10),
         PgInstants.get(rs, 12));
   }
-
 }

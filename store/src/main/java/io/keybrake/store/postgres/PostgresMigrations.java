@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * {@code PostgresMigrations} brings the schema to the newest version by running the versioned SQL
  * files under {@code resources/postgres/} that it has not run yet, recorded in {@code
  * schema_version}. All of it runs in one transaction (PostgreSQL DDL is transactional) under an
- * advisory lock, so instances starting together migrate once. The list below is the registry: a
- * new migration is a new file and a new line. Stateless and thread-safe.
+ * advisory lock, so instances starting together migrate once. The list below is the registry: a new
+ * migration is a new file and a new line. Stateless and thread-safe.
  */
 final class PostgresMigrations {
   /** Every migration in order; the number after {@code V} is its version. */
