@@ -8,6 +8,9 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * {@code AuditRows} maps {@link AuditRecord}s to rows of the {@code audit} table and back, every
@@ -27,6 +30,59 @@ final class AuditRows {
           + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private AuditRows() {}
+
+  /**
+   * {@code e} as PostgreSQL can store it: a {@code text} value cannot hold U+0000, so each one
+   * becomes U+FFFD before the row is hashed (the stored row and its hash then agree). Without this
+   * one odd request path would stop the drainer for good.
+   */
+  static AuditEntry storable(AuditEntry e) {
+    boolean nul =
+        Stream.concat(
+                Stream.of(
+                    e.keyId(),
+                    e.keyName(),
+                    e.vendor(),
+                    e.method(),
+                    e.endpoint(),
+                    e.destination(),
+                    e.vendorObjectId(),
+                    e.decision(),
+                    e.reason(),
+                    e.settlement(),
+                    e.reservationId()),
+                e.labels().entrySet().stream().flatMap(l -> Stream.of(l.getKey(), l.getValue())))
+            .anyMatch(v -> v != null && v.indexOf('\u0000') >= 0);
+    if (!nul) {
+      return e;
+    }
+    Map<String, String> labels = new TreeMap<>();
+    e.labels().forEach((k, v) -> labels.put(clean(k), clean(v)));
+    return new AuditEntry(
+        e.at(),
+        clean(e.keyId()),
+        clean(e.keyName()),
+        labels,
+        clean(e.vendor()),
+        clean(e.method()),
+        clean(e.endpoint()),
+        clean(e.destination()),
+        e.bodyBytes(),
+        e.estimatedMicros(),
+        e.actualMicros(),
+        clean(e.vendorObjectId()),
+        clean(e.decision()),
+        clean(e.reason()),
+        e.httpStatus(),
+        e.spentMicros(),
+        e.latencyMicros(),
+        clean(e.settlement()),
+        clean(e.reservationId()));
+  }
+
+  private static String clean(String v) {
+    return v == null ? null : v.replace('\u0000', '\uFFFD');
+  }
 
   /** Binds {@code r} and its entry id to {@link #INSERT}. */
   static void bind(PreparedStatement ps, AuditRecord r, String entryId) throws SQLException {

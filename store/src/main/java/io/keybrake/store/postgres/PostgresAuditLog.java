@@ -113,8 +113,9 @@ public final class PostgresAuditLog implements AuditLog {
           continue;
         }
         seq++;
-        String hash = AuditChain.hash(seq, prev, u.entry());
-        AuditRecord r = new AuditRecord(seq, u.entry(), prev, hash);
+        AuditEntry entry = AuditRows.storable(u.entry());
+        String hash = AuditChain.hash(seq, prev, entry);
+        AuditRecord r = new AuditRecord(seq, entry, prev, hash);
         AuditRows.bind(rows, r, u.entryId());
         rows.addBatch();
         ids.setString(1, u.entryId());
