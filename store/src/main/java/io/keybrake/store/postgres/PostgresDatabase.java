@@ -24,24 +24,24 @@ public final class PostgresDatabase implements Closeable {
   }
 
   /**
-   * Opens a pool on {@code jdbcUrl} (for example {@code
-   * jdbc:postgresql://db:5432/keybrake?user=keybrake&password=…}) and migrates the schema.
+   * Opens a pool on {@code url} (a JDBC URL such as {@code
+   * jdbc:postgresql://db:5432/keybrake?user=keybrake&password=…}, or a libpq URI {@code
+   * postgres://user:password@db:5432/keybrake}; see {@link PostgresUrls}) and migrates the schema.
    *
    * @throws StoreUnavailableException the database cannot be reached or migrated
    */
-  public static PostgresDatabase open(String jdbcUrl) {
-    return open(jdbcUrl, Settings.DEFAULTS);
+  public static PostgresDatabase open(String url) {
+    return open(url, Settings.DEFAULTS);
   }
 
   /**
-   * Opens a pool on {@code jdbcUrl} with {@code settings} and migrates the schema.
+   * Opens a pool on {@code url} (either form) with {@code settings} and migrates the schema.
    *
    * @throws StoreUnavailableException the database cannot be reached or migrated
    */
-  public static PostgresDatabase open(String jdbcUrl, Settings settings) {
-    Objects.requireNonNull(jdbcUrl);
+  public static PostgresDatabase open(String url, Settings settings) {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(jdbcUrl);
+    config.setJdbcUrl(PostgresUrls.toJdbc(Objects.requireNonNull(url)));
     config.setPoolName("keybrake-postgres");
     config.setMaximumPoolSize(settings.maxConnections());
     config.setMinimumIdle(1);

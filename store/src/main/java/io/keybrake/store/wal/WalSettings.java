@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Settings of a {@link WriteAheadAuditLog}.
+ * Settings of a {@link WriteAheadAuditLog}. Immutable.
  *
  * @param segmentBytes a segment is closed and a new one started past this size; drained segments
  *     are deleted

@@ -206,6 +206,30 @@ class WriteAheadAuditLogTest {
   }
 
   @Test
+  void closeWhileTheSinkIsDownGivesUpAfterItsTimeoutAndTheNextOpenSends() {
+    sink.failNextSends(Integer.MAX_VALUE);
+    WalSettings shortClose =
+        new WalSettings(
+            1 << 20, 50, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(300), true);
+    WriteAheadAuditLog wal = open(shortClose);
+    for (int i = 0; i < 20; i++) {
+      wal.append(allowed("key_down", T, i));
+    }
+    long start = System.nanoTime();
+    wal.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(sink.stored()).isEmpty();
+
+    sink.failNextSends(0);
+    try (WriteAheadAuditLog again = open(FAST)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> again.pending() == 0);
+    }
+    assertThat(sink.stored())
+        .extracting(u -> u.entry().estimatedMicros())
+        .containsExactlyElementsOf(range(0, 20));
+  }
+
+  @Test
   void concurrentAppendsKeepEachThreadsOrder() throws Exception {
     try (WriteAheadAuditLog wal = open(FAST)) {
       ExecutorService pool = Executors.newFixedThreadPool(8);
