@@ -91,6 +91,19 @@ public final class RedisServer implements AutoCloseable {
     process = null;
   }
 
+  /**
+   * Stops the process without killing it ({@code kill -STOP}): connections stay open and commands
+   * go unanswered until {@link #thaw()}, the way a hung or partitioned server looks to a client.
+   */
+  public void freeze() {
+    signal("-STOP");
+  }
+
+  /** Resumes a {@link #freeze() frozen} server ({@code kill -CONT}). */
+  public void thaw() {
+    signal("-CONT");
+  }
+
   /** Kills the server if it runs, then starts a new, empty one on the same port. */
   public void restart() {
     kill();
@@ -146,6 +159,26 @@ public final class RedisServer implements AutoCloseable {
     }
     kill();
     throw new IllegalStateException("redis-server did not answer PING in " + START_TIMEOUT);
+  }
+
+  private void signal(String signal) {
+    if (process == null) {
+      throw new IllegalStateException("redis-server is not running");
+    }
+    try {
+      Process kill =
+          new ProcessBuilder("kill", signal, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill " + signal + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling redis-server", e);
+    }
   }
 
   private boolean answersPing() {

@@ -1,0 +1,72 @@
+package io.keybrake.store.redis;
+
+import io.keybrake.core.ledger.BudgetLimit;
+import io.keybrake.core.ledger.ReserveRequest;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+
+/** Shared helpers of the Redis integration tests. */
+final class RedisFixtures {
+  static final Clock CLOCK = Clock.systemUTC();
+
+  private RedisFixtures() {}
+
+  static RedisStore store(String uri) {
+    return RedisStore.connect(uri, RedisSettings.defaults(), CLOCK);
+  }
+
+  /** A ledger on a fresh store, initialised (empty record) and ready to serve. */
+  static RedisLedger readyLedger(RedisStore store) {
+    RedisLedger ledger = new RedisLedger(store, new InMemorySpendRecord());
+    ledger.rebuild();
+    return ledger;
+  }
+
+  static String unique(String prefix) {
+    return prefix + "_" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Today's (UTC) daily limit of {@code scope}. */
+  static BudgetLimit daily(String budget, String scope, long cap) {
+    LocalDate day = LocalDate.now(ZoneOffset.UTC);
+    Instant start = day.atStartOfDay(ZoneOffset.UTC).toInstant();
+    return new BudgetLimit(budget, scope, cap, start, start.plus(Duration.ofDays(1)));
+  }
+
+  static BudgetLimit lifetime(String scope, long cap) {
+    return new BudgetLimit("key_total", scope, cap, Instant.EPOCH, Instant.MAX);
+  }
+
+  static ReserveRequest request(String id, long amount, BudgetLimit... limits) {
+    return new ReserveRequest(id, "key", List.of(limits), amount, CLOCK.instant());
+  }
+
+  /** A plain client for looking at what Redis holds; close it. */
+  static final class Inspector implements AutoCloseable {
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> connection;
+
+    Inspector(String uri) {
+      client = RedisClient.create(uri);
+      connection = client.connect();
+    }
+
+    RedisCommands<String, String> redis() {
+      return connection.sync();
+    }
+
+    @Override
+    public void close() {
+      connection.close();
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+  }
+}
