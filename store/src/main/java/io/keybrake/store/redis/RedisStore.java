@@ -24,6 +24,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code RedisStore} is one connection to the fleet's Redis, shared by {@link RedisLedger}, {@link
@@ -36,6 +38,8 @@ import java.util.function.Function;
  * restart or {@code SCRIPT FLUSH}). Thread-safe; close it once, after its users.
  */
 public final class RedisStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisStore.class);
+
   private final RedisClient client;
   private final ClientResources resources;
   private final StatefulRedisConnection<String, String> connection;
@@ -106,9 +110,9 @@ public final class RedisStore implements AutoCloseable {
       for (LuaScript s : Scripts.ALL) {
         store.loadScript(s);
       }
-    } catch (RuntimeException e) {
-      store.close();
-      throw e;
+    } catch (StoreUnavailableException e) {
+      // not fatal: a script Redis does not know is sent with EVAL on first use
+      log.warn("could not load the Lua scripts now: {}", e.getMessage());
     }
     return store;
   }

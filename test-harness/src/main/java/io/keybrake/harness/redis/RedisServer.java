@@ -134,7 +134,8 @@ public final class RedisServer implements AutoCloseable {
                     "--protected-mode",
                     "no"))
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("redis-" + port + ".log").toFile());
+            .redirectOutput(
+                ProcessBuilder.Redirect.appendTo(dir.resolve("redis-" + port + ".log").toFile()));
     try {
       process = pb.start();
     } catch (IOException e) {
