@@ -86,6 +86,19 @@ public record RedisSettings(
         heartbeat);
   }
 
+  /** A copy with another longest dedup wait between looks at Redis. */
+  public RedisSettings withDedupPoll(Duration poll) {
+    return new RedisSettings(
+        commandTimeout,
+        breakerFailures,
+        breakerCoolDown,
+        windowGrace,
+        reservationRetention,
+        rebuildLockTtl,
+        poll,
+        heartbeat);
+  }
+
   /** A copy with another heartbeat. */
   public RedisSettings withHeartbeat(Duration every) {
     return new RedisSettings(
