@@ -34,6 +34,7 @@ public final class RedisRevocations implements AutoCloseable {
   private final Runnable onDisconnect;
   private final ScheduledExecutorService heartbeat;
   private final AtomicBoolean cutOff = new AtomicBoolean();
+  private volatile boolean closed;
 
   /**
    * Subscribes now.
@@ -99,6 +100,7 @@ public final class RedisRevocations implements AutoCloseable {
   /** Ends the subscription and the heartbeat. */
   @Override
   public void close() {
+    closed = true;
     heartbeat.shutdownNow();
     subscription.close();
   }
@@ -120,6 +122,9 @@ public final class RedisRevocations implements AutoCloseable {
   }
 
   private void lostContact(String why) {
+    if (closed) {
+      return;
+    }
     if (!cutOff.getAndSet(true)) {
       log.warn("revocation subscription: {}; dropping cached keys", why);
     }

@@ -18,6 +18,7 @@ import io.lettuce.core.resource.Delay;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -114,6 +115,7 @@ public final class RedisStore implements AutoCloseable {
       // not fatal: a script Redis does not know is sent with EVAL on first use
       log.warn("could not load the Lua scripts now: {}", e.getMessage());
     }
+    store.warnUnlessNoEviction();
     return store;
   }
 
@@ -174,6 +176,27 @@ public final class RedisStore implements AutoCloseable {
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Counters must never be evicted: an evicted counter reads as zero and lets spend past its cap.
+   * Warns unless Redis runs with {@code maxmemory-policy noeviction} (managed services that refuse
+   * {@code CONFIG GET} are not checked).
+   */
+  private void warnUnlessNoEviction() {
+    try {
+      Map<String, String> policy =
+          call("read maxmemory-policy", c -> c.configGet("maxmemory-policy"));
+      String value = policy.get("maxmemory-policy");
+      if (value != null && !"noeviction".equals(value)) {
+        log.warn(
+            "Redis maxmemory-policy is {}: set it to noeviction, or a full Redis may evict"
+                + " spend counters",
+            value);
+      }
+    } catch (StoreUnavailableException e) {
+      log.debug("cannot read maxmemory-policy: {}", e.getMessage());
     }
   }
 

@@ -62,7 +62,10 @@ class RedisRevocationsIT {
     if (!REDIS.server().isRunning()) {
       REDIS.server().restart();
     }
-    RedisSettings settings = RedisSettings.defaults().withHeartbeat(Duration.ofMillis(200));
+    RedisSettings settings =
+        RedisSettings.defaults()
+            .withCommandTimeout(Duration.ofMillis(500))
+            .withHeartbeat(Duration.ofMillis(200));
     for (int i = 0; i < INSTANCES; i++) {
       instances.add(new Instance(settings, expected));
     }
