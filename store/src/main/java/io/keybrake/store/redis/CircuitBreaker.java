@@ -71,6 +71,21 @@ final class CircuitBreaker {
     }
   }
 
+  /**
+   * The call ended without telling whether the store works (the caller was interrupted). A probe
+   * that ends so hands the next caller the chance to probe.
+   */
+  void onAbandoned() {
+    if (state == State.HALF_OPEN) {
+      synchronized (this) {
+        if (state == State.HALF_OPEN) {
+          state = State.OPEN;
+          openedAtMillis = clock.millis() - coolDownMillis;
+        }
+      }
+    }
+  }
+
   State state() {
     return state;
   }

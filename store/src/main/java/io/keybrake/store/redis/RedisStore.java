@@ -246,6 +246,7 @@ public final class RedisStore implements AutoCloseable {
       if (future != null) {
         future.cancel(false);
       }
+      breaker.onAbandoned();
       throw new StoreUnavailableException("interrupted while waiting for Redis: " + what, e);
     } catch (RuntimeException e) {
       breaker.onFailure();

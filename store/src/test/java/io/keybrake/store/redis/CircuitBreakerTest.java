@@ -58,6 +58,23 @@ class CircuitBreakerTest {
     assertThat(breaker.allow()).isTrue();
   }
 
+  @Test
+  void abandonedProbeLetsTheNextCallerProbe() {
+    openIt();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(breaker.allow()).isTrue();
+    assertThat(breaker.allow()).isFalse();
+    breaker.onAbandoned();
+    assertThat(breaker.allow()).isTrue();
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+  }
+
+  @Test
+  void abandonedCallLeavesAClosedBreakerClosed() {
+    breaker.onAbandoned();
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
   private void openIt() {
     for (int i = 0; i < 3; i++) {
       breaker.onFailure();

@@ -187,6 +187,20 @@ class RedisLedgerFaultIT {
     assertThat(store.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
   }
 
+  @Test
+  void connectingToARedisThatIsNotThereFailsClosedAndFast() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String url = "redis://127.0.0.1:" + port;
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> RedisStore.connect(url, settings, RedisFixtures.CLOCK))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("cannot connect to Redis");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_000);
+  }
+
   private RecordedSpend openOne() {
     List<RecordedSpend> spend = record.openSpend(RedisFixtures.CLOCK.instant());
     return spend.stream().filter(s -> !s.settled()).findFirst().orElseThrow();
