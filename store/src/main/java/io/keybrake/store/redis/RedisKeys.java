@@ -4,7 +4,8 @@ package io.keybrake.store.redis;
  * The key layout. Everything the ledger touches carries the one Redis Cluster hash tag {@code
  * {ledger}}: a call's counters include fleet budgets shared by many keys, so no finer tag could put
  * every counter of every call in one slot. The ledger therefore lives in one slot (one shard);
- * dedup entries carry their own fingerprint as tag and spread over the cluster.
+ * dedup entries carry their own fingerprint as tag and spread over the cluster. Public for
+ * operators and tests that look at what Redis holds.
  *
  * <pre>
  * kb:{ledger}:epoch            string  written when the ledger is (re)built; missing = rebuild
@@ -16,23 +17,26 @@ package io.keybrake.store.redis;
  * kb:revocations               channel revoked key ids
  * </pre>
  */
-final class RedisKeys {
-  static final String EPOCH = "kb:{ledger}:epoch";
-  static final String REBUILD_LOCK = "kb:{ledger}:rebuild";
-  static final String DEDUP_CHANNEL = "kb:dedup:changed";
-  static final String REVOCATION_CHANNEL = "kb:revocations";
+public final class RedisKeys {
+  public static final String EPOCH = "kb:{ledger}:epoch";
+  public static final String REBUILD_LOCK = "kb:{ledger}:rebuild";
+  public static final String DEDUP_CHANNEL = "kb:dedup:changed";
+  public static final String REVOCATION_CHANNEL = "kb:revocations";
 
   private RedisKeys() {}
 
-  static String counter(String counterId) {
+  /** The hash of one counter ({@link io.keybrake.core.ledger.BudgetLimit#counterId()}). */
+  public static String counter(String counterId) {
     return "kb:{ledger}:c:" + counterId;
   }
 
-  static String reservation(String reservationId) {
+  /** The hash of one reservation. */
+  public static String reservation(String reservationId) {
     return "kb:{ledger}:r:" + reservationId;
   }
 
-  static String dedup(String fingerprint) {
+  /** The hash of one dedup entry. */
+  public static String dedup(String fingerprint) {
     return "kb:dedup:{" + fingerprint + "}";
   }
 }

@@ -163,9 +163,19 @@ public final class RedisStore implements AutoCloseable {
     }
   }
 
-  /** The breaker's position (tests, metrics). */
-  CircuitBreaker.State breakerState() {
-    return breaker.state();
+  /** Where the circuit breaker stands (for metrics and tests). */
+  public enum Circuit {
+    /** Calls go to Redis. */
+    CLOSED,
+    /** Calls are refused at once until the cool-down ends. */
+    OPEN,
+    /** One probe call is out; others are refused. */
+    HALF_OPEN
+  }
+
+  /** The breaker's position now. */
+  public Circuit circuit() {
+    return Circuit.valueOf(breaker.state().name());
   }
 
   /** Closes the connection and every pub/sub connection made from this store. */

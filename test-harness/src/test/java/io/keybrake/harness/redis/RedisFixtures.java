@@ -1,15 +1,25 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.ReserveRequest;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
@@ -35,6 +45,26 @@ final class RedisFixtures {
     RedisLedger ledger = new RedisLedger(store, new InMemorySpendRecord());
     ledger.rebuild();
     return ledger;
+  }
+
+  /** The source of {@code resources/lua/<name>.lua} as the store ships it. */
+  static String script(String name) {
+    try (InputStream in = RedisStore.class.getResourceAsStream("/lua/" + name + ".lua")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The SHA-1 Redis knows a script by. */
+  static String sha1(String source) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String unique(String prefix) {

@@ -1,16 +1,18 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
-import static io.keybrake.store.redis.RedisFixtures.daily;
-import static io.keybrake.store.redis.RedisFixtures.lifetime;
-import static io.keybrake.store.redis.RedisFixtures.request;
-import static io.keybrake.store.redis.RedisFixtures.unique;
+import static io.keybrake.harness.redis.RedisFixtures.daily;
+import static io.keybrake.harness.redis.RedisFixtures.lifetime;
+import static io.keybrake.harness.redis.RedisFixtures.request;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.ReserveOutcome;
-import io.keybrake.harness.redis.RedisServerExtension;
+import io.keybrake.store.redis.RedisKeys;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisStore;
 import io.lettuce.core.cluster.SlotHash;
 import java.util.ArrayList;
 import java.util.List;
@@ -220,6 +222,7 @@ class RedisLedgerIT {
       pool.shutdownNow();
     }
     assertThat(ledger.counter(limit).reservedMicros()).isEqualTo(reserved.get()).isEqualTo(24_000);
-    assertThat(inspector.redis().scriptExists(Scripts.RESERVE.sha1())).containsExactly(true);
+    assertThat(inspector.redis().scriptExists(RedisFixtures.sha1(RedisFixtures.script("reserve"))))
+        .containsExactly(true);
   }
 }

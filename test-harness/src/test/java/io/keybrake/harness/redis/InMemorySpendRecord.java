@@ -1,4 +1,4 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.RecordedSpend;

@@ -1,8 +1,11 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.ReserveRequest;
-import io.keybrake.harness.redis.RedisServer;
+import io.keybrake.store.redis.RedisKeys;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -69,15 +72,19 @@ public final class ReserveScriptBenchmark {
     RedisClient client = RedisClient.create(uri);
     try (StatefulRedisConnection<String, String> connection = client.connect()) {
       RedisAsyncCommands<String, String> redis = connection.async();
-      LuaScript script = Scripts.RESERVE;
-      redis.scriptLoad(script.source()).get();
+      String source = RedisFixtures.script("reserve");
+      String sha = redis.scriptLoad(source).get();
       redis.set(RedisKeys.EPOCH, "bench").get();
       String[] counters = new String[limits.size()];
       String[] tail = new String[2 * limits.size()];
       for (int i = 0; i < limits.size(); i++) {
         counters[i] = RedisKeys.counter(limits.get(i).counterId());
         tail[2 * i] = Long.toString(CAP);
-        tail[2 * i + 1] = Long.toString(Expiries.counter(limits.get(i), Duration.ofHours(1)));
+        BudgetLimit l = limits.get(i);
+        tail[2 * i + 1] =
+            l.windowEnd().equals(Instant.MAX)
+                ? "0"
+                : Long.toString(l.windowEnd().plus(Duration.ofHours(1)).toEpochMilli());
       }
       Recorder latency = new Recorder(3);
       AtomicLong ids = new AtomicLong();
@@ -105,7 +112,7 @@ public final class ReserveScriptBenchmark {
             argv[2] = Long.toString(now + 60_000);
             System.arraycopy(tail, 0, argv, 3, tail.length);
             redis
-                .<List<Object>>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, argv)
+                .<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, argv)
                 .whenComplete(
                     (r, e) -> {
                       long t = System.nanoTime();

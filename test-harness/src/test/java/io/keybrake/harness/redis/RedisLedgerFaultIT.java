@@ -1,7 +1,7 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
-import static io.keybrake.store.redis.RedisFixtures.daily;
-import static io.keybrake.store.redis.RedisFixtures.unique;
+import static io.keybrake.harness.redis.RedisFixtures.daily;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,7 +12,10 @@ import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.RecordedSpend;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
-import io.keybrake.harness.redis.RedisServerExtension;
+import io.keybrake.store.redis.LedgerRebuild;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -159,8 +162,7 @@ class RedisLedgerFaultIT {
                 REDIS.server().freeze();
                 frozenAt.set(System.nanoTime());
               },
-              () ->
-                  sawOpen.compareAndSet(false, store.breakerState() == CircuitBreaker.State.OPEN));
+              () -> sawOpen.compareAndSet(false, store.circuit() == RedisStore.Circuit.OPEN));
     } finally {
       REDIS.server().thaw();
     }
@@ -184,7 +186,7 @@ class RedisLedgerFaultIT {
         .atMost(Duration.ofSeconds(5))
         .ignoreExceptions()
         .until(() -> ledger.reserve(request(limits, 1)) instanceof ReserveOutcome.Reserved);
-    assertThat(store.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(store.circuit()).isEqualTo(RedisStore.Circuit.CLOSED);
   }
 
   @Test

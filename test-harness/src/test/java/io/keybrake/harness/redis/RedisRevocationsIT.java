@@ -1,10 +1,12 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
-import static io.keybrake.store.redis.RedisFixtures.unique;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.keybrake.harness.redis.RedisServerExtension;
+import io.keybrake.store.redis.RedisRevocations;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,14 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
-import static io.keybrake.store.redis.RedisFixtures.daily;
-import static io.keybrake.store.redis.RedisFixtures.unique;
+import static io.keybrake.harness.redis.RedisFixtures.daily;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
-import io.keybrake.harness.redis.RedisServerExtension;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisStore;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,12 +1,15 @@
-package io.keybrake.store.redis;
+package io.keybrake.harness.redis;
 
-import static io.keybrake.store.redis.RedisFixtures.unique;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
-import io.keybrake.harness.redis.RedisServerExtension;
+import io.keybrake.store.redis.RedisDedupCache;
+import io.keybrake.store.redis.RedisKeys;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
