@@ -7,6 +7,7 @@ import io.keybrake.core.ledger.Ledger;
 import io.keybrake.store.crypto.CredentialCipher;
 import io.keybrake.store.crypto.KeyEncryptionKey;
 import io.keybrake.store.sqlite.SqliteAuditLog;
+import io.keybrake.store.sqlite.SqliteBudgetStore;
 import io.keybrake.store.sqlite.SqliteDatabase;
 import io.keybrake.store.sqlite.SqliteDedupCache;
 import io.keybrake.store.sqlite.SqliteKeyStore;
@@ -28,11 +29,13 @@ public final class EmbeddedStore implements AutoCloseable {
   private final SqliteLedger ledger;
   private final SqliteDedupCache dedupCache;
   private final SqliteAuditLog auditLog;
+  private final SqliteBudgetStore budgetStore;
 
   private EmbeddedStore(SqliteDatabase db, CredentialCipher cipher, Clock clock) {
     this.db = db;
     this.clock = clock;
     this.keyStore = new SqliteKeyStore(db, cipher);
+    this.budgetStore = new SqliteBudgetStore(db);
     this.ledger = new SqliteLedger(db);
     this.dedupCache = new SqliteDedupCache(db);
     this.auditLog = new SqliteAuditLog(db);
@@ -51,6 +54,10 @@ public final class EmbeddedStore implements AutoCloseable {
     KeyEncryptionKey kek = KeyEncryptionKey.loadOrCreate(dataDir, kekBase64);
     SqliteDatabase db = SqliteDatabase.open(dataDir);
     return new EmbeddedStore(db, new CredentialCipher(kek), clock);
+  }
+
+  public io.keybrake.core.budget.BudgetStore budgetStore() {
+    return budgetStore;
   }
 
   public KeyStore keyStore() {

@@ -12,6 +12,7 @@ import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
 import io.keybrake.controlplane.xds.XdsServer;
 import io.keybrake.controlplane.xds.XdsSettings;
+import io.keybrake.core.budget.BudgetCache;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.pipeline.DecisionPipeline;
@@ -114,6 +115,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private void startRoles(Settings settings, Clock clock, Set<Role> roles) throws IOException {
     PipelineSettings ps = PipelineSettings.DEFAULTS;
     KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
+    BudgetCache budgetCache = new BudgetCache(store.budgetStore(), clock, ps.keyCacheTtl());
     VendorRegistry vendors = VendorRegistry.loadDefault();
     List<Handler> handlers = new ArrayList<>();
     handlers.add(new OpsHandler(registry));
@@ -129,7 +131,8 @@ public final class KeybrakeApp implements AutoCloseable {
               new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
               clock,
               System::nanoTime,
-              ps);
+              ps,
+              budgetCache::limitsFor);
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       ExecutorService grpcExecutor =
           Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
@@ -163,16 +166,17 @@ public final class KeybrakeApp implements AutoCloseable {
       handlers.add(
           1,
           new AdminApi(
-              adminKey,
-              store.keyStore(),
-              store.ledger(),
-              store.auditLog(),
-              clock,
-              revoked -> {
-                keyCache.invalidate(revoked.id());
-                refreshXds();
-              },
-              created -> refreshXds()));
+                  adminKey,
+                  store.keyStore(),
+                  store.ledger(),
+                  store.auditLog(),
+                  clock,
+                  revoked -> {
+                    keyCache.invalidate(revoked.id());
+                    refreshXds();
+                  },
+                  created -> refreshXds())
+              .withBudgets(store.budgetStore(), budgetCache::invalidate));
     }
     scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
     startHttp(settings, handlers);

@@ -1,6 +1,7 @@
 package io.keybrake.cli.app;
 
 import io.keybrake.core.audit.AuditLog;
+import io.keybrake.core.budget.BudgetStore;
 import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
@@ -19,6 +20,7 @@ public record StoreBundle(
     Ledger ledger,
     DedupCache dedupCache,
     AuditLog auditLog,
+    BudgetStore budgetStore,
     Runnable purge,
     AutoCloseable closer) {
 
@@ -30,6 +32,7 @@ public record StoreBundle(
         store.ledger(),
         store.dedupCache(),
         store.auditLog(),
+        store.budgetStore(),
         () -> store.purge(Duration.ofDays(2)),
         store);
   }

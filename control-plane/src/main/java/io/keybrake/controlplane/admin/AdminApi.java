@@ -56,6 +56,8 @@ public final class AdminApi extends Handler.Abstract {
   private final Clock clock;
   private final Consumer<KeyRecord> onRevoke;
   private final Consumer<KeyRecord> onCreate;
+  private volatile BudgetRoutes budgets;
+  private volatile io.keybrake.core.budget.BudgetCache budgetLimits;
   private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
 
   /**
@@ -94,6 +96,19 @@ public final class AdminApi extends Handler.Abstract {
     this.clock = Objects.requireNonNull(clock);
     this.onRevoke = Objects.requireNonNull(onRevoke);
     this.onCreate = Objects.requireNonNull(onCreate);
+  }
+
+  /**
+   * Serves {@code POST/GET /budgets} from {@code store}, and lists every budget that applies to a
+   * key in its {@code /spend}. Call before the server starts.
+   *
+   * @param onChange told after a budget is created (e.g. to drop the pipeline's budget cache)
+   */
+  public AdminApi withBudgets(io.keybrake.core.budget.BudgetStore store, Runnable onChange) {
+    this.budgets = new BudgetRoutes(store, ledger, clock, onChange);
+    this.budgetLimits =
+        new io.keybrake.core.budget.BudgetCache(store, clock, java.time.Duration.ZERO);
+    return this;
   }
 
   @Override
@@ -140,6 +155,15 @@ public final class AdminApi extends Handler.Abstract {
         return method.equals("GET") ? spend(route.keyId) : notAllowed("GET");
       case AUDIT:
         return method.equals("GET") ? audit(request) : notAllowed("GET");
+      case BUDGETS:
+        if (budgets == null) {
+          return Reply.error(404, "not_found", "budgets are not served by this process");
+        }
+        if (method.equals("POST")) {
+          JsonExchange.Body body = exchange.read(request);
+          return body.error() != null ? body.error() : budgets.create(body.node());
+        }
+        return method.equals("GET") ? budgets.list() : notAllowed("GET, POST");
       default:
         throw new IllegalStateException("unrouted " + route.kind);
     }
@@ -240,6 +264,12 @@ public final class AdminApi extends Handler.Abstract {
         limits.size() > 1
             ? AdminViews.spend(limits.get(1), ledger.counter(limits.get(1)))
             : JsonNodeFactory.instance.nullNode());
+    ArrayNode applied = o.putArray("budgets");
+    if (budgetLimits != null) {
+      for (BudgetLimit limit : budgetLimits.limitsFor(key.get(), clock.instant())) {
+        applied.add(AdminViews.spend(limit, ledger.counter(limit)));
+      }
+    }
     return Reply.ok(o);
   }
 
@@ -277,7 +307,8 @@ public final class AdminApi extends Handler.Abstract {
     KEYS,
     KEY,
     SPEND,
-    AUDIT
+    AUDIT,
+    BUDGETS
   }
 
   private record Route(Kind kind, String keyId) {
@@ -291,6 +322,9 @@ public final class AdminApi extends Handler.Abstract {
       }
       if (path.equals("/audit")) {
         return new Route(Kind.AUDIT, null);
+      }
+      if (path.equals("/budgets")) {
+        return new Route(Kind.BUDGETS, null);
       }
       if (!path.startsWith("/keys/")) {
         return null;

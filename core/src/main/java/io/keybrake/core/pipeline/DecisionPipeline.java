@@ -53,6 +53,24 @@ public final class DecisionPipeline {
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings) {
+    this(vendors, keys, ledger, dedup, audit, costs, clock, nanoTicker, settings, LimitSource.NONE);
+  }
+
+  /**
+   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
+   *     in the same atomic step as the key's own caps
+   */
+  public DecisionPipeline(
+      VendorRegistry vendors,
+      KeyCache keys,
+      Ledger ledger,
+      DedupCache dedup,
+      AuditLog audit,
+      CostEstimator costs,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings,
+      LimitSource fleetLimits) {
     this.vendors = vendors;
     this.identifier = new KeyIdentifier(keys);
     this.costs = costs;
@@ -61,7 +79,8 @@ public final class DecisionPipeline {
     this.settings = settings;
     this.auditWriter = new AuditWriter(audit, nanoTicker);
     this.forwarding =
-        new Forwarding(ledger, dedup, auditWriter, clock, nanoTicker, settings, this::deny);
+        new Forwarding(
+            ledger, dedup, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
     this.settlement = new Settlement(ledger, dedup, auditWriter, costs);
   }
 

@@ -51,6 +51,7 @@ final class Forwarding {
   private final Clock clock;
   private final LongSupplier nanoTicker;
   private final PipelineSettings settings;
+  private final LimitSource fleetLimits;
   private final BiFunction<Exchange, Refusal, Decision> deny;
 
   Forwarding(
@@ -60,6 +61,7 @@ final class Forwarding {
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings,
+      LimitSource fleetLimits,
       BiFunction<Exchange, Refusal, Decision> deny) {
     this.ledger = ledger;
     this.dedup = dedup;
@@ -67,6 +69,7 @@ final class Forwarding {
     this.clock = clock;
     this.nanoTicker = nanoTicker;
     this.settings = settings;
+    this.fleetLimits = fleetLimits;
     this.deny = deny;
   }
 
@@ -137,7 +140,9 @@ final class Forwarding {
 
   private Decision reserve(Exchange ex) {
     KeyRecord key = ex.key;
-    List<BudgetLimit> limits = KeyBudgets.limitsFor(key, clock.instant());
+    Instant now = clock.instant();
+    List<BudgetLimit> limits = new ArrayList<>(KeyBudgets.limitsFor(key, now));
+    limits.addAll(fleetLimits.limitsFor(key, now));
     String reservationId = "rsv_" + UUID.randomUUID().toString().replace("-", "");
     ReserveOutcome outcome =
         ledger.reserve(

@@ -50,7 +50,7 @@ class PostgresDatabaseIT {
           Statement st = c.createStatement()) {
         try (ResultSet rs = st.executeQuery("SELECT count(*) FROM schema_version")) {
           rs.next();
-          assertThat(rs.getInt(1)).isEqualTo(1);
+          assertThat(rs.getInt(1)).isEqualTo(PostgresMigrations.FILES.size());
         }
         try (ResultSet rs =
             st.executeQuery(

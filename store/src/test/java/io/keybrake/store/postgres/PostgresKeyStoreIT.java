@@ -203,7 +203,7 @@ class PostgresKeyStoreIT {
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT count(*), max(version) FROM schema_version")) {
       rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(1);
+      assertThat(rs.getInt(1)).isEqualTo(PostgresMigrations.FILES.size());
       assertThat(rs.getInt(2)).isEqualTo(PostgresMigrations.latestVersion());
       assertThat(new PostgresKeyStore(again, new CredentialCipher(KEK)).list()).isNotNull();
     }

@@ -34,10 +34,14 @@ class SqliteDatabaseTest {
     }
     try (Connection c = Fixtures.raw(data);
         ResultSet rs =
-            c.createStatement().executeQuery("SELECT version, name FROM schema_version")) {
+            c.createStatement()
+                .executeQuery("SELECT version, name FROM schema_version ORDER BY version")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(1);
       assertThat(rs.getString(2)).isEqualTo("V1__init.sql");
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(2);
+      assertThat(rs.getString(2)).isEqualTo("V2__budgets.sql");
       assertThat(rs.next()).isFalse();
     }
   }
@@ -50,7 +54,7 @@ class SqliteDatabaseTest {
     try (Connection c = Fixtures.raw(dir);
         ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM schema_version")) {
       rs.next();
-      assertThat(rs.getInt(1)).isEqualTo(1);
+      assertThat(rs.getInt(1)).isEqualTo(SchemaMigrations.FILES.size());
     }
   }
 

@@ -1,0 +1,42 @@
+package io.keybrake.store.redis;
+
+/**
+ * The key layout. Everything the ledger touches carries the one Redis Cluster hash tag {@code
+ * {ledger}}: a call's counters include fleet budgets shared by many keys, so no finer tag could put
+ * every counter of every call in one slot. The ledger therefore lives in one slot (one shard);
+ * dedup entries carry their own fingerprint as tag and spread over the cluster. Public for
+ * operators and tests that look at what Redis holds.
+ *
+ * <pre>
+ * kb:{ledger}:epoch            string  written when the ledger is (re)built; missing = rebuild
+ * kb:{ledger}:rebuild          string  rebuild lock (token, with TTL)
+ * kb:{ledger}:c:&lt;counterId&gt;   hash    settled, reserved (micro-dollars)
+ * kb:{ledger}:r:&lt;reservation&gt; hash    state, amount, spent, limit, n, c1..cn, x1..xn, actual
+ * kb:dedup:{&lt;fingerprint&gt;}     hash    state, token, exp, status, headers, body
+ * kb:dedup:changed             channel fingerprints whose entry completed or was abandoned
+ * kb:revocations               channel revoked key ids
+ * </pre>
+ */
+public final class RedisKeys {
+  public static final String EPOCH = "kb:{ledger}:epoch";
+  public static final String REBUILD_LOCK = "kb:{ledger}:rebuild";
+  public static final String DEDUP_CHANNEL = "kb:dedup:changed";
+  public static final String REVOCATION_CHANNEL = "kb:revocations";
+
+  private RedisKeys() {}
+
+  /** The hash of one counter ({@link io.keybrake.core.ledger.BudgetLimit#counterId()}). */
+  public static String counter(String counterId) {
+    return "kb:{ledger}:c:" + counterId;
+  }
+
+  /** The hash of one reservation. */
+  public static String reservation(String reservationId) {
+    return "kb:{ledger}:r:" + reservationId;
+  }
+
+  /** The hash of one dedup entry. */
+  public static String dedup(String fingerprint) {
+    return "kb:dedup:{" + fingerprint + "}";
+  }
+}

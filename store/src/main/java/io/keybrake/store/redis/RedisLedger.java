@@ -1,0 +1,231 @@
+package io.keybrake.store.redis;
+
+import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.ledger.BudgetLimit;
+import io.keybrake.core.ledger.CounterSnapshot;
+import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.ledger.ReserveRequest;
+import io.keybrake.core.ledger.SpendRecord;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code RedisLedger} keeps the fleet's spend counters and reservations in Redis. Each operation is
+ * one Lua script ({@code resources/lua/reserve.lua}, {@code finish.lua}, {@code unsettle.lua},
+ * {@code counter.lua}), so a reservation checks and takes room in every counter of a call in one
+ * atomic step, for every instance sharing the Redis. Reservation states and their meaning are those
+ * of the embedded ledger: {@code reserved}, {@code unsettled}, {@code settled}, {@code released},
+ * {@code refused} (kept so a repeated id gets the same answer). Limits with the same counter id in
+ * one request count once; a request with no limits is reserved with {@code capMicros =
+ * Long.MAX_VALUE}. Amounts are exact up to 2^53 micro-dollars (the scripts compute in doubles).
+ *
+ * <p>Counters expire {@link RedisSettings#windowGrace()} after their window ends; lifetime counters
+ * never. Reservations are kept {@link RedisSettings#reservationRetention()}, or as long as their
+ * longest windowed counter.
+ *
+ * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, a
+ * failover to an empty replica), every operation throws {@link StoreUnavailableException} "ledger
+ * rebuilding" and a rebuild from the {@link SpendRecord} starts in the background; see {@link
+ * LedgerRebuild}. A brand-new Redis is initialised the same way (from an empty record).
+ *
+ * <p>Faults (timeouts, lost connection, open breaker) throw {@link StoreUnavailableException}
+ * within the store's command timeout. Thread-safe; {@link #close()} stops the rebuild thread (the
+ * {@link RedisStore} is closed by its owner).
+ */
+public final class RedisLedger implements Ledger, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisLedger.class);
+  private static final long REBUILD_ATTEMPT_EVERY_MILLIS = 100;
+
+  private final RedisStore store;
+  private final LedgerRebuild rebuild;
+  private final ExecutorService rebuilder;
+  private final AtomicBoolean rebuilding = new AtomicBoolean();
+  private final AtomicLong lastRebuildAttempt = new AtomicLong(Long.MIN_VALUE / 2);
+
+  /**
+   * A ledger over {@code store}, rebuilt from {@code record} whenever Redis lost it.
+   *
+   * @param record where spend is recorded (the audit log in fleet mode)
+   */
+  public RedisLedger(RedisStore store, SpendRecord record) {
+    this.store = Objects.requireNonNull(store);
+    this.rebuild = new LedgerRebuild(store, Objects.requireNonNull(record));
+    this.rebuilder =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "keybrake-ledger-rebuild");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  @Override
+  public ReserveOutcome reserve(ReserveRequest request) {
+    Map<String, BudgetLimit> distinct = new LinkedHashMap<>();
+    for (BudgetLimit limit : request.limits()) {
+      distinct.putIfAbsent(limit.counterId(), limit);
+    }
+    List<BudgetLimit> limits = new ArrayList<>(distinct.values());
+    RedisSettings s = store.settings();
+    String[] keys = new String[2 + limits.size()];
+    String[] args = new String[3 + 2 * limits.size()];
+    keys[0] = RedisKeys.EPOCH;
+    keys[1] = RedisKeys.reservation(request.reservationId());
+    args[0] = Long.toString(request.amountMicros());
+    args[1] = Long.toString(request.at().toEpochMilli());
+    args[2] =
+        Long.toString(
+            Expiries.reservation(limits, request.at(), s.reservationRetention(), s.windowGrace()));
+    for (int i = 0; i < limits.size(); i++) {
+      BudgetLimit l = limits.get(i);
+      keys[2 + i] = RedisKeys.counter(l.counterId());
+      args[3 + 2 * i] = Long.toString(l.capMicros());
+      args[4 + 2 * i] = Long.toString(Expiries.counter(l, s.windowGrace()));
+    }
+    List<Object> out = store.run(Scripts.RESERVE, keys, args);
+    String verdict = str(out, 0);
+    switch (verdict) {
+      case "reserved":
+        return new ReserveOutcome.Reserved(
+            request.reservationId(), num(out, 2), cap(limits, (int) num(out, 1)));
+      case "refused":
+        {
+          int i = (int) num(out, 1);
+          return new ReserveOutcome.Exhausted(
+              limits.get(i - 1), num(out, 2), request.amountMicros());
+        }
+      case "again":
+        {
+          int i = (int) num(out, 3);
+          if ("refused".equals(str(out, 1)) && i >= 1 && i <= limits.size()) {
+            return new ReserveOutcome.Exhausted(
+                limits.get(i - 1), num(out, 2), request.amountMicros());
+          }
+          return new ReserveOutcome.Reserved(request.reservationId(), num(out, 2), cap(limits, i));
+        }
+      case "rebuilding":
+        throw rebuildingNow();
+      default:
+        throw new StoreUnavailableException("unexpected answer of the reserve script: " + verdict);
+    }
+  }
+
+  @Override
+  public void settle(String reservationId, long actualMicros) {
+    if (actualMicros < 0) {
+      throw new IllegalArgumentException("actual cost must be >= 0");
+    }
+    finish(reservationId, actualMicros, "settled");
+  }
+
+  @Override
+  public void release(String reservationId) {
+    finish(reservationId, 0, "released");
+  }
+
+  @Override
+  public void markUnsettled(String reservationId) {
+    List<Object> out =
+        store.run(
+            Scripts.UNSETTLE, new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)});
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+  }
+
+  @Override
+  public CounterSnapshot counter(BudgetLimit limit) {
+    List<Object> out =
+        store.run(
+            Scripts.COUNTER, new String[] {RedisKeys.EPOCH, RedisKeys.counter(limit.counterId())});
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+    return new CounterSnapshot(num(out, 1), num(out, 2));
+  }
+
+  /**
+   * Rebuilds the ledger now if Redis lost it, in this thread. Also the way to initialise a new
+   * Redis before serving.
+   */
+  public LedgerRebuild.Result rebuild() {
+    return rebuild.run();
+  }
+
+  /** Stops the background rebuild thread. */
+  @Override
+  public void close() {
+    rebuilder.shutdownNow();
+  }
+
+  private void finish(String reservationId, long actualMicros, String state) {
+    List<Object> out =
+        store.run(
+            Scripts.FINISH,
+            new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)},
+            Long.toString(actualMicros),
+            state,
+            Long.toString(store.clock().millis()));
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+  }
+
+  /** Starts a background rebuild (at most one at a time, at most every 100 ms). */
+  private StoreUnavailableException rebuildingNow() {
+    long now = store.clock().millis();
+    long last = lastRebuildAttempt.get();
+    if (now - last >= REBUILD_ATTEMPT_EVERY_MILLIS
+        && lastRebuildAttempt.compareAndSet(last, now)
+        && rebuilding.compareAndSet(false, true)) {
+      try {
+        rebuilder.execute(
+            () -> {
+              try {
+                LedgerRebuild.Result r = rebuild.run();
+                log.info("ledger rebuild: {}", r);
+              } catch (RuntimeException e) {
+                log.warn("ledger rebuild failed: {}", e.getMessage());
+              } finally {
+                rebuilding.set(false);
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        rebuilding.set(false); // closed
+      }
+    }
+    return new StoreUnavailableException("ledger rebuilding");
+  }
+
+  private static long cap(List<BudgetLimit> limits, int index) {
+    return index >= 1 && index <= limits.size()
+        ? limits.get(index - 1).capMicros()
+        : Long.MAX_VALUE;
+  }
+
+  static String str(List<Object> out, int i) {
+    if (out == null || out.size() <= i || out.get(i) == null) {
+      throw new StoreUnavailableException("short answer from a ledger script");
+    }
+    return out.get(i).toString();
+  }
+
+  static long num(List<Object> out, int i) {
+    String s = str(out, i);
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new StoreUnavailableException("a ledger script answered a non-integer: " + s);
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package io.keybrake.store.redis;
+
+import io.keybrake.core.key.StoreUnavailableException;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code RedisStore} is one connection to the fleet's Redis, shared by {@link RedisLedger}, {@link
+ * RedisDedupCache} and {@link RedisRevocations}. Every command is bounded: it either answers within
+ * {@link RedisSettings#commandTimeout()} or throws {@link StoreUnavailableException}; after {@link
+ * RedisSettings#breakerFailures()} consecutive failures a circuit breaker refuses at once for
+ * {@link RedisSettings#breakerCoolDown()}. While disconnected, commands are refused at once (not
+ * queued) and the connection reconnects in the background. Lua scripts are loaded once and run by
+ * {@code EVALSHA}, falling back to {@code EVAL} when Redis answers {@code NOSCRIPT} (after a
+ * restart or {@code SCRIPT FLUSH}). Thread-safe; close it once, after its users.
+ */
+public final class RedisStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisStore.class);
+
+  private final RedisClient client;
+  private final ClientResources resources;
+  private final StatefulRedisConnection<String, String> connection;
+  private final RedisAsyncCommands<String, String> commands;
+  private final RedisSettings settings;
+  private final Clock clock;
+  private final CircuitBreaker breaker;
+  private final long timeoutNanos;
+
+  private RedisStore(
+      RedisClient client,
+      ClientResources resources,
+      StatefulRedisConnection<String, String> connection,
+      RedisSettings settings,
+      Clock clock) {
+    this.client = client;
+    this.resources = resources;
+    this.connection = connection;
+    this.commands = connection.async();
+    this.settings = settings;
+    this.clock = clock;
+    this.breaker =
+        new CircuitBreaker(settings.breakerFailures(), settings.breakerCoolDown(), clock);
+    this.timeoutNanos = settings.commandTimeout().toNanos();
+  }
+
+  /**
+   * Connects to {@code url} ({@code redis://[:password@]host:port[/db]}, or {@code rediss://} for
+   * TLS) and loads the scripts.
+   *
+   * @throws StoreUnavailableException if Redis cannot be reached now
+   * @throws IllegalArgumentException if the URL is not a Redis URL
+   */
+  public static RedisStore connect(String url, RedisSettings settings, Clock clock) {
+    Objects.requireNonNull(settings);
+    Objects.requireNonNull(clock);
+    RedisURI uri = RedisURI.create(Objects.requireNonNull(url));
+    Duration timeout = settings.commandTimeout();
+    uri.setTimeout(timeout);
+    ClientResources resources =
+        ClientResources.builder()
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
+            .build();
+    RedisClient client = RedisClient.create(resources, uri);
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            .socketOptions(
+                SocketOptions.builder()
+                    .connectTimeout(max(timeout, Duration.ofMillis(500)))
+                    .keepAlive(true)
+                    .build())
+            .build());
+    StatefulRedisConnection<String, String> connection;
+    try {
+      connection = client.connect();
+    } catch (RuntimeException e) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      resources.shutdown(0, 1, TimeUnit.SECONDS);
+      throw new StoreUnavailableException("cannot connect to Redis at " + safe(uri), e);
+    }
+    RedisStore store = new RedisStore(client, resources, connection, settings, clock);
+    try {
+      for (LuaScript s : Scripts.ALL) {
+        store.loadScript(s);
+      }
+    } catch (StoreUnavailableException e) {
+      // not fatal: a script Redis does not know is sent with EVAL on first use
+      log.warn("could not load the Lua scripts now: {}", e.getMessage());
+    }
+    store.warnUnlessNoEviction();
+    return store;
+  }
+
+  /** The settings this store was made with. */
+  public RedisSettings settings() {
+    return settings;
+  }
+
+  /** The clock of the breaker and of every TTL this store's users compute. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /**
+   * Runs one command, bounded by the timeout and the breaker.
+   *
+   * @param what what the command does, for the exception message (no secrets)
+   */
+  <T> T call(String what, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
+    return attempt(what, command, false);
+  }
+
+  /** Runs a script by {@code EVALSHA}, or by {@code EVAL} when Redis does not know it. */
+  List<Object> run(LuaScript script, String[] keys, String... args) {
+    List<Object> out =
+        attempt(
+            script.name(),
+            c -> c.<List<Object>>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args),
+            true);
+    if (out != null) {
+      return out;
+    }
+    // NOSCRIPT: EVAL runs it and caches it again for the next EVALSHA
+    return call(
+        script.name(),
+        c -> c.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args));
+  }
+
+  /** A new pub/sub connection with the same options; closed with this store at the latest. */
+  StatefulRedisPubSubConnection<String, String> connectPubSub() {
+    try {
+      return client.connectPubSub();
+    } catch (RuntimeException e) {
+      throw new StoreUnavailableException("cannot open a Redis pub/sub connection", e);
+    }
+  }
+
+  /** Where the circuit breaker stands (for metrics and tests). */
+  public enum Circuit {
+    /** Calls go to Redis. */
+    CLOSED,
+    /** Calls are refused at once until the cool-down ends. */
+    OPEN,
+    /** One probe call is out; others are refused. */
+    HALF_OPEN
+  }
+
+  /** The breaker's position now. */
+  public Circuit circuit() {
+    return Circuit.valueOf(breaker.state().name());
+  }
+
+  /** Closes the connection and every pub/sub connection made from this store. */
+  @Override
+  public void close() {
+    try {
+      connection.close();
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Counters must never be evicted: an evicted counter reads as zero and lets spend past its cap.
+   * Warns unless Redis runs with {@code maxmemory-policy noeviction} (managed services that refuse
+   * {@code CONFIG GET} are not checked).
+   */
+  private void warnUnlessNoEviction() {
+    try {
+      Map<String, String> policy =
+          call("read maxmemory-policy", c -> c.configGet("maxmemory-policy"));
+      String value = policy.get("maxmemory-policy");
+      if (value != null && !"noeviction".equals(value)) {
+        log.warn(
+            "Redis maxmemory-policy is {}: set it to noeviction, or a full Redis may evict"
+                + " spend counters",
+            value);
+      }
+    } catch (StoreUnavailableException e) {
+      log.debug("cannot read maxmemory-policy: {}", e.getMessage());
+    }
+  }
+
+  private void loadScript(LuaScript s) {
+    String sha = call("load script " + s.name(), c -> c.scriptLoad(s.source()));
+    if (!s.sha1().equals(sha)) {
+      throw new IllegalStateException("Redis knows script " + s.name() + " by another SHA-1");
+    }
+  }
+
+  /** Returns null instead of throwing when {@code passNoScript} and Redis answered NOSCRIPT. */
+  private <T> T attempt(
+      String what,
+      Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command,
+      boolean passNoScript) {
+    if (!breaker.allow()) {
+      throw new StoreUnavailableException("Redis unavailable (circuit open): " + what);
+    }
+    RedisFuture<T> future = null;
+    try {
+      future = command.apply(commands);
+      T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+      breaker.onSuccess();
+      return value;
+    } catch (TimeoutException e) {
+      future.cancel(false);
+      breaker.onFailure();
+      throw new StoreUnavailableException(
+          "Redis did not answer in " + settings.commandTimeout().toMillis() + " ms: " + what, e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RedisNoScriptException && passNoScript) {
+        breaker.onSuccess();
+        return null;
+      }
+      if (cause instanceof RedisCommandExecutionException) {
+        breaker.onSuccess(); // Redis answered, with an error: a fault, but not an outage
+        throw new StoreUnavailableException("Redis refused " + what + ": " + cause.getMessage(), e);
+      }
+      breaker.onFailure();
+      throw new StoreUnavailableException("Redis unavailable: " + what, cause);
+    } catch (CancellationException e) {
+      breaker.onFailure();
+      throw new StoreUnavailableException("Redis command cancelled: " + what, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (future != null) {
+        future.cancel(false);
+      }
+      breaker.onAbandoned();
+      throw new StoreUnavailableException("interrupted while waiting for Redis: " + what, e);
+    } catch (RuntimeException e) {
+      breaker.onFailure();
+      throw new StoreUnavailableException("Redis unavailable: " + what, e);
+    }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /** The URL without its password. */
+  private static String safe(RedisURI uri) {
+    return uri.getHost() + ":" + uri.getPort();
+  }
+}

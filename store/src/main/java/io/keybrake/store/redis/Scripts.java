@@ -1,0 +1,30 @@
+package io.keybrake.store.redis;
+
+import java.util.List;
+
+/** The Lua scripts of the Redis adapters, read once from {@code resources/lua/}. */
+final class Scripts {
+  static final LuaScript RESERVE = LuaScript.load("reserve");
+  static final LuaScript FINISH = LuaScript.load("finish");
+  static final LuaScript UNSETTLE = LuaScript.load("unsettle");
+  static final LuaScript COUNTER = LuaScript.load("counter");
+  static final LuaScript REBUILD_PUT = LuaScript.load("rebuild_put");
+  static final LuaScript REBUILD_FINISH = LuaScript.load("rebuild_finish");
+  static final LuaScript DEDUP_CLAIM = LuaScript.load("dedup_claim");
+  static final LuaScript DEDUP_COMPLETE = LuaScript.load("dedup_complete");
+  static final LuaScript DEDUP_ABANDON = LuaScript.load("dedup_abandon");
+
+  static final List<LuaScript> ALL =
+      List.of(
+          RESERVE,
+          FINISH,
+          UNSETTLE,
+          COUNTER,
+          REBUILD_PUT,
+          REBUILD_FINISH,
+          DEDUP_CLAIM,
+          DEDUP_COMPLETE,
+          DEDUP_ABANDON);
+
+  private Scripts() {}
+}
