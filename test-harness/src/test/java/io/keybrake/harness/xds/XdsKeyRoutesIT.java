@@ -194,7 +194,10 @@ class XdsKeyRoutesIT {
       assertThat(nack.error())
           .contains("unknown type type.googleapis.com/google.protobuf.StringValue");
       assertThat(gateway.state().listeners().get("keybrake_egress")).isEqualTo(good);
-      assertThat(server.nacks()).isEqualTo(1);
+      // the server handles the NACK on its own thread, after the client sent it
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(() -> assertThat(server.nacks()).isEqualTo(1));
       assertThat(server.lastNack().orElseThrow().nodeId()).isEqualTo("egress-gw-1");
       assertThat(server.lastNack().orElseThrow().rejectedVersion()).isEqualTo("l-broken");
       assertThat(log.list)
