@@ -134,4 +134,87 @@ class SqliteDatabaseTest {
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("cannot open the embedded store");
   }
+
+  @Test
+  void groupCommitKeepsEachCallersOutcomeItsOwn() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      db.write(
+          "create a scratch table",
+          s -> {
+            s.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY)");
+            return null;
+          });
+      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(17);
+      // the first write holds the writer, so the next sixteen queue up and commit as one batch
+      java.util.concurrent.Future<?> first =
+          pool.submit(
+              () ->
+                  db.write(
+                      "hold the writer",
+                      s -> {
+                        holding.countDown();
+                        try {
+                          release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        return null;
+                      }));
+      assertThat(holding.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      java.util.List<java.util.concurrent.Future<Integer>> writes = new java.util.ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        int n = i;
+        writes.add(
+            pool.submit(
+                () ->
+                    db.write(
+                        "insert " + n,
+                        s -> {
+                          java.sql.PreparedStatement ps =
+                              s.prepare("INSERT INTO scratch (n) VALUES (?)");
+                          ps.setInt(1, n);
+                          ps.executeUpdate();
+                          if (n == 7) {
+                            throw new IllegalStateException("caller 7 refuses");
+                          }
+                          return n;
+                        })));
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(5))
+          .until(
+              () ->
+                  pool instanceof java.util.concurrent.ThreadPoolExecutor t
+                      && t.getActiveCount() == 17);
+      release.countDown();
+      first.get();
+      for (int i = 0; i < 16; i++) {
+        if (i == 7) {
+          int failing = i;
+          assertThat(
+                  org.assertj.core.api.Assertions.catchThrowable(() -> writes.get(failing).get()))
+              .hasCauseInstanceOf(IllegalStateException.class)
+              .hasMessageContaining("caller 7 refuses");
+        } else {
+          assertThat(writes.get(i).get()).isEqualTo(i);
+        }
+      }
+      pool.shutdown();
+      int rows =
+          db.read(
+              "count",
+              s -> {
+                try (java.sql.ResultSet rs =
+                    s.prepare("SELECT COUNT(*), SUM(n = 7) FROM scratch").executeQuery()) {
+                  rs.next();
+                  assertThat(rs.getInt(2)).isZero();
+                  return rs.getInt(1);
+                }
+              });
+      assertThat(rows).isEqualTo(15);
+    }
+  }
 }
