@@ -18,13 +18,6 @@ final class Serve {
     if (settings == null) {
       return 2;
     }
-    if (!settings.store().equals("embedded")) {
-      System.err.println(
-          "keybrake: KEYBRAKE_STORE="
-              + settings.store()
-              + " is not available in this build; use KEYBRAKE_STORE=embedded");
-      return 2;
-    }
     KeybrakeApp app;
     try {
       app = KeybrakeApp.start(settings, Clock.systemUTC(), roles);

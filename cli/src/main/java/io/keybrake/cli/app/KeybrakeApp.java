@@ -108,14 +108,14 @@ public final class KeybrakeApp implements AutoCloseable {
   /** Starts the given roles on the store the settings name. */
   public static KeybrakeApp start(Settings settings, Clock clock, Set<Role> roles)
       throws IOException {
-    StoreBundle store = StoreBundle.embedded(settings.dataDir(), settings.kekBase64(), clock);
-    return new KeybrakeApp(settings, clock, roles, store);
+    return new KeybrakeApp(settings, clock, roles, StoreBundle.open(settings, clock));
   }
 
   private void startRoles(Settings settings, Clock clock, Set<Role> roles) throws IOException {
     PipelineSettings ps = PipelineSettings.DEFAULTS;
     KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
     BudgetCache budgetCache = new BudgetCache(store.budgetStore(), clock, ps.keyCacheTtl());
+    closer.register(store.revocations().subscribe(keyCache::invalidate, keyCache::clear));
     VendorRegistry vendors = VendorRegistry.loadDefault();
     List<Handler> handlers = new ArrayList<>();
     handlers.add(new OpsHandler(registry));
@@ -173,6 +173,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   clock,
                   revoked -> {
                     keyCache.invalidate(revoked.id());
+                    store.revocations().publish(revoked.id());
                     refreshXds();
                   },
                   created -> refreshXds())

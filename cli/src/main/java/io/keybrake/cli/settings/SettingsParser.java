@@ -65,6 +65,15 @@ public final class SettingsParser {
         if (redis.isEmpty()) {
           problems.add("KEYBRAKE_STORE=redis needs KEYBRAKE_REDIS_URL (redis://host:port)");
         }
+        if (postgres.isEmpty()) {
+          problems.add(
+              "KEYBRAKE_STORE=redis needs KEYBRAKE_POSTGRES_URL (the fleet's registry and audit log)");
+        }
+        if (opt(env, "KEYBRAKE_KEK").isEmpty()) {
+          problems.add(
+              "KEYBRAKE_STORE=redis needs KEYBRAKE_KEK, the same on every instance, so each can"
+                  + " read the vendor credentials the others stored");
+        }
       }
       default -> problems.add("KEYBRAKE_STORE must be 'embedded' or 'redis', not '" + store + "'");
     }

@@ -48,12 +48,13 @@ class SettingsParserTest {
                 "KEYBRAKE_KEK", "!!!"));
     assertThat(r).isInstanceOf(SettingsParser.Result.Invalid.class);
     assertThat(((SettingsParser.Result.Invalid) r).problems())
-        .hasSize(6)
+        .hasSize(7)
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_ADMIN_KEY"))
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_GRPC_PORT"))
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_XDS_PORT"))
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_UPSTREAM_RESEND"))
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_REDIS_URL"))
+        .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_POSTGRES_URL"))
         .anySatisfy(p -> assertThat(p).contains("KEYBRAKE_KEK"));
   }
 

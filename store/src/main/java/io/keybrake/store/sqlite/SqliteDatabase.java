@@ -122,9 +122,10 @@ public final class SqliteDatabase implements Closeable {
    * write joins it.
    *
    * <p>Group commit: writes that arrive while another batch is committing queue up, and the next
-   * thread to take the writer runs all of them in one transaction, each in its own savepoint, so
-   * one commit serves many callers. Each caller still returns only after the commit that holds its
-   * work, and sees only its own work's outcome.
+   * thread to take the writer runs all of them in one transaction, so one commit serves many
+   * callers; if one of them fails, the batch is rolled back and each write runs again alone. Each
+   * caller still returns only after the commit that holds its work, and sees only its own work's
+   * outcome.
    *
    * @param operation what the work does, for the error message (no secrets)
    */

@@ -1,0 +1,257 @@
+package io.keybrake.cli.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keybrake.cli.app.KeybrakeApp;
+import io.keybrake.cli.settings.Settings;
+import io.keybrake.core.money.Micros;
+import io.keybrake.core.pricing.PriceTable;
+import io.keybrake.harness.redis.RedisServer;
+import io.keybrake.harness.sim.TwilioSimulator;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fleet mode end to end: two all-in-one instances ({@code KEYBRAKE_STORE=redis}) sharing a Redis
+ * this test starts (so it can kill it) and a PostgreSQL schema of their own.
+ */
+class FleetModeIT {
+  private static final String ADMIN = "fleet-admin-key-0123456789";
+  private static final String KEK =
+      Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
+
+  @TempDir Path dirA;
+  @TempDir Path dirB;
+  RedisServer redis;
+  TwilioSimulator twilio;
+  String schema;
+  String pgUrl;
+  KeybrakeApp a;
+  KeybrakeApp b;
+  final HttpClient http = HttpClient.newHttpClient();
+  final ObjectMapper json = new ObjectMapper();
+
+  static String baseUrl() {
+    String env = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
+    return env != null && !env.isBlank()
+        ? env
+        : "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    redis = RedisServer.start();
+    twilio = new TwilioSimulator(Gateway.TWILIO_SID, Gateway.TWILIO_TOKEN);
+    twilio.start();
+    schema = "kb_fleet_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection c = DriverManager.getConnection(baseUrl());
+        Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+    }
+    pgUrl = baseUrl() + (baseUrl().contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    a = app(dirA);
+    b = app(dirB);
+  }
+
+  private KeybrakeApp app(Path dir) throws Exception {
+    return KeybrakeApp.start(
+        new Settings(
+            Optional.of(ADMIN),
+            dir,
+            0,
+            0,
+            0,
+            Map.of("twilio", twilio.baseUri()),
+            "redis",
+            Optional.of(URI.create(redis.uri())),
+            Optional.of(pgUrl),
+            Optional.of(KEK)),
+        Clock.systemUTC());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (KeybrakeApp app : new KeybrakeApp[] {a, b}) {
+      if (app != null) {
+        app.close();
+      }
+    }
+    twilio.close();
+    redis.close();
+    try (Connection c = DriverManager.getConnection(baseUrl());
+        Statement st = c.createStatement()) {
+      st.execute("DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+
+  private HttpResponse<String> admin(KeybrakeApp app, String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder r =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + path))
+            .header("X-Admin-Key", ADMIN)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JsonNode createKey(KeybrakeApp app, String policy) throws Exception {
+    HttpResponse<String> r =
+        admin(
+            app,
+            "POST",
+            "/keys",
+            "{\"name\":\"fleet\",\"vendor\":\"twilio\",\"twilio_account_sid\":\""
+                + Gateway.TWILIO_SID
+                + "\",\"twilio_auth_token\":\""
+                + Gateway.TWILIO_TOKEN
+                + "\",\"policy\":"
+                + policy
+                + "}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return json.readTree(r.body());
+  }
+
+  private HttpResponse<String> sms(KeybrakeApp app, String vault, String body) throws Exception {
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:"
+                        + app.httpPort()
+                        + "/twilio/2010-04-01/Accounts/"
+                        + vault
+                        + "/Messages.json"))
+            .header("Authorization", Gateway.basic(vault, "x"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    Gateway.form(Gateway.sms(Gateway.US_NUMBER, body))))
+            .build();
+    return http.send(r, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void keyFromOneInstanceWorksOnTheOtherAndItsRevocationReachesItAtOnce() throws Exception {
+    JsonNode key = createKey(a, "{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    String vault = key.get("vault_key").asText();
+    assertThat(sms(b, vault, "via b").statusCode()).isEqualTo(201);
+
+    assertThat(admin(a, "DELETE", "/keys/" + key.get("id").asText(), null).statusCode())
+        .isEqualTo(200);
+    long revokedAt = System.nanoTime();
+    await()
+        .atMost(Duration.ofSeconds(1))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> sms(b, vault, "after revoke " + System.nanoTime()).statusCode() == 401);
+    System.out.printf(
+        "revocation reached the other instance in %.1f ms%n",
+        (System.nanoTime() - revokedAt) / 1e6);
+    assertThat(twilio.received()).hasSize(1);
+  }
+
+  @Test
+  void capHoldsAcrossInstancesWithConcurrentSenders() throws Exception {
+    JsonNode key = createKey(a, "{\"daily_usd_cap\":0.25,\"allowed_prefixes\":[\"+1\"]}");
+    String vault = key.get("vault_key").asText();
+    long price = PriceTable.loadDefault().smsSegmentMicros("US");
+    long affordable = Micros.fromUsd(new BigDecimal("0.25")) / price;
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger seq = new AtomicInteger();
+    List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < 16; w++) {
+      KeybrakeApp via = w % 2 == 0 ? a : b;
+      workers.add(
+          pool.submit(
+              () -> {
+                while (unexpected.size() < 5) {
+                  HttpResponse<String> r = sms(via, vault, "m" + seq.incrementAndGet());
+                  if (r.statusCode() == 201) {
+                    ok.incrementAndGet();
+                  } else if (r.statusCode() == 429) {
+                    return null;
+                  } else {
+                    unexpected.add(r.statusCode() + " " + r.body());
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : workers) {
+      f.get();
+    }
+    pool.shutdown();
+    assertThat(unexpected).isEmpty();
+    assertThat(ok.get()).isEqualTo((int) affordable);
+    assertThat(twilio.received()).hasSize((int) affordable);
+  }
+
+  @Test
+  void redisDownFailsClosedAndAnEmptyRestartIsRebuiltFromTheAuditLog() throws Exception {
+    JsonNode key = createKey(a, "{\"daily_usd_cap\":0.10,\"allowed_prefixes\":[\"+1\"]}");
+    String vault = key.get("vault_key").asText();
+    long price = PriceTable.loadDefault().smsSegmentMicros("US");
+    long affordable = Micros.fromUsd(new BigDecimal("0.10")) / price;
+    for (int i = 0; i < 5; i++) {
+      assertThat(sms(a, vault, "before " + i).statusCode()).isEqualTo(201);
+    }
+
+    redis.kill();
+    long t0 = System.nanoTime();
+    HttpResponse<String> down = sms(b, vault, "while down");
+    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(down.statusCode()).isEqualTo(503);
+    assertThat(json.readTree(down.body()).get("keybrake_code").asText())
+        .isEqualTo("ledger_unavailable");
+    assertThat(tookMs).isLessThan(2_000);
+    assertThat(twilio.received()).hasSize(5);
+
+    redis.restart(); // empty: no persistence
+    int sent = 5;
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = sms(sent % 2 == 0 ? a : b, vault, "after " + System.nanoTime());
+      if (r.statusCode() == 201) {
+        sent++;
+      } else if (r.statusCode() == 429) {
+        break;
+      } else {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503); // rebuilding or reconnecting
+        Thread.onSpinWait();
+      }
+    }
+    // the counters were rebuilt from the audit log: the five sent before the outage still count
+    assertThat(sent).isEqualTo((int) affordable);
+    assertThat(twilio.received()).hasSize((int) affordable);
+  }
+}
