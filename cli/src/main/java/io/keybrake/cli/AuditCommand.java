@@ -3,6 +3,8 @@ package io.keybrake.cli;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.core.audit.ChainVerification;
 import io.keybrake.store.EmbeddedStore;
+import io.keybrake.store.postgres.PostgresAuditLog;
+import io.keybrake.store.postgres.PostgresDatabase;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,17 +33,27 @@ final class AuditCommand implements Runnable {
       if (settings == null) {
         return 2;
       }
+      if (settings.store().equals("redis")) {
+        // fleet mode: the chain lives in PostgreSQL (rows still in a write-ahead file are not
+        // in it yet)
+        try (PostgresDatabase db = PostgresDatabase.open(settings.postgresUrl().orElseThrow())) {
+          return report(new PostgresAuditLog(db, Clock.systemUTC()).verify());
+        }
+      }
       try (EmbeddedStore store =
           EmbeddedStore.open(settings.dataDir(), settings.kekBase64(), Clock.systemUTC())) {
-        ChainVerification v = store.auditLog().verify();
-        if (v.ok()) {
-          System.out.println("audit chain intact: " + v.rows() + " rows verified");
-          return 0;
-        }
-        System.out.println(
-            "audit chain BROKEN at row " + v.firstBadSeq().getAsLong() + ": " + v.problem());
-        return 1;
+        return report(store.auditLog().verify());
       }
+    }
+
+    private static int report(ChainVerification v) {
+      if (v.ok()) {
+        System.out.println("audit chain intact: " + v.rows() + " rows verified");
+        return 0;
+      }
+      System.out.println(
+          "audit chain BROKEN at row " + v.firstBadSeq().getAsLong() + ": " + v.problem());
+      return 1;
     }
   }
 }
