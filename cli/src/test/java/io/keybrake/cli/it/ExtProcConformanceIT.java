@@ -42,13 +42,14 @@ class ExtProcConformanceIT {
   void start() throws Exception {
     gw = new Gateway(dir);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", gw.app.grpcPort()).usePlaintext().build();
-    // The ext_proc settings the control plane gives Envoy: message_timeout 500 ms, max 5 s.
+    // exactly the ext_proc timeouts the control plane gives Envoy (and the shipped YAML holds)
+    var xds = io.keybrake.controlplane.xds.XdsSettings.defaults();
     envoy =
         new EnvoyExtProcClient(
             channel,
             ExtProcConfig.defaults()
-                .withMessageTimeout(Duration.ofMillis(500))
-                .withMaxMessageTimeout(Duration.ofSeconds(5)));
+                .withMessageTimeout(xds.messageTimeout())
+                .withMaxMessageTimeout(xds.maxMessageTimeout()));
   }
 
   @AfterEach
