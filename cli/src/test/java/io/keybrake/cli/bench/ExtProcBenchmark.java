@@ -15,6 +15,7 @@ import io.keybrake.harness.envoy.HttpResult;
 import io.keybrake.harness.envoy.Upstream;
 import io.keybrake.harness.load.LoadGenerator;
 import io.keybrake.harness.load.LoadReport;
+import io.keybrake.harness.redis.RedisServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -41,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>./mvnw -B -q -pl cli -am verify -Pbench -DskipTests</pre>
  *
  * Arguments: [offered rate/s, default 1000] [seconds per run, default 20] [saturation workers,
- * default 16].
+ * default 16] [{@code fleet}: Redis + PostgreSQL instead of the embedded store].
  */
 public final class ExtProcBenchmark {
   private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
@@ -56,7 +57,10 @@ public final class ExtProcBenchmark {
     double rate = args.length > 0 ? Double.parseDouble(args[0]) : 1000;
     Duration runFor = Duration.ofSeconds(args.length > 1 ? Long.parseLong(args[1]) : 20);
     int workers = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+    boolean fleet = args.length > 3 && args[3].equals("fleet");
     Path dir = Files.createTempDirectory("keybrake-bench");
+    RedisServer redis = fleet ? RedisServer.start() : null;
+    String pg = fleet ? freshSchema() : null;
     Settings settings =
         new Settings(
             Optional.of("bench-admin-key-0123456789"),
@@ -65,10 +69,19 @@ public final class ExtProcBenchmark {
             0,
             0,
             Map.of(),
-            "embedded",
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty());
+            fleet ? "redis" : "embedded",
+            fleet ? Optional.of(URI.create(redis.uri())) : Optional.empty(),
+            Optional.ofNullable(pg),
+            fleet
+                ? Optional.of(
+                    Base64.getEncoder()
+                        .encodeToString(
+                            "bench-kek-0123456789abcdef012345".getBytes(StandardCharsets.UTF_8)))
+                : Optional.empty());
+    System.out.println(
+        fleet
+            ? "store: Redis (child redis-server) + PostgreSQL (fresh schema) + write-ahead audit file"
+            : "store: embedded SQLite");
     Server noop =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(new NoopProcessor())
@@ -106,7 +119,24 @@ public final class ExtProcBenchmark {
       floor.shutdownNow();
     } finally {
       noop.shutdownNow();
+      if (redis != null) {
+        redis.close();
+      }
     }
+  }
+
+  /** A fresh PostgreSQL schema for the fleet run (base URL from KEYBRAKE_TEST_POSTGRES_URL). */
+  private static String freshSchema() throws Exception {
+    String base = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
+    if (base == null || base.isBlank()) {
+      base = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    }
+    String schema = "kb_bench_" + System.currentTimeMillis();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+    }
+    return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
   private static ExtProcConfig config() {
