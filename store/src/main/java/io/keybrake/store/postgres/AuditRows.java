@@ -2,6 +2,7 @@ package io.keybrake.store.postgres;
 
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditRecord;
+import io.keybrake.store.json.JsonColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -92,7 +93,7 @@ final class AuditRows {
     ps.setInt(3, e.at().getNano());
     ps.setString(4, e.keyId());
     ps.setString(5, e.keyName());
-    ps.setString(6, PostgresJson.labels(e.labels()));
+    ps.setString(6, JsonColumns.labels(e.labels()));
     ps.setString(7, e.vendor());
     ps.setString(8, e.method());
     ps.setString(9, e.endpoint());
@@ -127,7 +128,7 @@ final class AuditRows {
             Instant.ofEpochSecond(at.toEpochSecond(), rs.getInt(3)),
             rs.getString(4),
             rs.getString(5),
-            PostgresJson.labels(rs.getString(6)),
+            JsonColumns.labels(rs.getString(6)),
             rs.getString(7),
             rs.getString(8),
             rs.getString(9),

@@ -3,6 +3,7 @@ package io.keybrake.store.postgres;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.store.crypto.CredentialCipher;
+import io.keybrake.store.json.JsonColumns;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -58,8 +59,8 @@ public final class PostgresKeyStore implements KeyStore {
             ps.setString(1, key.id());
             ps.setString(2, key.name());
             ps.setString(3, key.vendor());
-            ps.setString(4, PostgresJson.labels(key.labels()));
-            ps.setString(5, PostgresJson.policy(key.policy()));
+            ps.setString(4, JsonColumns.labels(key.labels()));
+            ps.setString(5, JsonColumns.policy(key.policy()));
             ps.setString(6, key.secretHash());
             ps.setString(7, sealed);
             PgInstants.set(ps, 8, Optional.of(key.createdAt()));
@@ -132,8 +133,8 @@ public final class PostgresKeyStore implements KeyStore {
         id,
         rs.getString(2),
         rs.getString(3),
-        PostgresJson.labels(rs.getString(4)),
-        PostgresJson.policy(rs.getString(5)),
+        JsonColumns.labels(rs.getString(4)),
+        JsonColumns.policy(rs.getString(5)),
         rs.getString(6),
         cipher.decrypt(id, rs.getString(7)),
         PgInstants.get(rs, 8).orElseThrow(),

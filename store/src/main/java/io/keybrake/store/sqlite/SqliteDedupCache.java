@@ -3,6 +3,7 @@ package io.keybrake.store.sqlite;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.store.json.JsonColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package io.keybrake.store.sqlite;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.store.crypto.CredentialCipher;
+import io.keybrake.store.json.JsonColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,4 +1,4 @@
-package io.keybrake.store.sqlite;
+package io.keybrake.store.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,22 +17,22 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * {@code JsonColumns} encodes the JSON columns of the embedded store: labels (keys sorted),
- * policies (every field, exactly) and response headers (ordered name/value pairs). Stateless and
- * thread-safe.
+ * {@code JsonColumns} encodes the JSON columns of the SQLite and PostgreSQL stores (one format for
+ * both): labels (keys sorted), policies (every field, exactly) and response headers (ordered
+ * name/value pairs). Stateless and thread-safe.
  */
-final class JsonColumns {
+public final class JsonColumns {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private JsonColumns() {}
 
-  static String labels(Map<String, String> labels) {
+  public static String labels(Map<String, String> labels) {
     ObjectNode node = JSON.createObjectNode();
     new TreeMap<>(labels).forEach(node::put);
     return node.toString();
   }
 
-  static Map<String, String> labels(String json) {
+  public static Map<String, String> labels(String json) {
     JsonNode node = parse(json, "labels");
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : node.properties()) {
@@ -41,7 +41,7 @@ final class JsonColumns {
     return out;
   }
 
-  static String policy(Policy p) {
+  public static String policy(Policy p) {
     ObjectNode n = JSON.createObjectNode();
     n.put("daily_cap_micros", p.dailyCapMicros());
     if (p.totalCapMicros().isPresent()) {
@@ -64,7 +64,7 @@ final class JsonColumns {
     return n.toString();
   }
 
-  static Policy policy(String json) {
+  public static Policy policy(String json) {
     JsonNode n = parse(json, "policy");
     JsonNode total = n.path("total_cap_micros");
     JsonNode expires = n.path("expires_in");
@@ -85,7 +85,7 @@ final class JsonColumns {
         ZoneId.of(n.required("time_zone").asText()));
   }
 
-  static String headers(List<Map.Entry<String, String>> headers) {
+  public static String headers(List<Map.Entry<String, String>> headers) {
     ArrayNode arr = JSON.createArrayNode();
     for (Map.Entry<String, String> h : headers) {
       arr.addArray().add(h.getKey()).add(h.getValue());
@@ -93,7 +93,7 @@ final class JsonColumns {
     return arr.toString();
   }
 
-  static List<Map.Entry<String, String>> headers(String json) {
+  public static List<Map.Entry<String, String>> headers(String json) {
     JsonNode arr = parse(json, "headers");
     List<Map.Entry<String, String>> out = new ArrayList<>(arr.size());
     for (JsonNode pair : arr) {
