@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ExtProcCommand.class,
       ControlPlaneCommand.class,
       AuditCommand.class,
+      SimulateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Mixin;
     name = "up",
     mixinStandardHelpOptions = true,
     description =
-        "Run the admin API, local gateway, ext_proc server and xDS server on an embedded store.")
+        "Run the admin API, local gateway, ext_proc server and xDS server (embedded store unless"
+            + " KEYBRAKE_STORE=redis).")
 final class UpCommand implements Callable<Integer> {
   @Mixin EnvFlags flags = new EnvFlags();
 
