@@ -58,6 +58,12 @@ public record StoreBundle(
   /** The embedded SQLite store under {@code dataDir}: one process, no other service. */
   public static StoreBundle embedded(Path dataDir, Optional<String> kek, Clock clock) {
     EmbeddedStore store = EmbeddedStore.open(dataDir, kek, clock);
+    try {
+      OrphanReservations.recover(store.sqliteLedger(), store.keyStore(), store.auditLog());
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
     return new StoreBundle(
         store.keyStore(),
         store.ledger(),

@@ -94,6 +94,38 @@ class RestartIT {
     assertThat(v.output()).contains("row " + target);
   }
 
+  @Test
+  void reservationsOpenWhenTheProcessDiedAreKeptAndAuditedAsUnsettled() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5}");
+    gw.app.close();
+    gw.app = null;
+    // a crash between reserve and settle leaves the reservation open in the store
+    java.time.Instant now = gw.clock.instant();
+    try (io.keybrake.store.EmbeddedStore store =
+        io.keybrake.store.EmbeddedStore.open(dir, java.util.Optional.empty(), gw.clock)) {
+      var limits =
+          io.keybrake.core.ledger.KeyBudgets.limitsFor(
+              store.keyStore().findById(key.id()).orElseThrow(), now);
+      store
+          .ledger()
+          .reserve(
+              new io.keybrake.core.ledger.ReserveRequest(
+                  "rsv_crashed", key.id(), limits, 8_300, now));
+    }
+
+    gw.start();
+
+    JsonNode rows = gw.audit(key.id());
+    assertThat(rows).hasSize(1);
+    assertThat(rows.get(0).get("settlement").asText()).isEqualTo("unsettled");
+    assertThat(rows.get(0).get("reason").asText()).isEqualTo("process_stopped");
+    assertThat(rows.get(0).get("estimated_usd").decimalValue()).isEqualByComparingTo("0.0083");
+    assertThat(gw.spend(key.id()).get("reserved_usd").decimalValue())
+        .isEqualByComparingTo("0.0083");
+    gw.restart();
+    assertThat(gw.audit(key.id())).as("recovered once, not on every start").hasSize(1);
+  }
+
   record Verify(int exitCode, boolean intact, String output) {
     Verify(int exitCode, boolean intact) {
       this(exitCode, intact, "");

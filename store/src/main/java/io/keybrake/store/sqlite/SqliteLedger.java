@@ -183,6 +183,34 @@ public final class SqliteLedger implements Ledger {
         });
   }
 
+  /** A reservation still in state {@code reserved}: its id, key, amount and creation time. */
+  public record OpenReservation(
+      String id, String keyId, long amountMicros, java.time.Instant createdAt) {}
+
+  /** Every reservation still in state {@code reserved}, for crash recovery. */
+  public List<OpenReservation> openReservationDetails() {
+    return db.read(
+        "list open reservations",
+        s -> {
+          List<OpenReservation> out = new ArrayList<>();
+          try (ResultSet rs =
+              s.prepare(
+                      "SELECT id, key_id, amount_micros, created_at FROM reservations"
+                          + " WHERE state = 'reserved' ORDER BY created_at")
+                  .executeQuery()) {
+            while (rs.next()) {
+              out.add(
+                  new OpenReservation(
+                      rs.getString(1),
+                      rs.getString(2),
+                      rs.getLong(3),
+                      java.time.Instant.ofEpochMilli(rs.getLong(4))));
+            }
+          }
+          return out;
+        });
+  }
+
   /** Ids of reservations still in state {@code reserved}, for crash recovery. */
   public List<String> openReservations() {
     return db.read(
