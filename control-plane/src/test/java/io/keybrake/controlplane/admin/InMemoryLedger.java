@@ -52,6 +52,12 @@ final class InMemoryLedger implements Ledger {
     return out;
   }
 
+  /** This fake forgets a reservation once settled, so a later price has nothing to adjust. */
+  @Override
+  public synchronized boolean adjust(String reservationId, long actualMicros) {
+    return false;
+  }
+
   @Override
   public synchronized void settle(String reservationId, long actualMicros) {
     Reservation r = reservations.remove(reservationId);

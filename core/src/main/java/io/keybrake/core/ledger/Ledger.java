@@ -20,6 +20,15 @@ public interface Ledger {
    */
   void settle(String reservationId, long actualMicros);
 
+  /**
+   * The vendor's final price for an already settled reservation (e.g. Twilio prices a message after
+   * creating it): the settled amount becomes {@code actualMicros} in every counter the reservation
+   * touched. Idempotent; a reservation that is not settled, or unknown, is left alone.
+   *
+   * @return true when the settled amount changed
+   */
+  boolean adjust(String reservationId, long actualMicros);
+
   /** Removes the reservation: the vendor did not charge. Idempotent. */
   void release(String reservationId);
 

@@ -168,6 +168,22 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     rebuilder.shutdownNow();
   }
 
+  @Override
+  public boolean adjust(String reservationId, long actualMicros) {
+    if (actualMicros < 0) {
+      throw new IllegalArgumentException("actual cost must be >= 0");
+    }
+    List<Object> out =
+        store.run(
+            Scripts.ADJUST,
+            new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)},
+            Long.toString(actualMicros));
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+    return "done".equals(str(out, 0));
+  }
+
   private void finish(String reservationId, long actualMicros, String state) {
     List<Object> out =
         store.run(

@@ -13,6 +13,7 @@ final class Scripts {
   static final LuaScript DEDUP_CLAIM = LuaScript.load("dedup_claim");
   static final LuaScript DEDUP_COMPLETE = LuaScript.load("dedup_complete");
   static final LuaScript DEDUP_ABANDON = LuaScript.load("dedup_abandon");
+  static final LuaScript ADJUST = LuaScript.load("adjust");
 
   static final List<LuaScript> ALL =
       List.of(
@@ -24,7 +25,8 @@ final class Scripts {
           REBUILD_FINISH,
           DEDUP_CLAIM,
           DEDUP_COMPLETE,
-          DEDUP_ABANDON);
+          DEDUP_ABANDON,
+          ADJUST);
 
   private Scripts() {}
 }

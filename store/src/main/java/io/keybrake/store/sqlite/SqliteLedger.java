@@ -183,6 +183,44 @@ public final class SqliteLedger implements Ledger {
         });
   }
 
+  @Override
+  public boolean adjust(String reservationId, long actualMicros) {
+    if (actualMicros < 0) {
+      throw new IllegalArgumentException("actual cost must be >= 0");
+    }
+    return db.write(
+        "adjust settled spend",
+        s -> {
+          PreparedStatement find =
+              s.prepare(
+                  "SELECT actual_micros FROM reservations WHERE id = ? AND state = 'settled'");
+          find.setString(1, reservationId);
+          long before;
+          try (ResultSet rs = find.executeQuery()) {
+            if (!rs.next()) {
+              return false;
+            }
+            before = rs.getLong(1);
+          }
+          long delta = actualMicros - before;
+          if (delta == 0) {
+            return false;
+          }
+          PreparedStatement counters =
+              s.prepare(
+                  "UPDATE counters SET settled_micros = settled_micros + ? WHERE counter_id IN"
+                      + " (SELECT counter_id FROM reservation_counters WHERE reservation_id = ?)");
+          counters.setLong(1, delta);
+          counters.setString(2, reservationId);
+          counters.executeUpdate();
+          PreparedStatement set = s.prepare(SET_SETTLED);
+          set.setLong(1, actualMicros);
+          set.setString(2, reservationId);
+          set.executeUpdate();
+          return true;
+        });
+  }
+
   /** A reservation still in state {@code reserved}: its id, key, amount and creation time. */
   public record OpenReservation(
       String id, String keyId, long amountMicros, java.time.Instant createdAt) {}

@@ -108,6 +108,19 @@ class SqliteLedgerTest {
   }
 
   @Test
+  void adjustReplacesASettledAmountByTheVendorsLaterPrice() {
+    ledger.reserve(req("r1", 8_300, DAILY, TOTAL));
+    assertThat(ledger.adjust("r1", 7_900)).as("not settled yet").isFalse();
+    ledger.settle("r1", 8_300);
+
+    assertThat(ledger.adjust("r1", 7_900)).isTrue();
+    assertThat(ledger.adjust("r1", 7_900)).as("idempotent").isFalse();
+    assertThat(ledger.counter(DAILY)).isEqualTo(new CounterSnapshot(7_900, 0));
+    assertThat(ledger.counter(TOTAL)).isEqualTo(new CounterSnapshot(7_900, 0));
+    assertThat(ledger.adjust("unknown", 1)).isFalse();
+  }
+
+  @Test
   void settleReplacesTheReservationByTheActualCostInEveryCounter() {
     ledger.reserve(req("r1", 300_000, DAILY, TOTAL));
 

@@ -128,6 +128,22 @@ class RedisLedgerIT {
   }
 
   @Test
+  void adjustReplacesASettledAmountByTheVendorsLaterPrice() {
+    BudgetLimit keyDaily = daily("key_daily", unique("key:a"), 10_000);
+    BudgetLimit total = lifetime(unique("key:a"), 50_000);
+    String id = unique("r");
+    ledger.reserve(request(id, 830, keyDaily, total));
+    assertThat(ledger.adjust(id, 790)).as("not settled yet").isFalse();
+    ledger.settle(id, 830);
+
+    assertThat(ledger.adjust(id, 790)).isTrue();
+    assertThat(ledger.adjust(id, 790)).as("idempotent").isFalse();
+    assertThat(ledger.counter(keyDaily)).isEqualTo(new CounterSnapshot(790, 0));
+    assertThat(ledger.counter(total)).isEqualTo(new CounterSnapshot(790, 0));
+    assertThat(ledger.adjust(unique("unknown"), 5)).isFalse();
+  }
+
+  @Test
   void releaseGivesTheRoomBack() {
     BudgetLimit limit = daily("key_daily", unique("key:a"), 1_000);
     String id = unique("r");
