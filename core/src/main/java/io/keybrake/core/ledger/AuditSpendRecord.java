@@ -16,11 +16,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The spend a shared ledger is rebuilt from, read from the audit log: every allowed decision whose
@@ -63,8 +61,9 @@ public final class AuditSpendRecord implements SpendRecord {
                 .atStartOfDay(ZoneOffset.UTC)
                 .toInstant()
                 .minus(Duration.ofDays(1));
-    List<RecordedSpend> out = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
+    // per reservation the newest row wins: a later 'settled' row (the vendor's final price)
+    // replaces the allowed row's amount
+    Map<String, AuditRecord> newest = new HashMap<>();
     // The log orders rows by sequence, not by time, so pages are found by halving time ranges
     // until each holds fewer rows than a page.
     Deque<Instant[]> ranges = new ArrayDeque<>();
@@ -85,17 +84,23 @@ public final class AuditSpendRecord implements SpendRecord {
             "more than " + PAGE + " audit rows share the instant " + r[0] + "; cannot rebuild");
       }
       for (AuditRecord rec : page) {
-        spendOf(rec.entry(), byId, all, now)
-            .filter(x -> seen.add(x.reservationId()))
-            .ifPresent(out::add);
+        String rid = rec.entry().reservationId();
+        if (rid != null) {
+          newest.merge(rid, rec, (x, y) -> x.seq() >= y.seq() ? x : y);
+        }
       }
+    }
+    List<RecordedSpend> out = new ArrayList<>();
+    for (AuditRecord rec : newest.values()) {
+      spendOf(rec.entry(), byId, all, now).ifPresent(out::add);
     }
     return out;
   }
 
   private static Optional<RecordedSpend> spendOf(
       AuditEntry e, Map<String, KeyRecord> keys, List<Budget> budgets, Instant now) {
-    if (!"allowed".equals(e.decision()) || e.reservationId() == null || e.keyId() == null) {
+    boolean counted = "allowed".equals(e.decision()) || "settled".equals(e.decision());
+    if (!counted || e.reservationId() == null || e.keyId() == null) {
       return Optional.empty();
     }
     KeyRecord key = keys.get(e.keyId());

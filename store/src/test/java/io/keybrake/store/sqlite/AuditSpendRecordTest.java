@@ -94,6 +94,28 @@ class AuditSpendRecordTest {
               null));
       // yesterday: the daily window is closed, the monthly budget's is still open
       audit.append(allowed("key_daily", NOW.minus(Duration.ofDays(1)), "r5", "settled", 600, 600L));
+      // the vendor priced r2 later: a 'settled' row carries the final amount
+      audit.append(
+          new AuditEntry(
+              NOW.minusSeconds(10),
+              "key_daily",
+              "agent",
+              Map.of(),
+              "stripe",
+              null,
+              null,
+              null,
+              0,
+              200,
+              180L,
+              "SM1",
+              "settled",
+              null,
+              200,
+              0,
+              0,
+              "settled",
+              "r2"));
       // two days ago for the lifetime-capped key: only its total window is open
       audit.append(allowed("key_total", NOW.minus(Duration.ofDays(2)), "r6", "settled", 700, 700L));
 
@@ -109,7 +131,7 @@ class AuditSpendRecordTest {
       assertThat(r1.limits())
           .extracting(l -> l.budget())
           .containsExactlyInAnyOrder("key_daily", "stripe-month/monthly");
-      assertThat(byId(spend, "r2").micros()).isEqualTo(200);
+      assertThat(byId(spend, "r2").micros()).isEqualTo(180);
       assertThat(byId(spend, "r3").settled()).isFalse();
       assertThat(byId(spend, "r5").limits())
           .extracting(l -> l.budget())
