@@ -24,6 +24,7 @@ import io.keybrake.core.vendor.VendorSpec;
 import io.keybrake.extproc.gateway.LocalGateway;
 import io.keybrake.extproc.gateway.UpstreamClient;
 import io.keybrake.extproc.gateway.Upstreams;
+import io.keybrake.extproc.reconcile.TwilioPriceReconciler;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -86,6 +87,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private XdsServer xds;
   private KeySnapshotPublisher xdsPublisher;
   private Server http;
+  private TwilioPriceReconciler reconciler;
 
   private KeybrakeApp(Settings settings, Clock clock, Set<Role> roles, StoreBundle store)
       throws IOException {
@@ -134,6 +136,7 @@ public final class KeybrakeApp implements AutoCloseable {
               ps,
               budgetCache::limitsFor);
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
+      startReconciler(settings, clock, vendors);
       ExecutorService grpcExecutor =
           Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
       closer.register(grpcExecutor::shutdownNow);
@@ -181,6 +184,37 @@ public final class KeybrakeApp implements AutoCloseable {
     }
     scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
     startHttp(settings, handlers);
+  }
+
+  /** Settles Twilio messages and calls at the price Twilio gives them after creation. */
+  private void startReconciler(Settings settings, Clock clock, VendorRegistry vendors) {
+    VendorSpec twilio = vendors.find("twilio").orElseThrow();
+    reconciler =
+        new TwilioPriceReconciler(
+            store.auditLog(),
+            store.keyStore(),
+            store.ledger(),
+            twilio,
+            new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
+            settings.upstreams().getOrDefault("twilio", twilio.upstream()),
+            clock,
+            Duration.ofDays(1));
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            reconciler.runOnce();
+          } catch (RuntimeException e) {
+            log.warn("price reconciliation failed: {}", e.getMessage());
+          }
+        },
+        30,
+        30,
+        TimeUnit.SECONDS);
+  }
+
+  /** The Twilio price reconciler, or null when this process runs no data plane. */
+  public TwilioPriceReconciler reconciler() {
+    return reconciler;
   }
 
   private Handler gateway(

@@ -54,9 +54,14 @@ final class Gateway implements AutoCloseable {
   }
 
   Gateway(Path dataDir, MutableClock clock) throws Exception {
+    this(dataDir, clock, java.time.Duration.ZERO);
+  }
+
+  /** With a Twilio simulator that prices a message {@code pricingDelay} after creation. */
+  Gateway(Path dataDir, MutableClock clock, java.time.Duration pricingDelay) throws Exception {
     this.dataDir = dataDir;
     this.clock = clock;
-    twilio = new TwilioSimulator(TWILIO_SID, TWILIO_TOKEN);
+    twilio = new TwilioSimulator(TWILIO_SID, TWILIO_TOKEN, clock, pricingDelay);
     twilio.start();
     stripe = new StripeSimulator(STRIPE_KEY);
     stripe.start();

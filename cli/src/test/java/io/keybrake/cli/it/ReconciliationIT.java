@@ -1,0 +1,67 @@
+package io.keybrake.cli.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keybrake.core.money.Micros;
+import io.keybrake.core.pricing.PriceTable;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Twilio prices a message after creating it: the call is settled at the estimate first, then at
+ * Twilio's price once the reconciler fetches it.
+ */
+class ReconciliationIT {
+  @TempDir Path dir;
+  Gateway gw;
+
+  @BeforeEach
+  void start() throws Exception {
+    gw =
+        new Gateway(
+            dir, new MutableClock(Instant.parse("2026-11-22T12:00:00Z")), Duration.ofSeconds(60));
+    gw.twilio.pricePerSegment(new BigDecimal("0.00790"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    gw.close();
+  }
+
+  @Test
+  void estimatedMessageIsSettledAtTwiliosPriceOnceItIsPriced() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "priced later").statusCode())
+        .isEqualTo(201);
+    BigDecimal estimate = Micros.toUsd(PriceTable.loadDefault().smsSegmentMicros("US"));
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo(estimate);
+    assertThat(gw.audit(key.id()).get(0).get("settlement").asText()).isEqualTo("estimated");
+
+    // not priced yet: nothing changes
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo(estimate);
+
+    gw.clock.advance(Duration.ofSeconds(61));
+    assertThat(gw.app.reconciler().runOnce()).isEqualTo(1);
+    assertThat(gw.app.reconciler().runOnce()).as("settled once").isZero();
+
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo("0.0079");
+    JsonNode settled = gw.audit(key.id()).get(0);
+    assertThat(settled.get("decision").asText()).isEqualTo("settled");
+    assertThat(settled.get("actual_usd").decimalValue()).isEqualByComparingTo("0.0079");
+    assertThat(settled.get("estimated_usd").decimalValue()).isEqualByComparingTo(estimate);
+    assertThat(settled.get("vendor_object_id").asText()).startsWith("SM");
+    var fetches = gw.twilio.received().stream().filter(r -> r.method().equals("GET")).toList();
+    assertThat(fetches).isNotEmpty();
+    assertThat(fetches.get(0).path()).contains(Gateway.TWILIO_SID);
+    assertThat(fetches.get(0).header("authorization"))
+        .contains(Gateway.basic(Gateway.TWILIO_SID, Gateway.TWILIO_TOKEN));
+  }
+}
