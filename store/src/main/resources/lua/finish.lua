@@ -32,4 +32,5 @@ for i = 1, tonumber(r[3]) do
   end
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[2], 'actual', ARGV[1])
+redis.call('ZREM', 'kb:{ledger}:open', KEYS[2])
 return {'done'}

@@ -6,6 +6,8 @@
 -- ARGV[2]   now (unix ms, from the caller's clock; TTLs are relative to it)
 -- ARGV[3]   when the reservation expires (unix ms)
 -- ARGV[2+2i], ARGV[3+2i]  counter i's cap (micro-dollars) and expiry (unix ms, 0 = never)
+-- ARGV[#ARGV] the key id (kept with the reservation, for the stale-reservation sweep)
+-- An open reservation is also listed in the sorted set kb:{ledger}:open, scored by its time.
 -- Returns {'rebuilding'} | {'again', state, spent, limit} | {'refused', limit, total}
 --       | {'reserved', limit, spent}; limit is the 1-based counter index (0 when there is none).
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -45,7 +47,7 @@ for i = 1, n do
   end
 end
 local fields = {'state', 'reserved', 'amount', ARGV[1], 'spent', int(tightestSpent),
-  'limit', tostring(tightest), 'n', tostring(n)}
+  'limit', tostring(tightest), 'n', tostring(n), 'key', ARGV[#ARGV], 'at', ARGV[2]}
 for i = 1, n do
   local counter = KEYS[i + 2]
   local expiry = ARGV[3 + 2 * i]
@@ -60,4 +62,5 @@ for i = 1, n do
 end
 redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('PEXPIRE', KEYS[2], ttl(ARGV[3], now))
+redis.call('ZADD', 'kb:{ledger}:open', ARGV[2], KEYS[2])
 return {'reserved', tostring(tightest), int(tightestSpent)}

@@ -11,4 +11,5 @@ end
 if state == 'reserved' then
   redis.call('HSET', KEYS[2], 'state', 'unsettled')
 end
+redis.call('ZREM', 'kb:{ledger}:open', KEYS[2])
 return {state}

@@ -75,6 +75,7 @@ public final class KeybrakeApp implements AutoCloseable {
   static final Duration MAX_MESSAGE_TIMEOUT = XdsSettings.defaults().maxMessageTimeout();
 
   private final Closer closer = new Closer();
+  private final Clock clock;
   private final StoreBundle store;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -92,6 +93,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private KeybrakeApp(Settings settings, Clock clock, Set<Role> roles, StoreBundle store)
       throws IOException {
     this.store = store;
+    this.clock = clock;
     closer.register(store.closer());
     closer.register(scheduler::shutdownNow);
     try {
@@ -183,6 +185,17 @@ public final class KeybrakeApp implements AutoCloseable {
               .withBudgets(store.budgetStore(), budgetCache::invalidate));
     }
     scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            sweepStaleReservations(STALE_AFTER);
+          } catch (RuntimeException e) {
+            log.warn("stale reservation sweep failed: {}", e.getMessage());
+          }
+        },
+        60,
+        60,
+        TimeUnit.SECONDS);
     startHttp(settings, handlers);
   }
 
@@ -210,6 +223,19 @@ public final class KeybrakeApp implements AutoCloseable {
         30,
         30,
         TimeUnit.SECONDS);
+  }
+
+  /**
+   * How long after its reservation an exchange is surely over (vendor timeouts are far shorter).
+   */
+  static final Duration STALE_AFTER = Duration.ofMinutes(10);
+
+  /**
+   * Audits and unsettles reservations made before {@code now - staleAfter} that are still open:
+   * their instance died between reserve and settle. Runs every minute; public for tests.
+   */
+  public int sweepStaleReservations(Duration staleAfter) {
+    return store.staleSweep().sweep(clock.instant().minus(staleAfter));
   }
 
   /** The Twilio price reconciler, or null when this process runs no data plane. */

@@ -24,29 +24,9 @@ final class OrphanReservations {
   static int recover(SqliteLedger ledger, KeyStore keys, AuditLog audit) {
     int n = 0;
     for (SqliteLedger.OpenReservation r : ledger.openReservationDetails()) {
-      Optional<KeyRecord> key = keys.findById(r.keyId());
       ledger.markUnsettled(r.id());
       audit.append(
-          new AuditEntry(
-              r.createdAt(),
-              r.keyId(),
-              key.map(KeyRecord::name).orElse(null),
-              key.map(KeyRecord::labels).orElse(Map.of()),
-              key.map(KeyRecord::vendor).orElse(null),
-              null,
-              null,
-              null,
-              0,
-              r.amountMicros(),
-              null,
-              null,
-              "allowed",
-              "process_stopped",
-              0,
-              0,
-              0,
-              "unsettled",
-              r.id()));
+          row(keys, r.id(), r.keyId(), r.amountMicros(), r.createdAt(), "process_stopped"));
       n++;
     }
     if (n > 0) {
@@ -56,5 +36,59 @@ final class OrphanReservations {
           n);
     }
     return n;
+  }
+
+  /**
+   * Fleet mode: reservations still open long after any exchange could have ended belong to an
+   * instance that died between reserve and settle. Each is marked unsettled by exactly one instance
+   * (the one whose {@code unsettleIfOpen} moved it) and audited.
+   */
+  static int sweep(
+      io.keybrake.store.redis.RedisLedger ledger,
+      KeyStore keys,
+      AuditLog audit,
+      java.time.Instant before) {
+    int n = 0;
+    for (io.keybrake.store.redis.RedisLedger.OpenReservation r :
+        ledger.staleReservations(before, 100)) {
+      if (ledger.unsettleIfOpen(r.id())) {
+        audit.append(row(keys, r.id(), r.keyId(), r.amountMicros(), r.at(), "instance_stopped"));
+        n++;
+      }
+    }
+    if (n > 0) {
+      log.warn("{} reservation(s) of a stopped instance kept as spend and marked unsettled", n);
+    }
+    return n;
+  }
+
+  private static AuditEntry row(
+      KeyStore keys,
+      String reservationId,
+      String keyId,
+      long amountMicros,
+      java.time.Instant at,
+      String reason) {
+    Optional<KeyRecord> key = keyId == null ? Optional.empty() : keys.findById(keyId);
+    return new AuditEntry(
+        at,
+        keyId,
+        key.map(KeyRecord::name).orElse(null),
+        key.map(KeyRecord::labels).orElse(Map.of()),
+        key.map(KeyRecord::vendor).orElse(null),
+        null,
+        null,
+        null,
+        0,
+        amountMicros,
+        null,
+        null,
+        "allowed",
+        reason,
+        0,
+        0,
+        0,
+        "unsettled",
+        reservationId);
   }
 }

@@ -41,7 +41,16 @@ public record StoreBundle(
     BudgetStore budgetStore,
     Runnable purge,
     RevocationFeed revocations,
+    StaleSweep staleSweep,
     AutoCloseable closer) {
+
+  /** Audits and unsettles reservations left open by an instance that died; returns how many. */
+  @FunctionalInterface
+  public interface StaleSweep {
+    StaleSweep NONE = before -> 0;
+
+    int sweep(java.time.Instant before);
+  }
 
   /** How long a rebuild waits for the write-ahead audit file to reach PostgreSQL. */
   private static final Duration DRAIN_WAIT = Duration.ofSeconds(30);
@@ -72,6 +81,7 @@ public record StoreBundle(
         store.budgetStore(),
         () -> store.purge(Duration.ofDays(2)),
         RevocationFeed.LOCAL,
+        StaleSweep.NONE,
         store);
   }
 
@@ -140,7 +150,9 @@ public record StoreBundle(
               }
             }
           };
-      return new StoreBundle(keys, ledger, dedup, audit, budgets, () -> {}, feed, closer);
+      WriteAheadAuditLog auditLog = audit;
+      StaleSweep sweep = before -> OrphanReservations.sweep(ledger, keys, auditLog, before);
+      return new StoreBundle(keys, ledger, dedup, audit, budgets, () -> {}, feed, sweep, closer);
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

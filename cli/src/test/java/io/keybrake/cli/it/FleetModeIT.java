@@ -254,4 +254,157 @@ class FleetModeIT {
     assertThat(sent).isEqualTo((int) affordable);
     assertThat(twilio.received()).hasSize((int) affordable);
   }
+
+  @Test
+  void
+      instanceKilledBetweenReserveAndSettleLeavesAnAuditedUnsettledReservationAndTheRetryIsNotCharged()
+          throws Exception {
+    JsonNode key = createKey(a, "{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    String vault = key.get("vault_key").asText();
+    // a vendor that accepts the call and never answers: the instance is killed mid-call
+    try (java.net.ServerSocket blackhole =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      java.util.concurrent.atomic.AtomicInteger accepted =
+          new java.util.concurrent.atomic.AtomicInteger();
+      List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    held.add(blackhole.accept());
+                    accepted.incrementAndGet();
+                  }
+                } catch (java.io.IOException closed) {
+                  // test over
+                }
+              });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      Path dirC = dirA.resolve("instance-c");
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-jar",
+                  Path.of("target", "keybrake.jar").toString(),
+                  "up")
+              .redirectError(dirA.resolve("instance-c.err").toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("KEYBRAKE_"));
+      pb.environment()
+          .putAll(
+              Map.of(
+                  "KEYBRAKE_STORE",
+                  "redis",
+                  "KEYBRAKE_REDIS_URL",
+                  redis.uri(),
+                  "KEYBRAKE_POSTGRES_URL",
+                  pgUrl,
+                  "KEYBRAKE_KEK",
+                  KEK,
+                  "KEYBRAKE_ADMIN_KEY",
+                  ADMIN,
+                  "KEYBRAKE_DATA_DIR",
+                  dirC.toString(),
+                  "KEYBRAKE_HTTP_PORT",
+                  "0",
+                  "KEYBRAKE_GRPC_PORT",
+                  "0",
+                  "KEYBRAKE_XDS_PORT",
+                  "0",
+                  "KEYBRAKE_UPSTREAM_TWILIO",
+                  "http://127.0.0.1:" + blackhole.getLocalPort()));
+      Process c = pb.start();
+      try {
+        int portC = bannerPort(c);
+        java.util.concurrent.CompletableFuture<Integer> hanging =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return smsTo(portC, vault, "killed mid-call").statusCode();
+                  } catch (Exception e) {
+                    return -1;
+                  }
+                });
+        await().atMost(Duration.ofSeconds(20)).until(() -> accepted.get() == 1);
+
+        c.destroyForcibly(); // kill -9 between reserve and settle
+        assertThat(c.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(hanging.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(-1);
+      } finally {
+        c.destroyForcibly();
+      }
+
+      // another instance finds the orphan (test: stale after 0 s instead of 10 min)
+      assertThat(a.sweepStaleReservations(Duration.ZERO)).isEqualTo(1);
+      assertThat(b.sweepStaleReservations(Duration.ZERO)).as("audited once").isZero();
+      JsonNode spend =
+          json.readTree(admin(a, "GET", "/keys/" + key.get("id").asText() + "/spend", null).body());
+      long price = PriceTable.loadDefault().smsSegmentMicros("US");
+      assertThat(spend.get("reserved_usd").decimalValue())
+          .isEqualByComparingTo(Micros.toUsd(price));
+
+      // the agent's retry is deduplicated (its outcome is unknown), not charged twice
+      HttpResponse<String> retry = sms(a, vault, "killed mid-call");
+      assertThat(retry.statusCode()).isEqualTo(409);
+      assertThat(accepted.get()).isEqualTo(1);
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+    a.close();
+    b.close();
+    a = null;
+    b = null;
+    try (io.keybrake.store.postgres.PostgresDatabase db =
+        io.keybrake.store.postgres.PostgresDatabase.open(pgUrl)) {
+      var rows =
+          new io.keybrake.store.postgres.PostgresAuditLog(db, Clock.systemUTC())
+              .query(
+                  new io.keybrake.core.audit.AuditQuery(
+                      Optional.of(key.get("id").asText()),
+                      Optional.empty(),
+                      Optional.empty(),
+                      100));
+      assertThat(rows)
+          .filteredOn(r -> "unsettled".equals(r.entry().settlement()))
+          .singleElement()
+          .satisfies(r -> assertThat(r.entry().reason()).isEqualTo("instance_stopped"));
+    }
+  }
+
+  private static int bannerPort(Process p) throws Exception {
+    java.io.BufferedReader out =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+    java.util.regex.Pattern http =
+        java.util.regex.Pattern.compile("admin API\\s+http://localhost:(\\d+)/keys");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    String line;
+    while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+      java.util.regex.Matcher m = http.matcher(line);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    throw new AssertionError("the child instance printed no banner");
+  }
+
+  private HttpResponse<String> smsTo(int port, String vault, String body) throws Exception {
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:"
+                        + port
+                        + "/twilio/2010-04-01/Accounts/"
+                        + vault
+                        + "/Messages.json"))
+            .header("Authorization", Gateway.basic(vault, "x"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    Gateway.form(Gateway.sms(Gateway.US_NUMBER, body))))
+            .build();
+    return http.send(r, HttpResponse.BodyHandlers.ofString());
+  }
 }

@@ -20,6 +20,10 @@ package io.keybrake.store.redis;
 public final class RedisKeys {
   public static final String EPOCH = "kb:{ledger}:epoch";
   public static final String REBUILD_LOCK = "kb:{ledger}:rebuild";
+
+  /** Sorted set of open reservations (their hash keys), scored by reservation time in ms. */
+  public static final String OPEN = "kb:{ledger}:open";
+
   public static final String DEDUP_CHANNEL = "kb:dedup:changed";
   public static final String REVOCATION_CHANNEL = "kb:revocations";
 

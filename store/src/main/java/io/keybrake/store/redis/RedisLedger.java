@@ -78,7 +78,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     List<BudgetLimit> limits = new ArrayList<>(distinct.values());
     RedisSettings s = store.settings();
     String[] keys = new String[2 + limits.size()];
-    String[] args = new String[3 + 2 * limits.size()];
+    String[] args = new String[4 + 2 * limits.size()];
     keys[0] = RedisKeys.EPOCH;
     keys[1] = RedisKeys.reservation(request.reservationId());
     args[0] = Long.toString(request.amountMicros());
@@ -92,6 +92,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
       args[3 + 2 * i] = Long.toString(l.capMicros());
       args[4 + 2 * i] = Long.toString(Expiries.counter(l, s.windowGrace()));
     }
+    args[args.length - 1] = request.keyId();
     List<Object> out = store.run(Scripts.RESERVE, keys, args);
     String verdict = str(out, 0);
     switch (verdict) {
@@ -131,6 +132,56 @@ public final class RedisLedger implements Ledger, AutoCloseable {
   @Override
   public void release(String reservationId) {
     finish(reservationId, 0, "released");
+  }
+
+  /** A reservation still open: its id, key, amount and the time it was made. */
+  public record OpenReservation(String id, String keyId, long amountMicros, java.time.Instant at) {}
+
+  /**
+   * Reservations still open (neither settled, released nor unsettled) that were made before {@code
+   * before}, oldest first, at most {@code max}: calls whose instance died before their response (a
+   * live exchange never lasts that long).
+   */
+  public List<OpenReservation> staleReservations(java.time.Instant before, int max) {
+    List<String> hashes =
+        store.call(
+            "list open reservations",
+            c ->
+                c.zrangebyscore(
+                    RedisKeys.OPEN,
+                    io.lettuce.core.Range.create(0, (double) before.toEpochMilli()),
+                    io.lettuce.core.Limit.create(0, max)));
+    List<OpenReservation> out = new ArrayList<>();
+    String prefix = RedisKeys.reservation("");
+    for (String hash : hashes) {
+      List<io.lettuce.core.KeyValue<String, String>> f =
+          store.call("read a reservation", c -> c.hmget(hash, "key", "amount", "at"));
+      if (f.size() < 3 || !f.get(1).hasValue()) {
+        continue;
+      }
+      out.add(
+          new OpenReservation(
+              hash.substring(prefix.length()),
+              f.get(0).getValueOrElse(null),
+              Long.parseLong(f.get(1).getValue()),
+              java.time.Instant.ofEpochMilli(Long.parseLong(f.get(2).getValueOrElse("0")))));
+    }
+    return out;
+  }
+
+  /**
+   * Marks a reservation unsettled if it is still open.
+   *
+   * @return true when this call moved it from open to unsettled (so exactly one caller audits it)
+   */
+  public boolean unsettleIfOpen(String reservationId) {
+    List<Object> out =
+        store.run(
+            Scripts.UNSETTLE, new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)});
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+    return "reserved".equals(str(out, 0));
   }
 
   @Override
