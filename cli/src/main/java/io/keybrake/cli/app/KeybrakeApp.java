@@ -119,7 +119,21 @@ public final class KeybrakeApp implements AutoCloseable {
     PipelineSettings ps = PipelineSettings.DEFAULTS;
     KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
     BudgetCache budgetCache = new BudgetCache(store.budgetStore(), clock, ps.keyCacheTtl());
-    closer.register(store.revocations().subscribe(keyCache::invalidate, keyCache::clear));
+    closer.register(
+        store
+            .revocations()
+            .subscribe(
+                id -> {
+                  if (id.equals(BUDGETS_CHANGED)) {
+                    budgetCache.invalidate();
+                  } else {
+                    keyCache.invalidate(id);
+                  }
+                },
+                () -> {
+                  keyCache.clear();
+                  budgetCache.invalidate();
+                }));
     VendorRegistry vendors = VendorRegistry.loadDefault();
     List<Handler> handlers = new ArrayList<>();
     handlers.add(new OpsHandler(registry));
@@ -182,7 +196,12 @@ public final class KeybrakeApp implements AutoCloseable {
                     refreshXds();
                   },
                   created -> refreshXds())
-              .withBudgets(store.budgetStore(), budgetCache::invalidate));
+              .withBudgets(
+                  store.budgetStore(),
+                  () -> {
+                    budgetCache.invalidate();
+                    store.revocations().publish(BUDGETS_CHANGED);
+                  }));
     }
     scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
     scheduler.scheduleWithFixedDelay(
@@ -229,6 +248,12 @@ public final class KeybrakeApp implements AutoCloseable {
    * How long after its reservation an exchange is surely over (vendor timeouts are far shorter).
    */
   static final Duration STALE_AFTER = Duration.ofMinutes(10);
+
+  /**
+   * Sent on the change feed when a budget is created, so every instance's budget cache reloads at
+   * once (not a key id: key ids start with {@code key_}).
+   */
+  static final String BUDGETS_CHANGED = "*budgets*";
 
   /**
    * Audits and unsettles reservations made before {@code now - staleAfter} that are still open:

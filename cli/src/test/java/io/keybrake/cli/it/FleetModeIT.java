@@ -409,6 +409,147 @@ class FleetModeIT {
     }
   }
 
+  @Test
+  void capsHoldExactlyAcrossThreeProcessorsUnder64ClientsOverTwentySeeds() throws Exception {
+    KeybrakeApp c = app(dirA.resolve("instance-3"));
+    List<io.grpc.ManagedChannel> channels = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(64);
+    try {
+      List<io.keybrake.harness.envoy.EnvoyExtProcClient> envoys = new ArrayList<>();
+      for (KeybrakeApp app : List.of(a, b, c)) {
+        io.grpc.ManagedChannel ch =
+            io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                    "127.0.0.1", app.grpcPort())
+                .usePlaintext()
+                .build();
+        channels.add(ch);
+        envoys.add(
+            new io.keybrake.harness.envoy.EnvoyExtProcClient(
+                ch,
+                io.keybrake.harness.envoy.ExtProcConfig.defaults()
+                    .withMessageTimeout(Duration.ofSeconds(2))
+                    .withMaxMessageTimeout(Duration.ofSeconds(5))));
+      }
+      // the vendor charges what it is asked to
+      io.keybrake.harness.envoy.Upstream stripe =
+          req -> {
+            String amount =
+                java.util.Arrays.stream(req.bodyText().split("&"))
+                    .filter(f -> f.startsWith("amount="))
+                    .findFirst()
+                    .orElseThrow()
+                    .substring(7);
+            return io.keybrake.harness.envoy.HttpResult.of(
+                200,
+                List.of(Map.entry("content-type", "application/json")),
+                "{\"id\":\"ch_"
+                    + UUID.randomUUID().toString().replace("-", "")
+                    + "\",\"object\":\"charge\",\"amount\":"
+                    + amount
+                    + ",\"currency\":\"usd\"}");
+          };
+      // every budget and key first: a new budget reaches the other instances' caches over the
+      // change feed within milliseconds (and within the 1 s cache TTL at worst)
+      record Run(String vault, long keyCap, long fleetCap, java.util.Random random) {}
+      List<Run> runs = new ArrayList<>();
+      for (int seed = 1; seed <= 20; seed++) {
+        java.util.Random random = new java.util.Random(seed);
+        String label = "seed-" + seed + "-" + UUID.randomUUID().toString().substring(0, 8);
+        long keyCap = 30_000_000 + random.nextInt(20_000_000); // $30-50
+        long fleetCap = 20_000_000 + random.nextInt(20_000_000); // $20-40
+        assertThat(
+                admin(
+                        a,
+                        "POST",
+                        "/budgets",
+                        "{\"name\":\""
+                            + label
+                            + "\",\"selector\":{\"labels\":{\"run\":\""
+                            + label
+                            + "\"}},\"daily_usd_cap\":"
+                            + Micros.format(fleetCap)
+                            + "}")
+                    .statusCode())
+            .isEqualTo(201);
+        HttpResponse<String> created =
+            admin(
+                a,
+                "POST",
+                "/keys",
+                "{\"name\":\"exact\",\"vendor\":\"stripe\",\"stripe_secret_key\":\"sk_test_x\","
+                    + "\"labels\":{\"run\":\""
+                    + label
+                    + "\"},\"policy\":{\"daily_usd_cap\":"
+                    + Micros.format(keyCap)
+                    + "}}");
+        runs.add(
+            new Run(
+                json.readTree(created.body()).get("vault_key").asText(), keyCap, fleetCap, random));
+      }
+      int calls = 0;
+      for (int seed = 1; seed <= 20; seed++) {
+        Run run = runs.get(seed - 1);
+        java.util.Random random = run.random();
+        String vault = run.vault();
+        long keyCap = run.keyCap();
+        long fleetCap = run.fleetCap();
+        int perSeed = 500;
+        long[] amounts = new long[perSeed];
+        for (int i = 0; i < perSeed; i++) {
+          amounts[i] = 1 + random.nextInt(200); // cents: $0.01-$2.00
+        }
+        java.util.concurrent.atomic.AtomicLong forwardedCents =
+            new java.util.concurrent.atomic.AtomicLong();
+        List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < perSeed; i++) {
+          int n = i;
+          var envoy = envoys.get(i % 3);
+          done.add(
+              pool.submit(
+                  () -> {
+                    byte[] body =
+                        ("amount=" + amounts[n] + "&currency=usd&source=tok&description=call" + n)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    var r =
+                        envoy.exchange(
+                            new io.keybrake.harness.envoy.HttpRequest(
+                                "POST",
+                                "/v1/charges",
+                                "api.stripe.com",
+                                "https",
+                                List.of(
+                                    Map.entry("authorization", "Bearer " + vault),
+                                    Map.entry("content-type", "application/x-www-form-urlencoded")),
+                                body),
+                            stripe);
+                    if (r.status() == 200) {
+                      forwardedCents.addAndGet(amounts[n]);
+                    } else if (r.status() != 429) {
+                      unexpected.add(r.status() + " " + r.bodyText());
+                    }
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get();
+        }
+        calls += perSeed;
+        assertThat(unexpected).as("seed %d", seed).isEmpty();
+        long spent = forwardedCents.get() * 10_000; // cents to micro-dollars
+        long cap = Math.min(keyCap, fleetCap);
+        assertThat(spent).as("seed %d: never over the tighter cap", seed).isLessThanOrEqualTo(cap);
+        assertThat(cap - spent)
+            .as("seed %d: stops less than one call below the cap", seed)
+            .isLessThan(200 * 10_000);
+      }
+      System.out.printf("exactness: %d calls over 20 seeds, 3 processors, 64 clients%n", calls);
+    } finally {
+      pool.shutdownNow();
+      channels.forEach(io.grpc.ManagedChannel::shutdownNow);
+      c.close();
+    }
+  }
+
   private static int bannerPort(Process p) throws Exception {
     java.io.BufferedReader out =
         new java.io.BufferedReader(
