@@ -115,7 +115,7 @@ public final class TwilioPriceReconciler {
           settled++;
         }
       } catch (IOException | StoreUnavailableException e2) {
-        log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.getMessage());
+        log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.toString());
       } catch (InterruptedException e2) {
         Thread.currentThread().interrupt();
         return settled;
