@@ -48,6 +48,9 @@ public final class TwilioPriceReconciler {
           "/2010-04-01/Accounts/{AccountSid}/Messages.json", "Messages",
           "/2010-04-01/Accounts/{AccountSid}/Calls.json", "Calls");
 
+  /** Bounds one pass's work (and its load on the vendor). */
+  private static final int MAX_FETCHES_PER_PASS = 50;
+
   private final AuditLog audit;
   private final KeyStore keys;
   private final Ledger ledger;
@@ -99,7 +102,11 @@ public final class TwilioPriceReconciler {
       }
     }
     int settled = 0;
+    int fetched = 0;
     for (AuditRecord r : rows) {
+      if (fetched >= MAX_FETCHES_PER_PASS) {
+        break;
+      }
       AuditEntry e = r.entry();
       if (!"allowed".equals(e.decision())
           || !"estimated".equals(e.settlement())
@@ -110,12 +117,15 @@ public final class TwilioPriceReconciler {
           || done.contains(e.reservationId())) {
         continue;
       }
+      fetched++;
       try {
         if (reconcile(e)) {
           settled++;
         }
       } catch (IOException | StoreUnavailableException e2) {
+        // the vendor or the store cannot be reached: stop this pass, try again in the next one
         log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.toString());
+        return settled;
       } catch (InterruptedException e2) {
         Thread.currentThread().interrupt();
         return settled;
