@@ -150,7 +150,8 @@ public final class KeybrakeApp implements AutoCloseable {
               clock,
               System::nanoTime,
               ps,
-              budgetCache::limitsFor);
+              budgetCache::limitsFor,
+              store.unitOfWork());
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       startReconciler(settings, clock, vendors);
       ExecutorService grpcExecutor =

@@ -42,6 +42,7 @@ public record StoreBundle(
     Runnable purge,
     RevocationFeed revocations,
     StaleSweep staleSweep,
+    io.keybrake.core.pipeline.UnitOfWork unitOfWork,
     AutoCloseable closer) {
 
   /** Audits and unsettles reservations left open by an instance that died; returns how many. */
@@ -82,6 +83,12 @@ public record StoreBundle(
         () -> store.purge(Duration.ofDays(2)),
         RevocationFeed.LOCAL,
         StaleSweep.NONE,
+        new io.keybrake.core.pipeline.UnitOfWork() {
+          @Override
+          public <T> T inOne(String what, java.util.function.Supplier<T> work) {
+            return store.database().write(what, s -> work.get());
+          }
+        },
         store);
   }
 
@@ -152,7 +159,17 @@ public record StoreBundle(
           };
       WriteAheadAuditLog auditLog = audit;
       StaleSweep sweep = before -> OrphanReservations.sweep(ledger, keys, auditLog, before);
-      return new StoreBundle(keys, ledger, dedup, audit, budgets, () -> {}, feed, sweep, closer);
+      return new StoreBundle(
+          keys,
+          ledger,
+          dedup,
+          audit,
+          budgets,
+          () -> {},
+          feed,
+          sweep,
+          io.keybrake.core.pipeline.UnitOfWork.NONE,
+          closer);
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

@@ -71,6 +71,36 @@ public final class DecisionPipeline {
       LongSupplier nanoTicker,
       PipelineSettings settings,
       LimitSource fleetLimits) {
+    this(
+        vendors,
+        keys,
+        ledger,
+        dedup,
+        audit,
+        costs,
+        clock,
+        nanoTicker,
+        settings,
+        fleetLimits,
+        UnitOfWork.NONE);
+  }
+
+  /**
+   * @param unit groups the store calls of one settlement (ledger, dedup, audit) where the store can
+   *     commit them together
+   */
+  public DecisionPipeline(
+      VendorRegistry vendors,
+      KeyCache keys,
+      Ledger ledger,
+      DedupCache dedup,
+      AuditLog audit,
+      CostEstimator costs,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings,
+      LimitSource fleetLimits,
+      UnitOfWork unit) {
     this.vendors = vendors;
     this.identifier = new KeyIdentifier(keys);
     this.costs = costs;
@@ -81,7 +111,7 @@ public final class DecisionPipeline {
     this.forwarding =
         new Forwarding(
             ledger, dedup, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
-    this.settlement = new Settlement(ledger, dedup, auditWriter, costs);
+    this.settlement = new Settlement(ledger, dedup, auditWriter, costs, unit);
   }
 
   /** Starts an exchange; call once per request. */

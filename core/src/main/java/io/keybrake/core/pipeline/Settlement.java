@@ -26,15 +26,23 @@ final class Settlement {
   private final DedupCache dedup;
   private final AuditWriter audit;
   private final CostEstimator costs;
+  private final UnitOfWork unit;
 
-  Settlement(Ledger ledger, DedupCache dedup, AuditWriter audit, CostEstimator costs) {
+  Settlement(
+      Ledger ledger, DedupCache dedup, AuditWriter audit, CostEstimator costs, UnitOfWork unit) {
     this.ledger = ledger;
     this.dedup = dedup;
     this.audit = audit;
     this.costs = costs;
+    this.unit = unit;
   }
 
+  /** Settles, keeps the response for replay and writes the audit row, as one unit of work. */
   ResponseAnnotations settle(Exchange ex, byte[] body) {
+    return unit.inOne("settle an exchange", () -> settleNow(ex, body));
+  }
+
+  private ResponseAnnotations settleNow(Exchange ex, byte[] body) {
     int status = ex.responseStatus;
     long estimate = ex.estimate.micros();
     String rid = ex.reservation.reservationId();

@@ -1,0 +1,20 @@
+package io.keybrake.core.pipeline;
+
+import java.util.function.Supplier;
+
+/**
+ * Runs several store calls of one step as one unit where the store can (the embedded store: one
+ * SQLite transaction, one commit instead of three). Stores that cannot simply run the work.
+ */
+@FunctionalInterface
+public interface UnitOfWork {
+  UnitOfWork NONE =
+      new UnitOfWork() {
+        @Override
+        public <T> T inOne(String what, Supplier<T> work) {
+          return work.get();
+        }
+      };
+
+  <T> T inOne(String what, Supplier<T> work);
+}
