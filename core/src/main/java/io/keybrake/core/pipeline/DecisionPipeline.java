@@ -110,7 +110,7 @@ public final class DecisionPipeline {
     this.auditWriter = new AuditWriter(audit, nanoTicker);
     this.forwarding =
         new Forwarding(
-            ledger, dedup, auditWriter, clock, nanoTicker, settings, fleetLimits, unit, this::deny);
+            ledger, dedup, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
     this.settlement = new Settlement(ledger, dedup, auditWriter, costs, unit);
   }
 

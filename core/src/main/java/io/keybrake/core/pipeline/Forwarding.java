@@ -52,7 +52,6 @@ final class Forwarding {
   private final LongSupplier nanoTicker;
   private final PipelineSettings settings;
   private final LimitSource fleetLimits;
-  private final UnitOfWork unit;
   private final BiFunction<Exchange, Refusal, Decision> deny;
 
   Forwarding(
@@ -63,7 +62,6 @@ final class Forwarding {
       LongSupplier nanoTicker,
       PipelineSettings settings,
       LimitSource fleetLimits,
-      UnitOfWork unit,
       BiFunction<Exchange, Refusal, Decision> deny) {
     this.ledger = ledger;
     this.dedup = dedup;
@@ -72,7 +70,6 @@ final class Forwarding {
     this.nanoTicker = nanoTicker;
     this.settings = settings;
     this.fleetLimits = fleetLimits;
-    this.unit = unit;
     this.deny = deny;
   }
 
@@ -80,9 +77,12 @@ final class Forwarding {
     try {
       if (dedups(ex)) {
         ex.fingerprint = fingerprint(ex);
-        return claimAndReserve(ex, waits);
+        Optional<Decision> early = claim(ex, waits);
+        if (early.isPresent()) {
+          return early.get();
+        }
       }
-      return unit.inOne("reserve spend", () -> reserve(ex));
+      return reserve(ex);
     } catch (StoreUnavailableException e) {
       log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
       abandonClaim(ex);
@@ -105,27 +105,30 @@ final class Forwarding {
         && ex.match.endpoint().named();
   }
 
-  /**
-   * Claims the fingerprint and, when this call is the original, reserves its spend in the same unit
-   * of work (one commit on the embedded store). Waits for an in-flight original outside any unit,
-   * bounded by {@code dedupMaxWait}.
-   */
-  private Decision claimAndReserve(Exchange ex, WaitListener waits) throws InterruptedException {
+  private Optional<Decision> claim(Exchange ex, WaitListener waits) throws InterruptedException {
     long deadline = nanoTicker.getAsLong() + settings.dedupMaxWait().toNanos();
     boolean told = false;
     while (true) {
-      Optional<Decision> decided = unit.inOne("claim and reserve", () -> claimOnce(ex));
-      if (decided.isPresent()) {
-        return decided.get();
+      Instant now = clock.instant();
+      Claim claim = dedup.claim(ex.fingerprint, now, now.plus(ex.key.policy().dedupWindow()));
+      if (claim instanceof Claim.Won won) {
+        ex.claimToken = won.token();
+        return Optional.empty();
+      }
+      if (claim instanceof Claim.Completed done) {
+        ex.phase = Exchange.Phase.ANSWERED;
+        audit.replayed(ex, done.response().status());
+        return Optional.of(new Decision.Replay(done.response()));
       }
       long left = deadline - nanoTicker.getAsLong();
       if (left <= 0) {
-        return deny.apply(
-            ex,
-            Refusal.of(
-                RefusalCode.DUPLICATE_IN_FLIGHT,
-                "an identical call is still in flight or its outcome is unknown; it will be"
-                    + " replayed once it completes, within the dedup window"));
+        return Optional.of(
+            deny.apply(
+                ex,
+                Refusal.of(
+                    RefusalCode.DUPLICATE_IN_FLIGHT,
+                    "an identical call is still in flight or its outcome is unknown; it will be"
+                        + " replayed once it completes, within the dedup window")));
       }
       if (!told) {
         waits.waitingUpTo(Duration.ofNanos(left));
@@ -133,22 +136,6 @@ final class Forwarding {
       }
       dedup.awaitChange(ex.fingerprint, Duration.ofNanos(Math.min(left, POLL.toNanos())));
     }
-  }
-
-  /** One claim: the original reserves at once, a completed twin is replayed, else empty. */
-  private Optional<Decision> claimOnce(Exchange ex) {
-    Instant now = clock.instant();
-    Claim claim = dedup.claim(ex.fingerprint, now, now.plus(ex.key.policy().dedupWindow()));
-    if (claim instanceof Claim.Won won) {
-      ex.claimToken = won.token();
-      return Optional.of(reserve(ex));
-    }
-    if (claim instanceof Claim.Completed done) {
-      ex.phase = Exchange.Phase.ANSWERED;
-      audit.replayed(ex, done.response().status());
-      return Optional.of(new Decision.Replay(done.response()));
-    }
-    return Optional.empty();
   }
 
   private Decision reserve(Exchange ex) {
