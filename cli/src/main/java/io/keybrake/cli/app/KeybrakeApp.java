@@ -135,6 +135,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   budgetCache.invalidate();
                 }));
     VendorRegistry vendors = VendorRegistry.loadDefault();
+    CostEstimator costs = new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault());
     List<Handler> handlers = new ArrayList<>();
     handlers.add(new OpsHandler(registry));
 
@@ -146,14 +147,14 @@ public final class KeybrakeApp implements AutoCloseable {
               store.ledger(),
               store.dedupCache(),
               store.auditLog(),
-              new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
+              costs,
               clock,
               System::nanoTime,
               ps,
               budgetCache::limitsFor,
               store.unitOfWork());
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
-      startReconciler(settings, clock, vendors);
+      startReconciler(settings, clock, vendors, costs);
       ExecutorService grpcExecutor =
           Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
       closer.register(grpcExecutor::shutdownNow);
@@ -220,7 +221,8 @@ public final class KeybrakeApp implements AutoCloseable {
   }
 
   /** Settles Twilio messages and calls at the price Twilio gives them after creation. */
-  private void startReconciler(Settings settings, Clock clock, VendorRegistry vendors) {
+  private void startReconciler(
+      Settings settings, Clock clock, VendorRegistry vendors, CostEstimator costs) {
     VendorSpec twilio = vendors.find("twilio").orElseThrow();
     reconciler =
         new TwilioPriceReconciler(
@@ -228,7 +230,7 @@ public final class KeybrakeApp implements AutoCloseable {
             store.keyStore(),
             store.ledger(),
             twilio,
-            new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
+            costs,
             settings.upstreams().getOrDefault("twilio", twilio.upstream()),
             clock,
             Duration.ofDays(1));

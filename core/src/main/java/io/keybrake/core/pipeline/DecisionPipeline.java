@@ -53,24 +53,6 @@ public final class DecisionPipeline {
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings) {
-    this(vendors, keys, ledger, dedup, audit, costs, clock, nanoTicker, settings, LimitSource.NONE);
-  }
-
-  /**
-   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
-   *     in the same atomic step as the key's own caps
-   */
-  public DecisionPipeline(
-      VendorRegistry vendors,
-      KeyCache keys,
-      Ledger ledger,
-      DedupCache dedup,
-      AuditLog audit,
-      CostEstimator costs,
-      Clock clock,
-      LongSupplier nanoTicker,
-      PipelineSettings settings,
-      LimitSource fleetLimits) {
     this(
         vendors,
         keys,
@@ -81,11 +63,13 @@ public final class DecisionPipeline {
         clock,
         nanoTicker,
         settings,
-        fleetLimits,
+        LimitSource.NONE,
         UnitOfWork.NONE);
   }
 
   /**
+   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
+   *     in the same atomic step as the key's own caps
    * @param unit groups the store calls of one settlement (ledger, dedup, audit) where the store can
    *     commit them together
    */
