@@ -101,6 +101,7 @@ final class WalDrainer {
     long backoff = settings.minBackoff().toNanos();
     long stopDeadline = Long.MAX_VALUE;
     List<WalRecord> batch = List.of();
+    long lastSend = System.nanoTime() - settings.linger().toNanos();
     while (true) {
       if (stopping) {
         if (stopDeadline == Long.MAX_VALUE) {
@@ -112,6 +113,7 @@ final class WalDrainer {
       }
       try {
         if (batch.isEmpty()) {
+          lingerAfter(lastSend);
           batch = reader.read(settings.batchSize(), durable.getAsLong());
           if (batch.isEmpty()) {
             await(Long.MAX_VALUE, true);
@@ -119,6 +121,7 @@ final class WalDrainer {
           }
         }
         sink.send(unique(batch));
+        lastSend = System.nanoTime();
         long last = batch.get(batch.size() - 1).localSeq();
         checkpoint.write(last);
         drained = last;
@@ -141,6 +144,17 @@ final class WalDrainer {
         await(Math.min(backoff, Math.max(0, stopDeadline - System.nanoTime())), false);
         backoff = Math.min(backoff * 2, settings.maxBackoff().toNanos());
       }
+    }
+  }
+
+  /**
+   * Lets entries gather until {@link WalSettings#linger()} has passed since the last send, unless a
+   * full batch is already waiting or the drainer is stopping.
+   */
+  private void lingerAfter(long lastSend) {
+    long left = lastSend + settings.linger().toNanos() - System.nanoTime();
+    if (left > 0 && !stopping && durable.getAsLong() - drained < settings.batchSize()) {
+      await(left, false);
     }
   }
 

@@ -41,6 +41,7 @@ class WriteAheadAuditLogIT {
       new WalSettings(
           256 * 1024,
           500,
+          Duration.ofMillis(50),
           Duration.ofMillis(20),
           Duration.ofMillis(500),
           Duration.ofSeconds(5),

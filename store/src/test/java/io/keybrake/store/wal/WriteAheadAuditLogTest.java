@@ -32,7 +32,13 @@ class WriteAheadAuditLogTest {
   static final Instant T = Instant.parse("2026-03-01T10:15:30.123456789Z");
   static final WalSettings FAST =
       new WalSettings(
-          1 << 20, 50, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofSeconds(5), true);
+          1 << 20,
+          50,
+          Duration.ofMillis(5),
+          Duration.ofMillis(1),
+          Duration.ofMillis(20),
+          Duration.ofSeconds(5),
+          true);
 
   @TempDir Path dir;
   final RecordingSink sink = new RecordingSink();
@@ -210,7 +216,13 @@ class WriteAheadAuditLogTest {
     sink.failNextSends(Integer.MAX_VALUE);
     WalSettings shortClose =
         new WalSettings(
-            1 << 20, 50, Duration.ofMillis(1), Duration.ofMillis(20), Duration.ofMillis(300), true);
+            1 << 20,
+            50,
+            Duration.ofMillis(5),
+            Duration.ofMillis(1),
+            Duration.ofMillis(20),
+            Duration.ofMillis(300),
+            true);
     WriteAheadAuditLog wal = open(shortClose);
     for (int i = 0; i < 20; i++) {
       wal.append(allowed("key_down", T, i));
