@@ -7,17 +7,35 @@ import io.keybrake.core.destination.Destination;
 import io.keybrake.core.key.StoreUnavailableException;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Step 9: turns an exchange into its one audit row. Thread-safe. */
+/**
+ * Step 9: turns an exchange into its one audit row. A row the audit log refuses is not dropped: it
+ * waits in memory, in order, and is written before any later row; while rows wait, {@link
+ * #writable()} is false and the pipeline forwards nothing (no spend without a record). Every later
+ * decision retries the backlog first, so the log recovers with the next call once the store
+ * answers. The backlog is bounded ({@link #MAX_BACKLOG}); past it rows are dropped with an error.
+ * Thread-safe.
+ */
 final class AuditWriter {
   private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
 
+  /** Most rows kept in memory while the audit log cannot be written. */
+  static final int MAX_BACKLOG = 100_000;
+
   private final AuditLog audit;
   private final LongSupplier nanoTicker;
+  private final ConcurrentLinkedQueue<AuditEntry> backlog = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger backlogSize = new AtomicInteger();
+  private final AtomicLong dropped = new AtomicLong();
+  private final ReentrantLock flushing = new ReentrantLock();
 
   AuditWriter(AuditLog audit, LongSupplier nanoTicker) {
     this.audit = audit;
@@ -68,15 +86,73 @@ final class AuditWriter {
             (nanoTicker.getAsLong() - ex.startNanos) / 1000,
             settlement,
             ex.reservation == null ? null : ex.reservation.reservationId());
-    try {
-      audit.append(entry);
-    } catch (StoreUnavailableException e) {
+    if (backlogSize.get() == 0) {
+      try {
+        audit.append(entry);
+        return;
+      } catch (StoreUnavailableException e) {
+        log.error(
+            "audit row for key {} ({} {}) could not be written; keeping it and forwarding nothing"
+                + " until the audit log answers: {}",
+            entry.keyId(),
+            decision,
+            reason,
+            e.getMessage());
+      }
+    }
+    keep(entry);
+    flushBacklog();
+  }
+
+  /**
+   * Whether the audit log is being written: tries the waiting rows first, and answers false while
+   * any still wait (then nothing may be forwarded).
+   */
+  boolean writable() {
+    return backlogSize.get() == 0 || flushBacklog();
+  }
+
+  /** Rows waiting to be written (0 when the audit log is current). */
+  int backlog() {
+    return backlogSize.get();
+  }
+
+  private void keep(AuditEntry entry) {
+    if (backlogSize.incrementAndGet() > MAX_BACKLOG) {
+      backlogSize.decrementAndGet();
       log.error(
-          "audit row for key {} ({} {}) could not be written: {}",
+          "audit backlog full ({} rows): dropped the row for key {} ({}); {} dropped so far",
+          MAX_BACKLOG,
           entry.keyId(),
-          decision,
-          reason,
-          e.getMessage());
+          entry.decision(),
+          dropped.incrementAndGet());
+      return;
+    }
+    backlog.add(entry);
+  }
+
+  /** Writes waiting rows in order; true when none is left. One thread flushes at a time. */
+  private boolean flushBacklog() {
+    if (!flushing.tryLock()) {
+      return backlogSize.get() == 0;
+    }
+    try {
+      AuditEntry next;
+      while ((next = backlog.peek()) != null) {
+        try {
+          audit.append(next);
+        } catch (StoreUnavailableException e) {
+          log.debug("audit backlog of {} rows still waits: {}", backlogSize.get(), e.getMessage());
+          return false;
+        }
+        backlog.poll();
+        if (backlogSize.decrementAndGet() == 0) {
+          log.info("audit log written again; the backlog is empty");
+        }
+      }
+      return true;
+    } finally {
+      flushing.unlock();
     }
   }
 

@@ -74,6 +74,15 @@ final class Forwarding {
   }
 
   Decision decide(Exchange ex, WaitListener waits) {
+    if (!audit.writable()) {
+      log.warn(
+          "audit log not writable ({} rows wait); refusing key {}", audit.backlog(), ex.keyId());
+      return deny.apply(
+          ex,
+          Refusal.of(
+              RefusalCode.LEDGER_UNAVAILABLE,
+              "the audit log cannot be written; the call was not forwarded"));
+    }
     try {
       if (dedups(ex)) {
         ex.fingerprint = fingerprint(ex);
