@@ -28,10 +28,11 @@ import java.util.concurrent.TimeUnit;
  * one script (an in-flight entry with a fresh token and a TTL to {@code expiresAt}, unless a live
  * entry exists); {@link #complete} stores the 2xx response and {@link #abandon} deletes the entry,
  * both only while the caller's token still owns it, and both publish the fingerprint on {@code
- * kb:dedup:changed}. {@link #awaitChange} wakes on that message, and looks at Redis again at least
- * every {@link RedisSettings#dedupPoll()} in case a message was lost. Entries expire by {@code
- * expiresAt} (compared with the caller's {@code now}) and by a Redis TTL. Thread-safe; {@link
- * #close()} drops the subscription.
+ * kb:dedup:changed} when a waiter marked the entry in {@link #awaitChange} (the common path, with
+ * no duplicate, publishes nothing). {@link #awaitChange} wakes on that message, and looks at Redis
+ * again at least every {@link RedisSettings#dedupPoll()} in case a message was lost. Entries expire
+ * by {@code expiresAt} (compared with the caller's {@code now}) and by a Redis TTL. Thread-safe;
+ * {@link #close()} drops the subscription.
  */
 public final class RedisDedupCache implements DedupCache, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -132,7 +133,8 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     CountDownLatch latch = waiters.computeIfAbsent(fingerprint, f -> new CountDownLatch(1));
     // the entry may have changed between the caller's claim and registering the latch
     String state =
-        store.call("read a dedup entry", c -> c.hget(RedisKeys.dedup(fingerprint), "state"));
+        RedisLedger.str(
+            store.run(Scripts.DEDUP_WATCH, new String[] {RedisKeys.dedup(fingerprint)}), 0);
     try {
       if ("inflight".equals(state)) {
         long wait =

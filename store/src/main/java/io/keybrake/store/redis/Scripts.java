@@ -13,6 +13,7 @@ final class Scripts {
   static final LuaScript DEDUP_CLAIM = LuaScript.load("dedup_claim");
   static final LuaScript DEDUP_COMPLETE = LuaScript.load("dedup_complete");
   static final LuaScript DEDUP_ABANDON = LuaScript.load("dedup_abandon");
+  static final LuaScript DEDUP_WATCH = LuaScript.load("dedup_watch");
   static final LuaScript ADJUST = LuaScript.load("adjust");
 
   static final List<LuaScript> ALL =
@@ -26,6 +27,7 @@ final class Scripts {
           DEDUP_CLAIM,
           DEDUP_COMPLETE,
           DEDUP_ABANDON,
+          DEDUP_WATCH,
           ADJUST);
 
   private Scripts() {}
