@@ -112,6 +112,9 @@ public final class ExtProcBenchmark {
       print(
           "no-op,    saturation (" + workers + " workers)",
           LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+      if (fleet) {
+        scriptFloor(redis.uri(), rate, runFor, workers);
+      }
       if (!FAILURES.isEmpty()) {
         System.out.println("failed exchanges by answer: " + FAILURES);
       }
@@ -122,6 +125,50 @@ public final class ExtProcBenchmark {
       if (redis != null) {
         redis.close();
       }
+    }
+  }
+
+  /**
+   * The fleet floor in the same run: the reserve script alone ({@link
+   * io.keybrake.store.redis.RedisLedger#reserve}, three counters like a real call: key daily, key
+   * lifetime, a fleet budget) on its own connection to the same Redis, at the same offered rate and
+   * with the same number of saturation workers.
+   */
+  private static void scriptFloor(String redisUri, double rate, Duration runFor, int workers)
+      throws Exception {
+    java.time.Instant day = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+    long cap = Long.MAX_VALUE / 4;
+    List<io.keybrake.core.ledger.BudgetLimit> limits =
+        List.of(
+            new io.keybrake.core.ledger.BudgetLimit(
+                "key_daily", "key:floor", cap, day, day.plus(Duration.ofDays(1))),
+            new io.keybrake.core.ledger.BudgetLimit(
+                "key_total", "key:floor", cap, java.time.Instant.EPOCH, java.time.Instant.MAX),
+            new io.keybrake.core.ledger.BudgetLimit(
+                "fleet", "budget:floor", cap, day, day.plus(Duration.ofDays(1))));
+    try (io.keybrake.store.redis.RedisStore store =
+            io.keybrake.store.redis.RedisStore.connect(
+                redisUri, io.keybrake.store.redis.RedisSettings.defaults(), Clock.systemUTC());
+        io.keybrake.store.redis.RedisLedger ledger =
+            new io.keybrake.store.redis.RedisLedger(store, now -> List.of())) {
+      AtomicLong n = new AtomicLong();
+      Callable<Boolean> reserve =
+          () ->
+              ledger.reserve(
+                      new io.keybrake.core.ledger.ReserveRequest(
+                          "rsv_floor_" + n.incrementAndGet(),
+                          "key_floor",
+                          limits,
+                          1_000,
+                          java.time.Instant.now()))
+                  instanceof io.keybrake.core.ledger.ReserveOutcome.Reserved;
+      LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(reserve);
+      print(
+          "reserve script alone, offered " + (int) rate + "/s",
+          LoadGenerator.openLoop(rate, runFor).run(reserve));
+      print(
+          "reserve script alone, saturation (" + workers + " workers)",
+          LoadGenerator.closedLoop(workers, runFor).run(reserve));
     }
   }
 
@@ -145,8 +192,17 @@ public final class ExtProcBenchmark {
         .withMaxMessageTimeout(Duration.ofSeconds(5));
   }
 
+  /**
+   * The client's channel. Its callbacks only queue the answers, so they run on the channel's event
+   * loop ({@code directExecutor}): Envoy answers on its worker thread too, and a thread hop per
+   * message in the client would bill the floor and Keybrake alike for CPU that Envoy does not
+   * spend.
+   */
   private static ManagedChannel channel(int port) {
-    return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    return NettyChannelBuilder.forAddress("127.0.0.1", port)
+        .usePlaintext()
+        .directExecutor()
+        .build();
   }
 
   private static void print(String label, LoadReport r) {
