@@ -36,7 +36,7 @@ final class WalReader implements AutoCloseable {
       long size = channel.size();
       ByteBuffer payload = WalSegments.readRecord(channel, position, size);
       if (payload == null) {
-        if (position < size && !WalSegments.zeroFrom(channel, position, size)) {
+        if (position < size) {
           throw new IOException(
               "write-ahead record " + next + " is unreadable at byte " + position);
         }

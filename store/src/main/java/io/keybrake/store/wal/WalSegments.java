@@ -20,26 +20,14 @@ import org.slf4j.LoggerFactory;
  * seqs run on without a gap across segments. {@link #recover} scans them at open: a torn record at
  * the end of the newest segment (a write that a crash interrupted before it was forced, so never
  * acknowledged) is cut off; damage anywhere else fails the open rather than lose an acknowledged
- * entry.
- *
- * <p>The newest segment is preallocated with zeros ahead of its records ({@link #preallocate()}
- * bytes at a time), so forcing an append flushes data only: the file's size, and with it the file
- * system's journal, does not change on each force (on ext4 a growing file makes every {@code
- * fdatasync} wait for a journal commit shared with every other writer on the disk). An all-zero
- * frame header marks the end of a segment's records (a record's length is never zero); a rotated
- * segment is cut back to its last record. Thread-safe for one writer (the caller serialises writes
- * and rotation) and one reader.
+ * entry. Thread-safe for one writer (the caller serialises writes and rotation) and one reader.
  */
 final class WalSegments {
   static final byte[] MAGIC = "KBWAL\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
   private static final Logger LOG = LoggerFactory.getLogger(WalSegments.class);
 
   private final Path dir;
-  private final long chunk;
   private final NavigableMap<Long, Path> segments = new ConcurrentSkipListMap<>();
-
-  /** Bytes of the newest segment's file, records and preallocated zeros. */
-  private long allocated;
 
   /** The newest segment, open for appending; its position is the end of the last record. */
   private FileChannel writer;
@@ -47,9 +35,8 @@ final class WalSegments {
   private volatile long writerFirstSeq;
   private long lastSeq;
 
-  private WalSegments(Path dir, long chunk) {
+  private WalSegments(Path dir) {
     this.dir = dir;
-    this.chunk = chunk;
   }
 
   /**
@@ -57,72 +44,59 @@ final class WalSegments {
    * one when there is none).
    *
    * @param drained the drain checkpoint: local seqs are never reused below it
-   * @param chunk bytes of zeros kept ahead of the newest segment's records (0: none)
    */
-  static WalSegments recover(Path dir, long drained, long chunk) throws IOException {
-    WalSegments s = new WalSegments(dir, chunk);
+  static WalSegments recover(Path dir, long drained) throws IOException {
+    WalSegments s = new WalSegments(dir);
     try (Stream<Path> files = Files.list(dir)) {
       files
           .filter(p -> p.getFileName().toString().matches("wal-\\d{20}\\.log"))
           .forEach(p -> s.segments.put(firstSeq(p), p));
     }
     long last = -1;
-    long end = 0;
     for (Map.Entry<Long, Path> seg : s.segments.entrySet()) {
       boolean newest = seg.getKey().equals(s.segments.lastKey());
       if (last >= 0 && seg.getKey() != last + 1) {
         throw new IOException(
             "write-ahead segment " + seg.getValue() + " does not follow record " + last);
       }
-      long[] scanned = scan(seg.getValue(), seg.getKey(), newest);
-      last = scanned[0];
-      end = scanned[1];
+      last = scan(seg.getValue(), seg.getKey(), newest);
     }
     s.lastSeq = Math.max(drained, last);
     if (s.segments.isEmpty()) {
       s.startSegment(s.lastSeq + 1);
     } else {
       Map.Entry<Long, Path> newest = s.segments.lastEntry();
-      s.writer =
-          FileChannel.open(newest.getValue(), StandardOpenOption.READ, StandardOpenOption.WRITE);
-      s.writer.position(end);
+      s.writer = FileChannel.open(newest.getValue(), StandardOpenOption.WRITE);
+      s.writer.position(s.writer.size());
       s.writerFirstSeq = newest.getKey();
-      s.allocated = s.writer.size();
-      s.preallocateAhead();
-      s.writer.force(true);
     }
     return s;
   }
 
   /**
    * Checks every record of one segment; returns the last local seq in it ({@code firstSeq - 1} when
-   * it has none) and the byte after its last record.
+   * it has none).
    */
-  private static long[] scan(Path file, long firstSeq, boolean newest) throws IOException {
+  private static long scan(Path file, long firstSeq, boolean newest) throws IOException {
     try (FileChannel ch =
         FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long size = ch.size();
       ByteBuffer magic = ByteBuffer.allocate(MAGIC.length);
       readFully(ch, magic, 0);
       if (magic.hasRemaining() || !magic.flip().equals(ByteBuffer.wrap(MAGIC))) {
-        // a segment whose records area is all zeros never acknowledged a record (the first force
-        // persists the header with it): a crash while it was being started
-        if (!newest || !zeroFrom(ch, MAGIC.length, size)) {
+        if (!newest || size > MAGIC.length) {
           throw new IOException("write-ahead segment " + file + " has no valid header");
         }
         LOG.warn("write-ahead segment {}: header was torn by a crash; rewritten", file);
         ch.truncate(0);
         ch.write(ByteBuffer.wrap(MAGIC), 0);
         ch.force(true);
-        return new long[] {firstSeq - 1, MAGIC.length};
+        return firstSeq - 1;
       }
       long pos = MAGIC.length;
       long expected = firstSeq;
       while (pos < size) {
         ByteBuffer payload = readRecord(ch, pos, size);
-        if (payload == null && zeroFrom(ch, pos, size)) {
-          break; // the preallocated tail
-        }
         if (payload == null || WalCodec.seq(payload) != expected) {
           if (!newest) {
             throw new IOException(
@@ -140,29 +114,8 @@ final class WalSegments {
         pos += WalCodec.FRAME_HEADER + payload.remaining();
         expected++;
       }
-      return new long[] {expected - 1, pos};
+      return expected - 1;
     }
-  }
-
-  /** Whether every byte of {@code ch} from {@code pos} to {@code size} is zero. */
-  static boolean zeroFrom(FileChannel ch, long pos, long size) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-    long at = pos;
-    while (at < size) {
-      buf.clear();
-      buf.limit((int) Math.min(buf.capacity(), size - at));
-      int n = ch.read(buf, at);
-      if (n <= 0) {
-        return true;
-      }
-      for (int i = 0; i < n; i++) {
-        if (buf.get(i) != 0) {
-          return false;
-        }
-      }
-      at += n;
-    }
-    return true;
   }
 
   /**
@@ -217,27 +170,7 @@ final class WalSegments {
       throw e;
     }
     lastSeq = seq;
-    allocated = Math.max(allocated, writer.position());
     return seq;
-  }
-
-  /**
-   * Writes zeros ahead of the records when fewer than half a chunk are left, so later forces flush
-   * data only. The zeros are made durable by the next force.
-   */
-  void preallocateAhead() throws IOException {
-    if (chunk <= 0 || allocated - writer.position() >= chunk / 2) {
-      return;
-    }
-    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(chunk, 1 << 20));
-    long from = allocated;
-    long to = Math.max(allocated, writer.position()) + chunk;
-    for (long at = from; at < to; ) {
-      zeros.clear();
-      zeros.limit((int) Math.min(zeros.capacity(), to - at));
-      at += writer.write(zeros, at);
-    }
-    allocated = to;
   }
 
   /** The channel of the newest segment, to force. */
@@ -252,8 +185,7 @@ final class WalSegments {
 
   /** Forces and closes the newest segment and starts a new one after it. */
   void rotate() throws IOException {
-    writer.truncate(writer.position()); // only the newest segment keeps zeros ahead
-    writer.force(true);
+    writer.force(false);
     writer.close();
     startSegment(lastSeq + 1);
   }
@@ -261,15 +193,12 @@ final class WalSegments {
   private void startSegment(long firstSeq) throws IOException {
     Path file = dir.resolve(String.format("wal-%020d.log", firstSeq));
     FileChannel ch =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ch.write(ByteBuffer.wrap(MAGIC));
-    writer = ch;
-    allocated = MAGIC.length;
-    preallocateAhead();
     ch.force(true);
     DrainCheckpoint.forceDirectory(dir);
     segments.put(firstSeq, file);
+    writer = ch;
     writerFirstSeq = firstSeq;
   }
 
@@ -291,10 +220,8 @@ final class WalSegments {
     }
   }
 
-  /** Cuts the preallocated zeros (a closed segment ends at its last record) and closes. */
   void close() throws IOException {
-    writer.truncate(writer.position());
-    writer.force(true);
+    writer.force(false);
     writer.close();
   }
 

@@ -38,9 +38,6 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
   /** The directory under the data directory that holds the write-ahead file. */
   public static final String DIR = "audit-wal";
 
-  /** Zeros kept ahead of the newest segment's records (see {@link WalSegments}). */
-  private static final long PREALLOCATE = 4L << 20;
-
   private final Path dir;
   private final FileChannel lockChannel;
   private final FileLock lock;
@@ -130,8 +127,7 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
       }
       String instanceId = InstanceId.loadOrCreate(walDir);
       long drained = new DrainCheckpoint(walDir).read();
-      WalSegments segments =
-          WalSegments.recover(walDir, drained, Math.min(PREALLOCATE, settings.segmentBytes()));
+      WalSegments segments = WalSegments.recover(walDir, drained);
       WriteAheadAuditLog log =
           new WriteAheadAuditLog(
               walDir, lockChannel, lock, instanceId, segments, drained, sink, reader, settings);
@@ -202,8 +198,6 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
           if (segments.full(settings.segmentBytes())) {
             segments.rotate();
             durable = segments.lastSeq();
-          } else {
-            segments.preallocateAhead();
           }
         }
       } catch (IOException e) {
