@@ -114,6 +114,7 @@ public final class ExtProcBenchmark {
           LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
       if (fleet) {
         scriptFloor(redis.uri(), rate, runFor, workers);
+        walFloor(dir.resolve("wal-floor"), rate, runFor, workers);
       }
       if (!FAILURES.isEmpty()) {
         System.out.println("failed exchanges by answer: " + FAILURES);
@@ -169,6 +170,69 @@ public final class ExtProcBenchmark {
       print(
           "reserve script alone, saturation (" + workers + " workers)",
           LoadGenerator.closedLoop(workers, runFor).run(reserve));
+    }
+  }
+
+  /**
+   * The durability floor in the same run: appends of a typical decision row to a write-ahead audit
+   * file alone (each acknowledged once forced, as every fleet decision is), drained to nowhere.
+   */
+  private static void walFloor(Path walDir, double rate, Duration runFor, int workers)
+      throws InterruptedException {
+    io.keybrake.core.audit.AuditLog unread =
+        new io.keybrake.core.audit.AuditLog() {
+          @Override
+          public io.keybrake.core.audit.AuditRecord append(io.keybrake.core.audit.AuditEntry e) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public List<io.keybrake.core.audit.AuditRecord> query(
+              io.keybrake.core.audit.AuditQuery q) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public io.keybrake.core.audit.ChainVerification verify() {
+            throw new UnsupportedOperationException();
+          }
+        };
+    try (io.keybrake.store.wal.WriteAheadAuditLog wal =
+        io.keybrake.store.wal.WriteAheadAuditLog.open(
+            walDir, batch -> {}, unread, io.keybrake.store.wal.WalSettings.DEFAULTS)) {
+      AtomicLong n = new AtomicLong();
+      Callable<Boolean> append =
+          () -> {
+            wal.append(
+                new io.keybrake.core.audit.AuditEntry(
+                    java.time.Instant.now(),
+                    "key_0123456789abcdefghij",
+                    "bench",
+                    Map.of("team", "support"),
+                    "twilio",
+                    "POST",
+                    "/2010-04-01/Accounts/{AccountSid}/Messages.json",
+                    "+1415555****",
+                    64,
+                    7_900,
+                    null,
+                    "SM0123456789abcdef0123456789abcdef",
+                    "allowed",
+                    null,
+                    201,
+                    n.incrementAndGet() * 7_900,
+                    900,
+                    "estimated",
+                    "rsv_" + n.get()));
+            return true;
+          };
+      LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(append);
+      print(
+          "write-ahead append alone, offered " + (int) rate + "/s",
+          LoadGenerator.openLoop(rate, runFor).run(append));
+      print(
+          "write-ahead append alone, saturation (" + workers + " workers)",
+          LoadGenerator.closedLoop(workers, runFor).run(append));
     }
   }
 
