@@ -224,6 +224,26 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
     return Math.max(0, durable - drainer.drained());
   }
 
+  /**
+   * Waits until every entry acknowledged before this call is stored in the audit log (entries
+   * appended meanwhile are not waited for: under steady load {@link #pending()} need never reach
+   * 0).
+   *
+   * @return false if {@code max} passed first
+   */
+  public boolean awaitDrained(java.time.Duration max) throws InterruptedException {
+    long target = durable;
+    long deadline = System.nanoTime() + max.toNanos();
+    while (drainer.drained() < target) {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      drainer.wake();
+      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(5);
+    }
+    return true;
+  }
+
   /** This writer's id, the first part of each entry id it sends. */
   public String instanceId() {
     return instanceId;
