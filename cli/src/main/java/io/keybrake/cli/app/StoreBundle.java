@@ -17,6 +17,7 @@ import io.keybrake.store.postgres.PostgresBudgetStore;
 import io.keybrake.store.postgres.PostgresDatabase;
 import io.keybrake.store.postgres.PostgresKeyStore;
 import io.keybrake.store.redis.RedisDedupCache;
+import io.keybrake.store.redis.RedisDedupLedger;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisRevocations;
 import io.keybrake.store.redis.RedisSettings;
@@ -162,7 +163,7 @@ public record StoreBundle(
       return new StoreBundle(
           keys,
           ledger,
-          dedup,
+          new RedisDedupLedger(r, dedup, ledger),
           audit,
           budgets,
           () -> {},
@@ -206,18 +207,14 @@ public record StoreBundle(
   }
 
   private static void awaitDrained(WriteAheadAuditLog wal) {
-    long deadline = System.nanoTime() + DRAIN_WAIT.toNanos();
-    while (wal.pending() > 0) {
-      if (System.nanoTime() > deadline) {
+    try {
+      if (!wal.awaitDrained(DRAIN_WAIT)) {
         throw new StoreUnavailableException(
             "the audit log has " + wal.pending() + " rows not yet in PostgreSQL; cannot rebuild");
       }
-      try {
-        TimeUnit.MILLISECONDS.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StoreUnavailableException("interrupted while waiting for the audit log");
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted while waiting for the audit log");
     }
   }
 }

@@ -4,6 +4,7 @@ import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.key.VendorCredential;
@@ -86,12 +87,15 @@ final class Forwarding {
     try {
       if (dedups(ex)) {
         ex.fingerprint = fingerprint(ex);
-        Optional<Decision> early = claim(ex, waits);
-        if (early.isPresent()) {
-          return early.get();
+        Claimed claimed = claim(ex, waits);
+        if (claimed.early() != null) {
+          return claimed.early();
+        }
+        if (claimed.reservation() != null) {
+          return reserved(ex, claimed.reservation());
         }
       }
-      return reserve(ex);
+      return reserved(ex, ledger.reserve(reserveRequest(ex)));
     } catch (StoreUnavailableException e) {
       log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
       abandonClaim(ex);
@@ -114,30 +118,49 @@ final class Forwarding {
         && ex.match.endpoint().named();
   }
 
-  private Optional<Decision> claim(Exchange ex, WaitListener waits) throws InterruptedException {
+  /**
+   * What the claim step ended with: a final decision ({@code early}: a replay or a refusal), or a
+   * won claim, with its reservation already made when the store claims and reserves in one step.
+   */
+  private record Claimed(Decision early, ReserveOutcome reservation) {}
+
+  private Claimed claim(Exchange ex, WaitListener waits) throws InterruptedException {
     long deadline = nanoTicker.getAsLong() + settings.dedupMaxWait().toNanos();
     boolean told = false;
     while (true) {
       Instant now = clock.instant();
-      Claim claim = dedup.claim(ex.fingerprint, now, now.plus(ex.key.policy().dedupWindow()));
+      Instant expiresAt = now.plus(ex.key.policy().dedupWindow());
+      Claim claim;
+      ReserveOutcome reservation = null;
+      if (dedup instanceof LedgerDedupCache both) {
+        LedgerDedupCache.ClaimAndReservation cr =
+            both.claimAndReserve(ex.fingerprint, now, expiresAt, reserveRequest(ex));
+        claim = cr.claim();
+        reservation = cr.reservation();
+      } else {
+        claim = dedup.claim(ex.fingerprint, now, expiresAt);
+      }
       if (claim instanceof Claim.Won won) {
-        ex.claimToken = won.token();
-        return Optional.empty();
+        if (!(reservation instanceof ReserveOutcome.Exhausted)) {
+          ex.claimToken = won.token(); // a refused reservation kept no claim
+        }
+        return new Claimed(null, reservation);
       }
       if (claim instanceof Claim.Completed done) {
         ex.phase = Exchange.Phase.ANSWERED;
         audit.replayed(ex, done.response().status());
-        return Optional.of(new Decision.Replay(done.response()));
+        return new Claimed(new Decision.Replay(done.response()), null);
       }
       long left = deadline - nanoTicker.getAsLong();
       if (left <= 0) {
-        return Optional.of(
+        return new Claimed(
             deny.apply(
                 ex,
                 Refusal.of(
                     RefusalCode.DUPLICATE_IN_FLIGHT,
                     "an identical call is still in flight or its outcome is unknown; it will be"
-                        + " replayed once it completes, within the dedup window")));
+                        + " replayed once it completes, within the dedup window")),
+            null);
       }
       if (!told) {
         waits.waitingUpTo(Duration.ofNanos(left));
@@ -147,16 +170,18 @@ final class Forwarding {
     }
   }
 
-  private Decision reserve(Exchange ex) {
+  /** Step 6's request: the estimate against every limit that applies to the key now. */
+  private ReserveRequest reserveRequest(Exchange ex) {
     KeyRecord key = ex.key;
     Instant now = clock.instant();
     List<BudgetLimit> limits = new ArrayList<>(KeyBudgets.limitsFor(key, now));
     limits.addAll(fleetLimits.limitsFor(key, now));
     String reservationId = "rsv_" + UUID.randomUUID().toString().replace("-", "");
-    ReserveOutcome outcome =
-        ledger.reserve(
-            new ReserveRequest(
-                reservationId, key.id(), limits, ex.estimate.micros(), clock.instant()));
+    return new ReserveRequest(reservationId, key.id(), limits, ex.estimate.micros(), now);
+  }
+
+  /** Forwards a reserved call; refuses (and gives up the claim) when a budget is exhausted. */
+  private Decision reserved(Exchange ex, ReserveOutcome outcome) {
     if (outcome instanceof ReserveOutcome.Exhausted no) {
       abandonClaim(ex);
       Map<String, Object> details = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package io.keybrake.core.pipeline;
 import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.Ledger;
@@ -62,13 +63,20 @@ final class Settlement {
           counted = estimate;
           state = estimate == 0 ? "settled" : "estimated";
         }
-        ledger.settle(rid, counted);
-        if (ex.claimToken != null) {
+        if (ex.claimToken == null) {
+          ledger.settle(rid, counted);
+        } else {
           List<Map.Entry<String, String>> headers = new ArrayList<>();
           if (ex.responseContentType != null) {
             headers.add(Map.entry("content-type", ex.responseContentType));
           }
-          dedup.complete(ex.fingerprint, ex.claimToken, new StoredResponse(status, headers, body));
+          StoredResponse replay = new StoredResponse(status, headers, body);
+          if (dedup instanceof LedgerDedupCache both) {
+            both.settleAndComplete(rid, counted, ex.fingerprint, ex.claimToken, replay);
+          } else {
+            ledger.settle(rid, counted);
+            dedup.complete(ex.fingerprint, ex.claimToken, replay);
+          }
         }
       } else if (status >= 400 && status < 500) {
         counted = 0;

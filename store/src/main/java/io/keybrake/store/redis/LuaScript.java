@@ -17,15 +17,34 @@ import java.util.HexFormat;
  */
 record LuaScript(String name, String source, String sha1) {
 
-  /** Reads {@code /lua/<name>.lua} from the class path. */
+  /**
+   * Reads {@code /lua/<name>.lua} from the class path. A line {@code --#include <other>} is
+   * replaced by the source of {@code <other>.lua} (Redis has no include; combined scripts wrap the
+   * single steps' sources in local functions instead of repeating them).
+   */
   static LuaScript load(String name) {
+    String source = read(name);
+    StringBuilder out = new StringBuilder(source.length());
+    for (String line : source.split("\n", -1)) {
+      if (line.startsWith(INCLUDE)) {
+        out.append(read(line.substring(INCLUDE.length()).trim()));
+      } else {
+        out.append(line).append('\n');
+      }
+    }
+    String full = out.substring(0, out.length() - 1);
+    return new LuaScript(name, full, sha1(full));
+  }
+
+  private static final String INCLUDE = "--#include ";
+
+  private static String read(String name) {
     String path = "/lua/" + name + ".lua";
     try (InputStream in = LuaScript.class.getResourceAsStream(path)) {
       if (in == null) {
         throw new IllegalStateException("missing script " + path);
       }
-      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return new LuaScript(name, source, sha1(source));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

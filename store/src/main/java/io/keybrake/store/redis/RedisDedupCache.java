@@ -73,17 +73,26 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
 
   @Override
   public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
-    String token = UUID.randomUUID().toString();
+    String[] args = claimArgs(now, expiresAt);
+    List<Object> out =
+        store.run(Scripts.DEDUP_CLAIM, new String[] {RedisKeys.dedup(fingerprint)}, args);
+    return claimOutcome(fingerprint, args[0], out);
+  }
+
+  /** {@code dedup_claim.lua}'s four arguments, the first a fresh token. */
+  static String[] claimArgs(Instant now, Instant expiresAt) {
     long ttlMillis =
         Math.max(1, Math.min(MAX_TTL_MILLIS, Duration.between(now, expiresAt).toMillis()));
-    List<Object> out =
-        store.run(
-            Scripts.DEDUP_CLAIM,
-            new String[] {RedisKeys.dedup(fingerprint)},
-            token,
-            Long.toString(micros(now)),
-            Long.toString(micros(expiresAt)),
-            Long.toString(ttlMillis));
+    return new String[] {
+      UUID.randomUUID().toString(),
+      Long.toString(micros(now)),
+      Long.toString(micros(expiresAt)),
+      Long.toString(ttlMillis)
+    };
+  }
+
+  /** Reads {@code dedup_claim.lua}'s answer. */
+  Claim claimOutcome(String fingerprint, String token, List<Object> out) {
     String verdict = RedisLedger.str(out, 0);
     switch (verdict) {
       case "won":
@@ -108,13 +117,20 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     store.run(
         Scripts.DEDUP_COMPLETE,
         new String[] {RedisKeys.dedup(fingerprint)},
-        token,
-        Integer.toString(response.status()),
-        headers(response.headers()),
-        Base64.getEncoder().encodeToString(response.body()),
-        RedisKeys.DEDUP_CHANNEL,
-        fingerprint);
+        completeArgs(fingerprint, token, response));
     wake(fingerprint);
+  }
+
+  /** {@code dedup_complete.lua}'s six arguments. */
+  static String[] completeArgs(String fingerprint, String token, StoredResponse response) {
+    return new String[] {
+      token,
+      Integer.toString(response.status()),
+      headers(response.headers()),
+      Base64.getEncoder().encodeToString(response.body()),
+      RedisKeys.DEDUP_CHANNEL,
+      fingerprint
+    };
   }
 
   @Override
@@ -153,7 +169,7 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     changes.close();
   }
 
-  private void wake(String fingerprint) {
+  void wake(String fingerprint) {
     CountDownLatch latch = waiters.remove(fingerprint);
     if (latch != null) {
       latch.countDown();

@@ -3,16 +3,17 @@ package io.keybrake.store.redis;
 /**
  * The key layout. Everything the ledger touches carries the one Redis Cluster hash tag {@code
  * {ledger}}: a call's counters include fleet budgets shared by many keys, so no finer tag could put
- * every counter of every call in one slot. The ledger therefore lives in one slot (one shard);
- * dedup entries carry their own fingerprint as tag and spread over the cluster. Public for
- * operators and tests that look at what Redis holds.
+ * every counter of every call in one slot. The ledger therefore lives in one slot (one shard), and
+ * so do the dedup entries: a call's claim and reservation are one script ({@code
+ * claim_reserve.lua}), as are its settlement and stored response ({@code settle_complete.lua}), and
+ * a script's keys must share a slot. Public for operators and tests that look at what Redis holds.
  *
  * <pre>
  * kb:{ledger}:epoch            string  written when the ledger is (re)built; missing = rebuild
  * kb:{ledger}:rebuild          string  rebuild lock (token, with TTL)
  * kb:{ledger}:c:&lt;counterId&gt;   hash    settled, reserved (micro-dollars)
  * kb:{ledger}:r:&lt;reservation&gt; hash    state, amount, spent, limit, n, c1..cn, x1..xn, actual
- * kb:dedup:{&lt;fingerprint&gt;}     hash    state, token, exp, status, headers, body
+ * kb:{ledger}:d:&lt;fingerprint&gt; hash    state, token, exp, status, headers, body, waiters
  * kb:dedup:changed             channel fingerprints whose entry completed or was abandoned
  * kb:revocations               channel revoked key ids
  * </pre>
@@ -41,6 +42,6 @@ public final class RedisKeys {
 
   /** The hash of one dedup entry. */
   public static String dedup(String fingerprint) {
-    return "kb:dedup:{" + fingerprint + "}";
+    return "kb:{ledger}:d:" + fingerprint;
   }
 }

@@ -71,6 +71,15 @@ public final class RedisLedger implements Ledger, AutoCloseable {
 
   @Override
   public ReserveOutcome reserve(ReserveRequest request) {
+    ReserveCall call = reserveCall(request);
+    return outcome(call, store.run(Scripts.RESERVE, call.keys(), call.args()));
+  }
+
+  /** The keys and arguments of {@code reserve.lua} for one request, and its distinct limits. */
+  record ReserveCall(
+      ReserveRequest request, List<BudgetLimit> limits, String[] keys, String[] args) {}
+
+  ReserveCall reserveCall(ReserveRequest request) {
     Map<String, BudgetLimit> distinct = new LinkedHashMap<>();
     for (BudgetLimit limit : request.limits()) {
       distinct.putIfAbsent(limit.counterId(), limit);
@@ -93,7 +102,13 @@ public final class RedisLedger implements Ledger, AutoCloseable {
       args[4 + 2 * i] = Long.toString(Expiries.counter(l, s.windowGrace()));
     }
     args[args.length - 1] = request.keyId();
-    List<Object> out = store.run(Scripts.RESERVE, keys, args);
+    return new ReserveCall(request, limits, keys, args);
+  }
+
+  /** Reads {@code reserve.lua}'s answer. */
+  ReserveOutcome outcome(ReserveCall call, List<Object> out) {
+    ReserveRequest request = call.request();
+    List<BudgetLimit> limits = call.limits();
     String verdict = str(out, 0);
     switch (verdict) {
       case "reserved":
@@ -237,12 +252,24 @@ public final class RedisLedger implements Ledger, AutoCloseable {
 
   private void finish(String reservationId, long actualMicros, String state) {
     List<Object> out =
-        store.run(
-            Scripts.FINISH,
-            new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)},
-            Long.toString(actualMicros),
-            state,
-            Long.toString(store.clock().millis()));
+        store.run(Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state));
+    if ("rebuilding".equals(str(out, 0))) {
+      throw rebuildingNow();
+    }
+  }
+
+  static String[] finishKeys(String reservationId) {
+    return new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)};
+  }
+
+  String[] finishArgs(long actualMicros, String state) {
+    return new String[] {Long.toString(actualMicros), state, Long.toString(store.clock().millis())};
+  }
+
+  /**
+   * Throws "ledger rebuilding" (and starts a rebuild) when a script answered {@code rebuilding}.
+   */
+  void failIfRebuilding(List<Object> out) {
     if ("rebuilding".equals(str(out, 0))) {
       throw rebuildingNow();
     }

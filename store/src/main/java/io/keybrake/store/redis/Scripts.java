@@ -15,6 +15,8 @@ final class Scripts {
   static final LuaScript DEDUP_ABANDON = LuaScript.load("dedup_abandon");
   static final LuaScript DEDUP_WATCH = LuaScript.load("dedup_watch");
   static final LuaScript ADJUST = LuaScript.load("adjust");
+  static final LuaScript CLAIM_RESERVE = LuaScript.load("claim_reserve");
+  static final LuaScript SETTLE_COMPLETE = LuaScript.load("settle_complete");
 
   static final List<LuaScript> ALL =
       List.of(
@@ -28,7 +30,9 @@ final class Scripts {
           DEDUP_COMPLETE,
           DEDUP_ABANDON,
           DEDUP_WATCH,
-          ADJUST);
+          ADJUST,
+          CLAIM_RESERVE,
+          SETTLE_COMPLETE);
 
   private Scripts() {}
 }
