@@ -1,0 +1,84 @@
+package io.keybrake.core.pipeline;
+
+import io.keybrake.core.dedup.Claim;
+import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.dedup.LedgerDedupCache;
+import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.ledger.ReserveRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A {@link LedgerDedupCache} for a store whose dedup cache and ledger share transactions: each
+ * combined step is its two calls run inside one {@link UnitOfWork} (the embedded store: one SQLite
+ * transaction and commit instead of two). The plain {@link DedupCache} calls go to the cache.
+ * Thread-safe when its parts are.
+ */
+public final class UnitLedgerDedupCache implements LedgerDedupCache {
+  private final DedupCache dedup;
+  private final Ledger ledger;
+  private final UnitOfWork unit;
+
+  public UnitLedgerDedupCache(DedupCache dedup, Ledger ledger, UnitOfWork unit) {
+    this.dedup = Objects.requireNonNull(dedup);
+    this.ledger = Objects.requireNonNull(ledger);
+    this.unit = Objects.requireNonNull(unit);
+  }
+
+  @Override
+  public ClaimAndReservation claimAndReserve(
+      String fingerprint, Instant now, Instant expiresAt, ReserveRequest request) {
+    return unit.inOne(
+        "claim and reserve",
+        () -> {
+          Claim claim = dedup.claim(fingerprint, now, expiresAt);
+          if (!(claim instanceof Claim.Won won)) {
+            return new ClaimAndReservation(claim, null);
+          }
+          ReserveOutcome reservation = ledger.reserve(request);
+          if (reservation instanceof ReserveOutcome.Exhausted) {
+            dedup.abandon(fingerprint, won.token());
+          }
+          return new ClaimAndReservation(claim, reservation);
+        });
+  }
+
+  @Override
+  public void settleAndComplete(
+      String reservationId,
+      long actualMicros,
+      String fingerprint,
+      String token,
+      StoredResponse response) {
+    unit.inOne(
+        "settle and keep the response",
+        () -> {
+          ledger.settle(reservationId, actualMicros);
+          dedup.complete(fingerprint, token, response);
+          return null;
+        });
+  }
+
+  @Override
+  public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
+    return dedup.claim(fingerprint, now, expiresAt);
+  }
+
+  @Override
+  public void complete(String fingerprint, String token, StoredResponse response) {
+    dedup.complete(fingerprint, token, response);
+  }
+
+  @Override
+  public void abandon(String fingerprint, String token) {
+    dedup.abandon(fingerprint, token);
+  }
+
+  @Override
+  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
+    dedup.awaitChange(fingerprint, maxWait);
+  }
+}
