@@ -163,13 +163,7 @@ public final class ExtProcBenchmark {
                           1_000,
                           java.time.Instant.now()))
                   instanceof io.keybrake.core.ledger.ReserveOutcome.Reserved;
-      LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(reserve);
-      print(
-          "reserve script alone, offered " + (int) rate + "/s",
-          LoadGenerator.openLoop(rate, runFor).run(reserve));
-      print(
-          "reserve script alone, saturation (" + workers + " workers)",
-          LoadGenerator.closedLoop(workers, runFor).run(reserve));
+      floor("reserve script alone", reserve, rate, runFor, workers);
     }
   }
 
@@ -226,14 +220,19 @@ public final class ExtProcBenchmark {
                     "rsv_" + n.get()));
             return true;
           };
-      LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(append);
-      print(
-          "write-ahead append alone, offered " + (int) rate + "/s",
-          LoadGenerator.openLoop(rate, runFor).run(append));
-      print(
-          "write-ahead append alone, saturation (" + workers + " workers)",
-          LoadGenerator.closedLoop(workers, runFor).run(append));
+      floor("write-ahead append alone", append, rate, runFor, workers);
     }
+  }
+
+  /** A 5 s warm-up, then {@code op} at the offered rate and at saturation. */
+  private static void floor(
+      String label, Callable<Boolean> op, double rate, Duration runFor, int workers)
+      throws InterruptedException {
+    LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(op);
+    print(label + ", offered " + (int) rate + "/s", LoadGenerator.openLoop(rate, runFor).run(op));
+    print(
+        label + ", saturation (" + workers + " workers)",
+        LoadGenerator.closedLoop(workers, runFor).run(op));
   }
 
   /** A fresh PostgreSQL schema for the fleet run (base URL from KEYBRAKE_TEST_POSTGRES_URL). */

@@ -2,28 +2,27 @@ package io.keybrake.core.pipeline;
 
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.DedupCache;
-import io.keybrake.core.dedup.LedgerDedupCache;
+import io.keybrake.core.dedup.ForwardingDedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 
 /**
  * A {@link LedgerDedupCache} for a store whose dedup cache and ledger share transactions: each
  * combined step is its two calls run inside one {@link UnitOfWork} (the embedded store: one SQLite
- * transaction and commit instead of two). The plain {@link DedupCache} calls go to the cache.
- * Thread-safe when its parts are.
+ * transaction and commit instead of two). Thread-safe when its parts are.
  */
-public final class UnitLedgerDedupCache implements LedgerDedupCache {
+public final class UnitLedgerDedupCache extends ForwardingDedupCache {
   private final DedupCache dedup;
   private final Ledger ledger;
   private final UnitOfWork unit;
 
   public UnitLedgerDedupCache(DedupCache dedup, Ledger ledger, UnitOfWork unit) {
-    this.dedup = Objects.requireNonNull(dedup);
+    super(dedup);
+    this.dedup = dedup;
     this.ledger = Objects.requireNonNull(ledger);
     this.unit = Objects.requireNonNull(unit);
   }
@@ -60,25 +59,5 @@ public final class UnitLedgerDedupCache implements LedgerDedupCache {
           dedup.complete(fingerprint, token, response);
           return null;
         });
-  }
-
-  @Override
-  public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
-    return dedup.claim(fingerprint, now, expiresAt);
-  }
-
-  @Override
-  public void complete(String fingerprint, String token, StoredResponse response) {
-    dedup.complete(fingerprint, token, response);
-  }
-
-  @Override
-  public void abandon(String fingerprint, String token) {
-    dedup.abandon(fingerprint, token);
-  }
-
-  @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    dedup.awaitChange(fingerprint, maxWait);
   }
 }

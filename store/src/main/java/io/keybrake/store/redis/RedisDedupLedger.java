@@ -1,10 +1,9 @@
 package io.keybrake.store.redis;
 
 import io.keybrake.core.dedup.Claim;
-import io.keybrake.core.dedup.LedgerDedupCache;
+import io.keybrake.core.dedup.ForwardingDedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.ReserveRequest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -15,18 +14,19 @@ import java.util.Objects;
  * {@link RedisStore}) offering the pipeline's combined steps: claim and reserve in one script
  * ({@code claim_reserve.lua}), settle and keep the response in another ({@code
  * settle_complete.lua}). Each has exactly the meaning of its two single scripts run back to back,
- * in one round trip. The plain {@link io.keybrake.core.dedup.DedupCache} calls go to the cache.
- * Thread-safe; closing is the owner's business (the cache and the ledger are closed by theirs).
+ * in one round trip. Thread-safe; closing is the owner's business (the cache and the ledger are
+ * closed by theirs).
  */
-public final class RedisDedupLedger implements LedgerDedupCache {
+public final class RedisDedupLedger extends ForwardingDedupCache {
   private final RedisStore store;
   private final RedisDedupCache cache;
   private final RedisLedger ledger;
 
   /** Combines {@code cache} and {@code ledger}, which must use the same {@code store}. */
   public RedisDedupLedger(RedisStore store, RedisDedupCache cache, RedisLedger ledger) {
+    super(cache);
     this.store = Objects.requireNonNull(store);
-    this.cache = Objects.requireNonNull(cache);
+    this.cache = cache;
     this.ledger = Objects.requireNonNull(ledger);
   }
 
@@ -68,25 +68,5 @@ public final class RedisDedupLedger implements LedgerDedupCache {
     System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
     ledger.failIfRebuilding(store.run(Scripts.SETTLE_COMPLETE, keys, args));
     cache.wake(fingerprint);
-  }
-
-  @Override
-  public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
-    return cache.claim(fingerprint, now, expiresAt);
-  }
-
-  @Override
-  public void complete(String fingerprint, String token, StoredResponse response) {
-    cache.complete(fingerprint, token, response);
-  }
-
-  @Override
-  public void abandon(String fingerprint, String token) {
-    cache.abandon(fingerprint, token);
-  }
-
-  @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    cache.awaitChange(fingerprint, maxWait);
   }
 }
