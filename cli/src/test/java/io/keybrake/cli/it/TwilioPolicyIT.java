@@ -122,6 +122,14 @@ class TwilioPolicyIT {
     assertThat(refusal.get("cap_usd").decimalValue()).isEqualByComparingTo("1.00");
     assertThat(refusal.get("spent_usd").decimalValue())
         .isEqualByComparingTo(Micros.toUsd(affordable * perMessage));
+
+    // the refused call kept no dedup claim: its retry is refused for the cap again, at once, not
+    // held as a duplicate in flight
+    HttpResponse<String> retry =
+        gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, twoSegments + " #" + forwarded);
+    assertThat(retry.statusCode()).isEqualTo(429);
+    assertThat(gw.body(retry).get("keybrake_code").asText()).isEqualTo("cap_exhausted");
+    assertThat(gw.twilio.received()).hasSize((int) affordable);
   }
 
   @Test
