@@ -259,13 +259,14 @@ public final class ExtProcBenchmark {
    * The client's channel. Its callbacks only queue the answers, so they run on the channel's event
    * loop ({@code directExecutor}): Envoy answers on its worker thread too, and a thread hop per
    * message in the client would bill the floor and Keybrake alike for CPU that Envoy does not
-   * spend.
+   * spend. {@code -Dbench.clientThreadHop=true} restores grpc-java's default executor (for A/B).
    */
   private static ManagedChannel channel(int port) {
-    return NettyChannelBuilder.forAddress("127.0.0.1", port)
-        .usePlaintext()
-        .directExecutor()
-        .build();
+    NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext();
+    if (!Boolean.getBoolean("bench.clientThreadHop")) {
+      b.directExecutor();
+    }
+    return b.build();
   }
 
   private static void print(String label, LoadReport r) {
