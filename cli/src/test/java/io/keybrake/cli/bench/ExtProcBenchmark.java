@@ -54,6 +54,18 @@ public final class ExtProcBenchmark {
   private ExtProcBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("client")) {
+      // the client half of a split run: ExtProcBenchmark client <kb port> <no-op port> <vault key>
+      // <rate> <seconds> <workers>
+      clientPhases(
+          Integer.parseInt(args[1]),
+          Integer.parseInt(args[2]),
+          args[3],
+          Double.parseDouble(args[4]),
+          Duration.ofSeconds(Long.parseLong(args[5])),
+          Integer.parseInt(args[6]));
+      return;
+    }
     double rate = args.length > 0 ? Double.parseDouble(args[0]) : 1000;
     Duration runFor = Duration.ofSeconds(args.length > 1 ? Long.parseLong(args[1]) : 20);
     int workers = args.length > 2 ? Integer.parseInt(args[2]) : 16;
@@ -89,44 +101,96 @@ public final class ExtProcBenchmark {
             .start();
     try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
       String vaultKey = createKey(app);
-      ManagedChannel kb = channel(app.grpcPort());
-      ManagedChannel floor = channel(noop.getPort());
-      Callable<Boolean> keybrake = exchange(new EnvoyExtProcClient(kb, config()), vaultKey);
-      Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
-
-      System.out.println("warming up (10 s each) ...");
-      LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(keybrake);
-      LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(noopExchange);
-
-      System.out.printf(
-          "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s%n", runFor);
-      print(
-          "keybrake, offered " + (int) rate + "/s",
-          LoadGenerator.openLoop(rate, runFor).run(keybrake));
-      print(
-          "no-op,    offered " + (int) rate + "/s",
-          LoadGenerator.openLoop(rate, runFor).run(noopExchange));
-      print(
-          "keybrake, saturation (" + workers + " workers)",
-          LoadGenerator.closedLoop(workers, runFor).run(keybrake));
-      print(
-          "no-op,    saturation (" + workers + " workers)",
-          LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+      if (Boolean.getBoolean("bench.split")) {
+        splitRun(app.grpcPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+      } else {
+        clientPhases(app.grpcPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+      }
       if (fleet) {
         scriptFloor(redis.uri(), rate, runFor, workers);
         walFloor(dir.resolve("wal-floor"), rate, runFor, workers);
       }
-      if (!FAILURES.isEmpty()) {
-        System.out.println("failed exchanges by answer: " + FAILURES);
-      }
-      kb.shutdownNow();
-      floor.shutdownNow();
     } finally {
       noop.shutdownNow();
       if (redis != null) {
         redis.close();
       }
     }
+  }
+
+  /**
+   * {@code -Dbench.split=true}: the client in a JVM of its own, as Envoy is a process of its own.
+   * With {@code -Dbench.pin=true} as well, the client JVM runs on CPU 1 and this JVM (the servers)
+   * on CPU 0 ({@code taskset}); Redis and PostgreSQL are not pinned.
+   */
+  private static void splitRun(
+      int kbPort, int noopPort, String vaultKey, double rate, Duration runFor, int workers)
+      throws Exception {
+    List<String> command = new java.util.ArrayList<>();
+    if (Boolean.getBoolean("bench.pin")) {
+      long pid = ProcessHandle.current().pid();
+      new ProcessBuilder("taskset", "-a", "-p", "-c", "0", Long.toString(pid))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor();
+      command.addAll(List.of("taskset", "-c", "1"));
+      System.out.println("split: servers pinned to CPU 0, client JVM on CPU 1");
+    } else {
+      System.out.println("split: the client in a JVM of its own");
+    }
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms512m",
+            "-Xmx512m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            ExtProcBenchmark.class.getName(),
+            "client",
+            Integer.toString(kbPort),
+            Integer.toString(noopPort),
+            vaultKey,
+            Double.toString(rate),
+            Long.toString(runFor.toSeconds()),
+            Integer.toString(workers)));
+    int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException("the client JVM exited with " + exit);
+    }
+  }
+
+  /** The client's part: warm-up, then Keybrake and the no-op floor at the rate and saturated. */
+  private static void clientPhases(
+      int kbPort, int noopPort, String vaultKey, double rate, Duration runFor, int workers)
+      throws Exception {
+    ManagedChannel kb = channel(kbPort);
+    ManagedChannel floor = channel(noopPort);
+    Callable<Boolean> keybrake = exchange(new EnvoyExtProcClient(kb, config()), vaultKey);
+    Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
+
+    System.out.println("warming up (10 s each) ...");
+    LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(keybrake);
+    LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(noopExchange);
+
+    System.out.printf(
+        "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s%n", runFor);
+    print(
+        "keybrake, offered " + (int) rate + "/s",
+        LoadGenerator.openLoop(rate, runFor).run(keybrake));
+    print(
+        "no-op,    offered " + (int) rate + "/s",
+        LoadGenerator.openLoop(rate, runFor).run(noopExchange));
+    print(
+        "keybrake, saturation (" + workers + " workers)",
+        LoadGenerator.closedLoop(workers, runFor).run(keybrake));
+    print(
+        "no-op,    saturation (" + workers + " workers)",
+        LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+    if (!FAILURES.isEmpty()) {
+      System.out.println("failed exchanges by answer: " + FAILURES);
+    }
+    kb.shutdownNow();
+    floor.shutdownNow();
   }
 
   /**
