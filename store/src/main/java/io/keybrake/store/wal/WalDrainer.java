@@ -32,6 +32,10 @@ final class WalDrainer {
   private final Thread thread;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition signal = lock.newCondition();
+
+  /** Signalled each time {@link #drained} advances. */
+  private final Condition progress = lock.newCondition();
+
   private boolean woken;
   private volatile boolean stopping;
   private volatile long drained;
@@ -74,6 +78,37 @@ final class WalDrainer {
     try {
       woken = true;
       signal.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void advanceDrained(long last) {
+    lock.lock();
+    try {
+      drained = last;
+      progress.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until every entry up to {@code target} has been sent, for at most {@code nanos}.
+   *
+   * @return false if the time ran out first
+   */
+  boolean awaitDrained(long target, long nanos) throws InterruptedException {
+    lock.lock();
+    try {
+      long left = nanos;
+      while (drained < target) {
+        if (left <= 0) {
+          return false;
+        }
+        left = progress.awaitNanos(left);
+      }
+      return true;
     } finally {
       lock.unlock();
     }
@@ -124,7 +159,7 @@ final class WalDrainer {
         lastSend = System.nanoTime();
         long last = batch.get(batch.size() - 1).localSeq();
         checkpoint.write(last);
-        drained = last;
+        advanceDrained(last);
         batch = List.of();
         deleteDrained(last);
         if (lastError != null) {

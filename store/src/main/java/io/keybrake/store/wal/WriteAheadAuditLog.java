@@ -232,16 +232,7 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
    * @return false if {@code max} passed first
    */
   public boolean awaitDrained(java.time.Duration max) throws InterruptedException {
-    long target = durable;
-    long deadline = System.nanoTime() + max.toNanos();
-    while (drainer.drained() < target) {
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      drainer.wake();
-      java.util.concurrent.TimeUnit.MILLISECONDS.sleep(5);
-    }
-    return true;
+    return drainer.awaitDrained(durable, max.toNanos());
   }
 
   /** This writer's id, the first part of each entry id it sends. */

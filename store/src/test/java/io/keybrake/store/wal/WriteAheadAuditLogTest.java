@@ -48,6 +48,20 @@ class WriteAheadAuditLogTest {
   }
 
   @Test
+  void awaitDrainedWaitsForTheEntriesAcknowledgedBeforeIt() throws InterruptedException {
+    sink.failNextSends(1_000_000);
+    try (WriteAheadAuditLog wal = open(FAST)) {
+      for (int i = 0; i < 3; i++) {
+        wal.append(allowed("key_w", T, i));
+      }
+      assertThat(wal.awaitDrained(Duration.ofMillis(200))).isFalse();
+      sink.failNextSends(0);
+      assertThat(wal.awaitDrained(Duration.ofSeconds(10))).isTrue();
+      assertThat(sink.stored()).hasSize(3);
+    }
+  }
+
+  @Test
   void appendAcknowledgesWithoutAChainPositionAndDrainsInOrder() {
     try (WriteAheadAuditLog wal = open(FAST)) {
       AuditRecord r = wal.append(allowed("key_a", T, 7));
