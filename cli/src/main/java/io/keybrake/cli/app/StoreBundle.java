@@ -75,24 +75,21 @@ public record StoreBundle(
       store.close();
       throw e;
     }
-    io.keybrake.core.pipeline.UnitOfWork unit =
-        new io.keybrake.core.pipeline.UnitOfWork() {
-          @Override
-          public <T> T inOne(String what, java.util.function.Supplier<T> work) {
-            return store.database().write(what, s -> work.get());
-          }
-        };
     return new StoreBundle(
         store.keyStore(),
         store.ledger(),
-        new io.keybrake.core.pipeline.UnitLedgerDedupCache(
-            store.dedupCache(), store.ledger(), unit),
+        store.dedupCache(),
         store.auditLog(),
         store.budgetStore(),
         () -> store.purge(Duration.ofDays(2)),
         RevocationFeed.LOCAL,
         StaleSweep.NONE,
-        unit,
+        new io.keybrake.core.pipeline.UnitOfWork() {
+          @Override
+          public <T> T inOne(String what, java.util.function.Supplier<T> work) {
+            return store.database().write(what, s -> work.get());
+          }
+        },
         store);
   }
 

@@ -8,8 +8,8 @@ import java.time.Instant;
  * A {@link DedupCache} kept in the same store as the {@link io.keybrake.core.ledger.Ledger}, which
  * can therefore do the dedup claim and the reservation (DESIGN §5 steps 5 and 6) as one atomic
  * step, and a 2xx settlement with keeping its response for replay as another: one round trip each
- * instead of two. The pipeline uses these when the cache offers them; the meaning is exactly that
- * of the two calls made one after the other. Thread-safe.
+ * instead of two. The meaning is exactly that of the two calls made one after the other; the
+ * pipeline wraps a cache that is not one in {@code UnitLedgerDedupCache}. Thread-safe.
  */
 public interface LedgerDedupCache extends DedupCache {
 

@@ -6,6 +6,7 @@ import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.decision.RequestRejected;
 import io.keybrake.core.dedup.DedupCache;
+import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.Ledger;
@@ -92,10 +93,15 @@ public final class DecisionPipeline {
     this.nanoTicker = nanoTicker;
     this.settings = settings;
     this.auditWriter = new AuditWriter(audit, nanoTicker);
+    // the combined steps of the store, or its two calls in one unit of work
+    LedgerDedupCache steps =
+        dedup instanceof LedgerDedupCache both
+            ? both
+            : new UnitLedgerDedupCache(dedup, ledger, unit);
     this.forwarding =
         new Forwarding(
-            ledger, dedup, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
-    this.settlement = new Settlement(ledger, dedup, auditWriter, costs, unit);
+            ledger, steps, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
+    this.settlement = new Settlement(ledger, steps, auditWriter, costs, unit);
   }
 
   /** Starts an exchange; call once per request. */

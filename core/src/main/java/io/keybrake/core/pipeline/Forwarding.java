@@ -3,7 +3,6 @@ package io.keybrake.core.pipeline;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.dedup.Claim;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.StoreUnavailableException;
@@ -47,7 +46,7 @@ final class Forwarding {
   static final String VENDOR_HEADER = "x-keybrake-vendor";
 
   private final Ledger ledger;
-  private final DedupCache dedup;
+  private final LedgerDedupCache dedup;
   private final AuditWriter audit;
   private final Clock clock;
   private final LongSupplier nanoTicker;
@@ -57,7 +56,7 @@ final class Forwarding {
 
   Forwarding(
       Ledger ledger,
-      DedupCache dedup,
+      LedgerDedupCache dedup,
       AuditWriter audit,
       Clock clock,
       LongSupplier nanoTicker,
@@ -88,12 +87,7 @@ final class Forwarding {
       if (dedups(ex)) {
         ex.fingerprint = fingerprint(ex);
         Claimed claimed = claim(ex, waits);
-        if (claimed.early() != null) {
-          return claimed.early();
-        }
-        if (claimed.reservation() != null) {
-          return reserved(ex, claimed.reservation());
-        }
+        return claimed.early() != null ? claimed.early() : reserved(ex, claimed.reservation());
       }
       return reserved(ex, ledger.reserve(reserveRequest(ex)));
     } catch (StoreUnavailableException e) {
@@ -120,7 +114,7 @@ final class Forwarding {
 
   /**
    * What the claim step ended with: a final decision ({@code early}: a replay or a refusal), or a
-   * won claim, with its reservation already made when the store claims and reserves in one step.
+   * won claim with its reservation (claim and reservation are one step).
    */
   private record Claimed(Decision early, ReserveOutcome reservation) {}
 
@@ -129,17 +123,11 @@ final class Forwarding {
     boolean told = false;
     while (true) {
       Instant now = clock.instant();
-      Instant expiresAt = now.plus(ex.key.policy().dedupWindow());
-      Claim claim;
-      ReserveOutcome reservation = null;
-      if (dedup instanceof LedgerDedupCache both) {
-        LedgerDedupCache.ClaimAndReservation cr =
-            both.claimAndReserve(ex.fingerprint, now, expiresAt, reserveRequest(ex));
-        claim = cr.claim();
-        reservation = cr.reservation();
-      } else {
-        claim = dedup.claim(ex.fingerprint, now, expiresAt);
-      }
+      LedgerDedupCache.ClaimAndReservation cr =
+          dedup.claimAndReserve(
+              ex.fingerprint, now, now.plus(ex.key.policy().dedupWindow()), reserveRequest(ex));
+      Claim claim = cr.claim();
+      ReserveOutcome reservation = cr.reservation();
       if (claim instanceof Claim.Won won) {
         if (!(reservation instanceof ReserveOutcome.Exhausted)) {
           ex.claimToken = won.token(); // a refused reservation kept no claim

@@ -2,7 +2,6 @@ package io.keybrake.core.pipeline;
 
 import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.key.StoreUnavailableException;
@@ -24,13 +23,17 @@ final class Settlement {
   private static final Logger log = LoggerFactory.getLogger(Settlement.class);
 
   private final Ledger ledger;
-  private final DedupCache dedup;
+  private final LedgerDedupCache dedup;
   private final AuditWriter audit;
   private final CostEstimator costs;
   private final UnitOfWork unit;
 
   Settlement(
-      Ledger ledger, DedupCache dedup, AuditWriter audit, CostEstimator costs, UnitOfWork unit) {
+      Ledger ledger,
+      LedgerDedupCache dedup,
+      AuditWriter audit,
+      CostEstimator costs,
+      UnitOfWork unit) {
     this.ledger = ledger;
     this.dedup = dedup;
     this.audit = audit;
@@ -70,13 +73,12 @@ final class Settlement {
           if (ex.responseContentType != null) {
             headers.add(Map.entry("content-type", ex.responseContentType));
           }
-          StoredResponse replay = new StoredResponse(status, headers, body);
-          if (dedup instanceof LedgerDedupCache both) {
-            both.settleAndComplete(rid, counted, ex.fingerprint, ex.claimToken, replay);
-          } else {
-            ledger.settle(rid, counted);
-            dedup.complete(ex.fingerprint, ex.claimToken, replay);
-          }
+          dedup.settleAndComplete(
+              rid,
+              counted,
+              ex.fingerprint,
+              ex.claimToken,
+              new StoredResponse(status, headers, body));
         }
       } else if (status >= 400 && status < 500) {
         counted = 0;

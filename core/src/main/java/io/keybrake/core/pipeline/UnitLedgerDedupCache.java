@@ -11,9 +11,10 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A {@link LedgerDedupCache} for a store whose dedup cache and ledger share transactions: each
- * combined step is its two calls run inside one {@link UnitOfWork} (the embedded store: one SQLite
- * transaction and commit instead of two). Thread-safe when its parts are.
+ * The combined steps of a store that offers none of its own: each is its two calls run inside one
+ * {@link UnitOfWork} (the embedded store: one SQLite transaction and commit instead of two; with
+ * {@link UnitOfWork#NONE}, the two calls one after the other). {@link DecisionPipeline} wraps any
+ * plain {@link DedupCache} in one. Thread-safe when its parts are.
  */
 public final class UnitLedgerDedupCache extends ForwardingDedupCache {
   private final DedupCache dedup;

@@ -43,8 +43,9 @@ class ProcessStreamFaultTest {
   private final AtomicInteger upstreamCalls = new AtomicInteger();
   private StreamMetrics metrics;
 
+  /** A store port that fails the test if any of its methods is called. */
   @SuppressWarnings("unchecked")
-  private static <T> T notCalled(Class<T> type) {
+  static <T> T notCalled(Class<T> type) {
     return (T)
         Proxy.newProxyInstance(
             type.getClassLoader(),

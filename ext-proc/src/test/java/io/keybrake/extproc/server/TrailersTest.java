@@ -12,9 +12,12 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
+import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.KeyStore;
+import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.pipeline.DecisionPipeline;
 import io.keybrake.core.pipeline.PipelineSettings;
 import io.keybrake.core.pricing.Currencies;
@@ -50,9 +53,9 @@ class TrailersTest {
         new DecisionPipeline(
             VendorRegistry.loadDefault(),
             new KeyCache(unused, clock, Duration.ofSeconds(1)),
-            null,
-            null,
-            null,
+            ProcessStreamFaultTest.notCalled(Ledger.class),
+            ProcessStreamFaultTest.notCalled(DedupCache.class),
+            ProcessStreamFaultTest.notCalled(AuditLog.class),
             new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
             clock,
             System::nanoTime,
