@@ -2,12 +2,10 @@ package io.keybrake.store.postgres;
 
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditRecord;
-import io.keybrake.store.json.JsonColumns;
+import io.keybrake.store.json.AuditColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.TreeMap;
@@ -87,63 +85,13 @@ final class AuditRows {
 
   /** Binds {@code r} and its entry id to {@link #INSERT}. */
   static void bind(PreparedStatement ps, AuditRecord r, String entryId) throws SQLException {
-    AuditEntry e = r.entry();
-    ps.setLong(1, r.seq());
-    ps.setObject(2, PgInstants.timestamp(e.at()));
-    ps.setInt(3, e.at().getNano());
-    ps.setString(4, e.keyId());
-    ps.setString(5, e.keyName());
-    ps.setString(6, JsonColumns.labels(e.labels()));
-    ps.setString(7, e.vendor());
-    ps.setString(8, e.method());
-    ps.setString(9, e.endpoint());
-    ps.setString(10, e.destination());
-    ps.setLong(11, e.bodyBytes());
-    ps.setLong(12, e.estimatedMicros());
-    if (e.actualMicros() == null) {
-      ps.setNull(13, Types.BIGINT);
-    } else {
-      ps.setLong(13, e.actualMicros());
-    }
-    ps.setString(14, e.vendorObjectId());
-    ps.setString(15, e.decision());
-    ps.setString(16, e.reason());
-    ps.setInt(17, e.httpStatus());
-    ps.setLong(18, e.spentMicros());
-    ps.setLong(19, e.latencyMicros());
-    ps.setString(20, e.settlement());
-    ps.setString(21, e.reservationId());
-    ps.setString(22, r.prevHash());
-    ps.setString(23, r.hash());
+    AuditColumns.bind(ps, r);
+    ps.setObject(2, PgInstants.timestamp(r.entry().at()));
     ps.setString(24, entryId);
   }
 
   /** One row, in the order of {@link #COLUMNS}. */
   static AuditRecord read(ResultSet rs) throws SQLException {
-    long actual = rs.getLong(13);
-    Long actualMicros = rs.wasNull() ? null : actual;
-    OffsetDateTime at = rs.getObject(2, OffsetDateTime.class);
-    AuditEntry e =
-        new AuditEntry(
-            Instant.ofEpochSecond(at.toEpochSecond(), rs.getInt(3)),
-            rs.getString(4),
-            rs.getString(5),
-            JsonColumns.labels(rs.getString(6)),
-            rs.getString(7),
-            rs.getString(8),
-            rs.getString(9),
-            rs.getString(10),
-            rs.getLong(11),
-            rs.getLong(12),
-            actualMicros,
-            rs.getString(14),
-            rs.getString(15),
-            rs.getString(16),
-            rs.getInt(17),
-            rs.getLong(18),
-            rs.getLong(19),
-            rs.getString(20),
-            rs.getString(21));
-    return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
+    return AuditColumns.read(rs, rs.getObject(2, OffsetDateTime.class).toEpochSecond());
   }
 }

@@ -6,12 +6,10 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.audit.ChainVerification;
-import io.keybrake.store.json.JsonColumns;
+import io.keybrake.store.json.AuditColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -44,7 +42,6 @@ public final class SqliteAuditLog implements AuditLog {
 
   @Override
   public AuditRecord append(AuditEntry entry) {
-    String labels = JsonColumns.labels(entry.labels());
     return db.write(
         "append to the audit log",
         s -> {
@@ -56,37 +53,12 @@ public final class SqliteAuditLog implements AuditLog {
               prev = rs.getString(2);
             }
           }
-          String hash = AuditChain.hash(seq, prev, entry);
+          AuditRecord r = new AuditRecord(seq, entry, prev, AuditChain.hash(seq, prev, entry));
           PreparedStatement ps = s.prepare(INSERT);
-          ps.setLong(1, seq);
+          AuditColumns.bind(ps, r);
           ps.setLong(2, entry.at().getEpochSecond());
-          ps.setInt(3, entry.at().getNano());
-          ps.setString(4, entry.keyId());
-          ps.setString(5, entry.keyName());
-          ps.setString(6, labels);
-          ps.setString(7, entry.vendor());
-          ps.setString(8, entry.method());
-          ps.setString(9, entry.endpoint());
-          ps.setString(10, entry.destination());
-          ps.setLong(11, entry.bodyBytes());
-          ps.setLong(12, entry.estimatedMicros());
-          if (entry.actualMicros() == null) {
-            ps.setNull(13, Types.INTEGER);
-          } else {
-            ps.setLong(13, entry.actualMicros());
-          }
-          ps.setString(14, entry.vendorObjectId());
-          ps.setString(15, entry.decision());
-          ps.setString(16, entry.reason());
-          ps.setInt(17, entry.httpStatus());
-          ps.setLong(18, entry.spentMicros());
-          ps.setLong(19, entry.latencyMicros());
-          ps.setString(20, entry.settlement());
-          ps.setString(21, entry.reservationId());
-          ps.setString(22, prev);
-          ps.setString(23, hash);
           ps.executeUpdate();
-          return new AuditRecord(seq, entry, prev, hash);
+          return r;
         });
   }
 
@@ -184,29 +156,6 @@ public final class SqliteAuditLog implements AuditLog {
 
   /** One row, in the order of {@link #COLUMNS}. */
   private static AuditRecord record(ResultSet rs) throws SQLException {
-    long actual = rs.getLong(13);
-    Long actualMicros = rs.wasNull() ? null : actual;
-    AuditEntry e =
-        new AuditEntry(
-            Instant.ofEpochSecond(rs.getLong(2), rs.getInt(3)),
-            rs.getString(4),
-            rs.getString(5),
-            JsonColumns.labels(rs.getString(6)),
-            rs.getString(7),
-            rs.getString(8),
-            rs.getString(9),
-            rs.getString(10),
-            rs.getLong(11),
-            rs.getLong(12),
-            actualMicros,
-            rs.getString(14),
-            rs.getString(15),
-            rs.getString(16),
-            rs.getInt(17),
-            rs.getLong(18),
-            rs.getLong(19),
-            rs.getString(20),
-            rs.getString(21));
-    return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
+    return AuditColumns.read(rs, rs.getLong(2));
   }
 }
