@@ -15,13 +15,18 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** A thread-safe in-memory {@link KeyStore} for tests; {@link #failing} simulates an outage. */
-final class InMemoryKeyStore implements KeyStore {
+/**
+ * A thread-safe in-memory {@link KeyStore} for tests; {@link #failing} simulates an outage. Also
+ * used by test-harness's xDS tests (through this module's test-jar).
+ */
+public final class InMemoryKeyStore implements KeyStore {
 
   private final Map<String, KeyRecord> keys = new ConcurrentHashMap<>();
-  volatile boolean failing;
+  public volatile boolean failing;
 
-  static KeyRecord key(String id, String vendor, Instant created, Optional<Instant> expires) {
+  /** A key with a generous policy and an API-key credential. */
+  public static KeyRecord key(
+      String id, String vendor, Instant created, Optional<Instant> expires) {
     Policy policy =
         new Policy(
             1_000_000,

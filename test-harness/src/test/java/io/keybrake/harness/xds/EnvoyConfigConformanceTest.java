@@ -18,6 +18,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.keybrake.controlplane.xds.InMemoryKeyStore;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
 import io.keybrake.controlplane.xds.NodeGroups;
 import io.keybrake.controlplane.xds.XdsSettings;
@@ -46,9 +47,9 @@ class EnvoyConfigConformanceTest {
         .snapshot(
             group,
             List.of(
-                TestKeys.key("key_t", "twilio", NOW, Optional.empty()),
-                TestKeys.key("key_s", "stripe", NOW, Optional.empty()),
-                TestKeys.key("key_r", "resend", NOW, Optional.empty())));
+                InMemoryKeyStore.key("key_t", "twilio", NOW, Optional.empty()),
+                InMemoryKeyStore.key("key_s", "stripe", NOW, Optional.empty()),
+                InMemoryKeyStore.key("key_r", "resend", NOW, Optional.empty())));
   }
 
   private static Bootstrap staticSidecar() throws IOException {

@@ -15,6 +15,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.keybrake.controlplane.xds.InMemoryKeyStore;
 import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
 import io.keybrake.controlplane.xds.NodeGroups;
@@ -112,7 +113,7 @@ class XdsKeyRoutesIT {
     for (int i = 0; i < ROUNDS; i++) {
       String id = "key_" + i;
       store.create(
-          TestKeys.key(
+          InMemoryKeyStore.key(
               id,
               List.of("twilio", "stripe", "resend").get(i % 3),
               clock.instant(),
@@ -131,7 +132,7 @@ class XdsKeyRoutesIT {
     // and without refresh(): the 100 ms schedule alone
     for (int i = 0; i < ROUNDS; i++) {
       String id = "key_tick_" + i;
-      store.create(TestKeys.key(id, "twilio", clock.instant(), Optional.empty()));
+      store.create(InMemoryKeyStore.key(id, "twilio", clock.instant(), Optional.empty()));
       assertThat(envoy.await(s -> s.hasRouteForKey(id), SECOND)).isTrue();
       store.revoke(id, clock.instant());
       long t0 = System.nanoTime();
@@ -210,7 +211,8 @@ class XdsKeyRoutesIT {
               });
 
       // the sidecar keeps getting valid updates, and so does the gateway once a valid one exists
-      store.create(TestKeys.key("key_after_nack", "stripe", clock.instant(), Optional.empty()));
+      store.create(
+          InMemoryKeyStore.key("key_after_nack", "stripe", clock.instant(), Optional.empty()));
       publisher.refresh();
       assertThat(sidecar.await(s -> s.hasRouteForKey("key_after_nack"), SECOND)).isTrue();
       assertThat(gateway.await(s -> s.hasRouteForKey("key_after_nack"), SECOND)).isTrue();
