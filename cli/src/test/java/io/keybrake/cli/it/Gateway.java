@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keybrake.cli.app.KeybrakeApp;
 import io.keybrake.cli.settings.Settings;
+import io.keybrake.core.testing.MutableClock;
 import io.keybrake.harness.sim.ResendSimulator;
 import io.keybrake.harness.sim.StripeSimulator;
 import io.keybrake.harness.sim.TwilioSimulator;

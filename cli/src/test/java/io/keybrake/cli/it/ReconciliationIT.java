@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keybrake.core.money.Micros;
 import io.keybrake.core.pricing.PriceTable;
+import io.keybrake.core.testing.MutableClock;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;

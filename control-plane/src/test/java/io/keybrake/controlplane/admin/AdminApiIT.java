@@ -13,6 +13,7 @@ import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.ReserveRequest;
+import io.keybrake.core.testing.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
 import java.net.URI;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.keybrake.core.testing.MutableClock;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;

@@ -12,6 +12,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.keybrake.core.testing.MutableClock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -2,12 +2,13 @@ package io.keybrake.store.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keybrake.core.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class CircuitBreakerTest {
-  private final TestClock clock = new TestClock(Instant.parse("2026-03-01T10:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
   private final CircuitBreaker breaker = new CircuitBreaker(3, Duration.ofSeconds(1), clock);
 
   @Test

@@ -3,6 +3,7 @@ package io.keybrake.harness.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keybrake.core.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;

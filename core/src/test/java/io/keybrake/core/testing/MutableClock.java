@@ -1,4 +1,4 @@
-package io.keybrake.store.redis;
+package io.keybrake.core.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,15 +7,19 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock tests move by hand. Thread-safe. */
-final class TestClock extends Clock {
+/**
+ * A clock tests move by hand (key expiry, windows, breaker cool-downs), in UTC. Shared by every
+ * module's tests through core's test-jar. Thread-safe.
+ */
+public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
 
-  TestClock(Instant start) {
-    now = new AtomicReference<>(start);
+  public MutableClock(Instant start) {
+    this.now = new AtomicReference<>(start);
   }
 
-  void advance(Duration d) {
+  /** Moves the clock forward by {@code d}. */
+  public void advance(Duration d) {
     now.updateAndGet(i -> i.plus(d));
   }
 
