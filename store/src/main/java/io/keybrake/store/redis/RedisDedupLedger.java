@@ -39,7 +39,13 @@ public final class RedisDedupLedger extends ForwardingDedupCache {
     keys[keys.length - 1] = RedisKeys.dedup(fingerprint);
     String[] args = Arrays.copyOf(call.args(), call.args().length + claimArgs.length);
     System.arraycopy(claimArgs, 0, args, call.args().length, claimArgs.length);
-    List<Object> out = store.run(Scripts.CLAIM_RESERVE, keys, args);
+    List<Object> out;
+    try {
+      out = store.run(Scripts.CLAIM_RESERVE, keys, args);
+    } catch (AnswerLostException e) {
+      ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
+      throw e;
+    }
     String verdict = RedisLedger.str(out, 0);
     if (verdict.equals("inflight") || verdict.equals("completed")) {
       return new ClaimAndReservation(cache.claimOutcome(fingerprint, claimArgs[0], out), null);

@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
  * LedgerRebuild}. A brand-new Redis is initialised the same way (from an empty record).
  *
  * <p>Faults (timeouts, lost connection, open breaker) throw {@link StoreUnavailableException}
- * within the store's command timeout. Thread-safe; {@link #close()} stops the rebuild thread (the
- * {@link RedisStore} is closed by its owner).
+ * within the store's command timeout. A reserve whose answer was lost (Redis may have run it) is
+ * cancelled as soon as Redis answers again ({@link Compensations}): the caller refused the call, so
+ * it holds no budget. Thread-safe; {@link #close()} stops the rebuild thread (the {@link
+ * RedisStore} is closed by its owner).
  */
 public final class RedisLedger implements Ledger, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisLedger.class);
@@ -51,6 +53,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
   private final ExecutorService rebuilder;
   private final AtomicBoolean rebuilding = new AtomicBoolean();
   private final AtomicLong lastRebuildAttempt = new AtomicLong(Long.MIN_VALUE / 2);
+  private final Compensations compensations;
 
   /**
    * A ledger over {@code store}, rebuilt from {@code record} whenever Redis lost it.
@@ -60,6 +63,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
   public RedisLedger(RedisStore store, SpendRecord record) {
     this.store = Objects.requireNonNull(store);
     this.rebuild = new LedgerRebuild(store, Objects.requireNonNull(record));
+    this.compensations = new Compensations(store);
     this.rebuilder =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -72,7 +76,30 @@ public final class RedisLedger implements Ledger, AutoCloseable {
   @Override
   public ReserveOutcome reserve(ReserveRequest request) {
     ReserveCall call = reserveCall(request);
-    return outcome(call, store.run(Scripts.RESERVE, call.keys(), call.args()));
+    List<Object> out;
+    try {
+      out = store.run(Scripts.RESERVE, call.keys(), call.args());
+    } catch (AnswerLostException e) {
+      compensations.add(new Compensations.Lost(request.reservationId(), null, null));
+      throw e;
+    }
+    return outcome(call, out);
+  }
+
+  /**
+   * Queues the cancelling of a reserve whose answer was lost (the caller refuses the call), with
+   * the dedup claim it may have taken; see {@link Compensations}.
+   */
+  void compensateLost(String reservationId, String fingerprint, String token) {
+    compensations.add(new Compensations.Lost(reservationId, fingerprint, token));
+  }
+
+  /**
+   * Reserves whose answer was lost and that are not yet cancelled (they wait for Redis to answer
+   * again).
+   */
+  public int lostReservesPending() {
+    return compensations.pending();
   }
 
   /** The keys and arguments of {@code reserve.lua} for one request, and its distinct limits. */
@@ -228,10 +255,11 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     return rebuild.run();
   }
 
-  /** Stops the background rebuild thread. */
+  /** Stops the background rebuild and compensation threads. */
   @Override
   public void close() {
     rebuilder.shutdownNow();
+    compensations.close();
   }
 
   @Override

@@ -6,11 +6,17 @@ import java.util.Objects;
 /**
  * Tuning of the Redis adapters, validated once. Immutable.
  *
- * @param commandTimeout how long one command may take before the caller gets {@link
- *     io.keybrake.core.key.StoreUnavailableException} (default 100 ms)
- * @param breakerFailures consecutive failures that open the circuit breaker (default 5)
+ * @param commandTimeout the deadline of one command: past it the caller gets {@link
+ *     io.keybrake.core.key.StoreUnavailableException} (default 2 s: generous, so a busy machine or
+ *     a latency spike of a healthy Redis is not taken for an outage; {@code
+ *     KEYBRAKE_REDIS_COMMAND_TIMEOUT})
+ * @param connectTimeout how long opening a TCP connection (and its handshake) may take (default 2
+ *     s; {@code KEYBRAKE_REDIS_CONNECT_TIMEOUT})
+ * @param breakerFailures consecutive signs that Redis is unreachable (connection refused or lost,
+ *     or a deadline passed with no answer at all on the connection) that open the circuit breaker
+ *     (default 3); slow answers while Redis keeps answering are never counted
  * @param breakerCoolDown how long the breaker stays open before it lets one probe through (default
- *     1 s)
+ *     500 ms)
  * @param windowGrace how long a counter outlives its window's end (default 1 h)
  * @param reservationRetention how long a reservation is kept at least, for settle, release and
  *     repeated reserves (default 48 h; longer when one of its windows ends later)
@@ -23,6 +29,7 @@ import java.util.Objects;
  */
 public record RedisSettings(
     Duration commandTimeout,
+    Duration connectTimeout,
     int breakerFailures,
     Duration breakerCoolDown,
     Duration windowGrace,
@@ -33,6 +40,7 @@ public record RedisSettings(
 
   public RedisSettings {
     positive(commandTimeout, "commandTimeout");
+    positive(connectTimeout, "connectTimeout");
     positive(breakerCoolDown, "breakerCoolDown");
     Objects.requireNonNull(windowGrace, "windowGrace");
     if (windowGrace.isNegative()) {
@@ -50,9 +58,10 @@ public record RedisSettings(
   /** The defaults listed above. */
   public static RedisSettings defaults() {
     return new RedisSettings(
-        Duration.ofMillis(100),
-        5,
-        Duration.ofSeconds(1),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(2),
+        3,
+        Duration.ofMillis(500),
         Duration.ofHours(1),
         Duration.ofHours(48),
         Duration.ofSeconds(30),
@@ -63,6 +72,21 @@ public record RedisSettings(
   /** A copy with another command timeout. */
   public RedisSettings withCommandTimeout(Duration timeout) {
     return new RedisSettings(
+        timeout,
+        connectTimeout,
+        breakerFailures,
+        breakerCoolDown,
+        windowGrace,
+        reservationRetention,
+        rebuildLockTtl,
+        dedupPoll,
+        heartbeat);
+  }
+
+  /** A copy with another connect timeout. */
+  public RedisSettings withConnectTimeout(Duration timeout) {
+    return new RedisSettings(
+        commandTimeout,
         timeout,
         breakerFailures,
         breakerCoolDown,
@@ -77,6 +101,7 @@ public record RedisSettings(
   public RedisSettings withBreaker(int failures, Duration coolDown) {
     return new RedisSettings(
         commandTimeout,
+        connectTimeout,
         failures,
         coolDown,
         windowGrace,
@@ -90,6 +115,7 @@ public record RedisSettings(
   public RedisSettings withDedupPoll(Duration poll) {
     return new RedisSettings(
         commandTimeout,
+        connectTimeout,
         breakerFailures,
         breakerCoolDown,
         windowGrace,
@@ -103,6 +129,7 @@ public record RedisSettings(
   public RedisSettings withHeartbeat(Duration every) {
     return new RedisSettings(
         commandTimeout,
+        connectTimeout,
         breakerFailures,
         breakerCoolDown,
         windowGrace,

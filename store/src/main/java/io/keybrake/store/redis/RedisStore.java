@@ -4,6 +4,7 @@ import io.keybrake.core.key.StoreUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -49,6 +50,9 @@ public final class RedisStore implements AutoCloseable {
   private final Clock clock;
   private final CircuitBreaker breaker;
   private final long timeoutNanos;
+  private final AnswerWatch answers = new AnswerWatch(System::nanoTime);
+  private final java.util.concurrent.atomic.AtomicLong slowAnswers =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private RedisStore(
       RedisClient client,
@@ -79,7 +83,9 @@ public final class RedisStore implements AutoCloseable {
     Objects.requireNonNull(clock);
     RedisURI uri = RedisURI.create(Objects.requireNonNull(url));
     Duration timeout = settings.commandTimeout();
-    uri.setTimeout(timeout);
+    // the URI's timeout bounds the connection's handshake; commands get their own deadline
+    uri.setTimeout(settings.connectTimeout());
+    forSentinels(uri, t -> t.setTimeout(settings.connectTimeout()));
     ClientResources resources =
         ClientResources.builder()
             .reconnectDelay(
@@ -91,10 +97,11 @@ public final class RedisStore implements AutoCloseable {
         ClientOptions.builder()
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            // lettuce's own expiry is a backstop behind the deadline this store enforces
+            .timeoutOptions(TimeoutOptions.enabled(timeout.multipliedBy(2)))
             .socketOptions(
                 SocketOptions.builder()
-                    .connectTimeout(max(timeout, Duration.ofMillis(500)))
+                    .connectTimeout(settings.connectTimeout())
                     .keepAlive(true)
                     .build())
             .build());
@@ -104,7 +111,8 @@ public final class RedisStore implements AutoCloseable {
     } catch (RuntimeException e) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
-      throw new StoreUnavailableException("cannot connect to Redis at " + safe(uri), e);
+      throw new StoreUnavailableException(
+          "cannot connect to Redis at " + safe(uri) + ": " + rootMessage(e), e);
     }
     RedisStore store = new RedisStore(client, resources, connection, settings, clock);
     try {
@@ -117,6 +125,15 @@ public final class RedisStore implements AutoCloseable {
     }
     store.warnUnlessNoEviction();
     return store;
+  }
+
+  /**
+   * Asks Redis for {@code PING}, bounded like every command.
+   *
+   * @throws StoreUnavailableException if Redis does not answer
+   */
+  public void ping() {
+    call("ping", c -> c.ping());
   }
 
   /** The settings this store was made with. */
@@ -225,17 +242,24 @@ public final class RedisStore implements AutoCloseable {
     if (!breaker.allow()) {
       throw new StoreUnavailableException("Redis unavailable (circuit open): " + what);
     }
+    if (!connection.isOpen()) {
+      breaker.onFailure(); // evidence: the connection is down and reconnecting
+      throw new StoreUnavailableException("Redis unavailable (not connected): " + what);
+    }
+    long sent = System.nanoTime();
     RedisFuture<T> future = null;
     try {
       future = command.apply(commands);
+      future.whenComplete(this::noteAnswer);
       T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
       breaker.onSuccess();
       return value;
     } catch (TimeoutException e) {
+      if (future.isDone()) {
+        return answerOf(future, what, passNoScript); // completed while this thread was waking
+      }
       future.cancel(false);
-      breaker.onFailure();
-      throw new StoreUnavailableException(
-          "Redis did not answer in " + settings.commandTimeout().toMillis() + " ms: " + what, e);
+      throw deadlinePassed(what, sent, e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RedisNoScriptException && passNoScript) {
@@ -246,30 +270,109 @@ public final class RedisStore implements AutoCloseable {
         breaker.onSuccess(); // Redis answered, with an error: a fault, but not an outage
         throw new StoreUnavailableException("Redis refused " + what + ": " + cause.getMessage(), e);
       }
+      if (cause instanceof RedisCommandTimeoutException) {
+        throw deadlinePassed(what, sent, cause);
+      }
       breaker.onFailure();
-      throw new StoreUnavailableException("Redis unavailable: " + what, cause);
+      throw new AnswerLostException("Redis unavailable: " + what + ": " + message(cause), cause);
     } catch (CancellationException e) {
       breaker.onFailure();
-      throw new StoreUnavailableException("Redis command cancelled: " + what, e);
+      throw new AnswerLostException("Redis command cancelled: " + what, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       if (future != null) {
         future.cancel(false);
       }
       breaker.onAbandoned();
-      throw new StoreUnavailableException("interrupted while waiting for Redis: " + what, e);
+      throw new AnswerLostException("interrupted while waiting for Redis: " + what, e);
     } catch (RuntimeException e) {
       breaker.onFailure();
-      throw new StoreUnavailableException("Redis unavailable: " + what, e);
+      throw new AnswerLostException("Redis unavailable: " + what + ": " + message(e), e);
     }
   }
 
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
+  /** The value of a future known to be done, judged as {@link #attempt} judges one. */
+  private <T> T answerOf(RedisFuture<T> future, String what, boolean passNoScript) {
+    try {
+      T value = future.get();
+      breaker.onSuccess();
+      return value;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RedisNoScriptException && passNoScript) {
+        breaker.onSuccess();
+        return null;
+      }
+      breaker.onSuccess();
+      throw new StoreUnavailableException("Redis refused " + what + ": " + message(cause), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AnswerLostException("interrupted while reading Redis's answer: " + what, e);
+    }
   }
 
-  /** The URL without its password. */
+  /**
+   * A command passed its deadline. It counts against the breaker only when the connection was
+   * silent the whole time (no answer to any command since it was sent): Redis is unreachable. When
+   * other answers arrived meanwhile, Redis (or this process) is slow, not down: the call is refused
+   * but the breaker stays closed.
+   */
+  private AnswerLostException deadlinePassed(String what, long sentNanos, Throwable cause) {
+    boolean silent = !answers.answeredSince(sentNanos);
+    if (silent) {
+      breaker.onFailure();
+    } else {
+      slowAnswers.incrementAndGet();
+    }
+    return new AnswerLostException(
+        "Redis did not answer in "
+            + settings.commandTimeout().toMillis()
+            + " ms"
+            + (silent ? "" : " (slow: it answered other commands meanwhile)")
+            + ": "
+            + what,
+        cause);
+  }
+
+  private void noteAnswer(Object value, Throwable error) {
+    if (error == null || error instanceof RedisCommandExecutionException) {
+      answers.answered();
+    }
+  }
+
+  /**
+   * Commands refused because their deadline passed while Redis answered others (slow, not down).
+   */
+  public long slowAnswers() {
+    return slowAnswers.get();
+  }
+
+  private static String message(Throwable t) {
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The innermost cause's message: "Connection refused", "WRONGPASS …", "NOAUTH …". */
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return message(t);
+  }
+
+  private static void forSentinels(RedisURI uri, java.util.function.Consumer<RedisURI> action) {
+    uri.getSentinels().forEach(action);
+  }
+
+  /** Where the URL points, without its password. */
   private static String safe(RedisURI uri) {
+    if (uri.getSentinelMasterId() != null && !uri.getSentinels().isEmpty()) {
+      StringBuilder b = new StringBuilder("master '" + uri.getSentinelMasterId() + "' via");
+      for (RedisURI s : uri.getSentinels()) {
+        b.append(' ').append(s.getHost()).append(':').append(s.getPort());
+      }
+      return b.toString();
+    }
     return uri.getHost() + ":" + uri.getPort();
   }
 }

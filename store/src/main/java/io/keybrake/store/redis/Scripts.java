@@ -17,6 +17,7 @@ final class Scripts {
   static final LuaScript ADJUST = LuaScript.load("adjust");
   static final LuaScript CLAIM_RESERVE = LuaScript.load("claim_reserve");
   static final LuaScript SETTLE_COMPLETE = LuaScript.load("settle_complete");
+  static final LuaScript CANCEL = LuaScript.load("cancel");
 
   static final List<LuaScript> ALL =
       List.of(
@@ -32,7 +33,8 @@ final class Scripts {
           DEDUP_WATCH,
           ADJUST,
           CLAIM_RESERVE,
-          SETTLE_COMPLETE);
+          SETTLE_COMPLETE,
+          CANCEL);
 
   private Scripts() {}
 }

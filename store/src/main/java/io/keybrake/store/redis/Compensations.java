@@ -1,0 +1,139 @@
+package io.keybrake.store.redis;
+
+import io.keybrake.core.key.StoreUnavailableException;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code Compensations} undoes reserves whose answer was lost ({@link AnswerLostException}: the
+ * deadline passed or the connection dropped after the command may have reached Redis). The caller
+ * refused the call, so it was not forwarded and must hold no budget: each lost reserve is queued
+ * and, as soon as Redis answers again, cancelled by {@code cancel.lua} (released if Redis ran it, a
+ * mark that makes a late copy take nothing if not, and its dedup claim dropped). Cancelling is
+ * idempotent; an attempt that fails stays queued. The queue is bounded ({@link #MAX_PENDING}); past
+ * it an entry is dropped with an error and left to the stale-reservation sweep. Thread-safe; {@link
+ * #close()} stops the drainer.
+ */
+final class Compensations implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Compensations.class);
+
+  /** Most lost reserves kept waiting for Redis. */
+  static final int MAX_PENDING = 100_000;
+
+  private static final long DRAIN_EVERY_MILLIS = 20;
+
+  /**
+   * One lost reserve, with the dedup claim it may have taken ({@code fingerprint} null if none).
+   */
+  record Lost(String reservationId, String fingerprint, String token) {}
+
+  private final RedisStore store;
+  private final Queue<Lost> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger size = new AtomicInteger();
+  private final ScheduledExecutorService drainer;
+  private volatile long retryAtNanos = System.nanoTime();
+
+  Compensations(RedisStore store) {
+    this.store = store;
+    this.drainer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "keybrake-ledger-compensations");
+              t.setDaemon(true);
+              return t;
+            });
+    drainer.scheduleWithFixedDelay(
+        this::drainQuietly, DRAIN_EVERY_MILLIS, DRAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Queues a lost reserve for cancelling. */
+  void add(Lost lost) {
+    if (size.incrementAndGet() > MAX_PENDING) {
+      size.decrementAndGet();
+      log.error(
+          "{} lost reserves already wait for Redis; reservation {} is left to the stale sweep",
+          MAX_PENDING,
+          lost.reservationId());
+      return;
+    }
+    pending.add(lost);
+  }
+
+  /** Lost reserves not yet cancelled. */
+  int pending() {
+    return size.get();
+  }
+
+  /**
+   * Cancels every queued reserve, oldest first, stopping at the first that Redis does not answer.
+   *
+   * @return how many were cancelled
+   */
+  int drain() {
+    int done = 0;
+    Lost next;
+    while ((next = pending.peek()) != null) {
+      try {
+        cancel(next);
+      } catch (StoreUnavailableException e) {
+        return done; // still unreachable: keep it for the next round
+      }
+      pending.remove(next);
+      size.decrementAndGet();
+      done++;
+    }
+    return done;
+  }
+
+  /**
+   * Drains when there is work; after an attempt Redis did not answer, waits one breaker cool-down
+   * before the next, so a silent Redis is not asked every few milliseconds.
+   */
+  private void drainQuietly() {
+    if (size.get() == 0 || System.nanoTime() - retryAtNanos < 0) {
+      return;
+    }
+    try {
+      int n = drain();
+      if (size.get() > 0) {
+        retryAtNanos = System.nanoTime() + store.settings().breakerCoolDown().toNanos();
+      }
+      if (n > 0) {
+        log.info("released {} reservation(s) whose reserve answer was lost", n);
+      }
+    } catch (RuntimeException e) {
+      log.warn("cancelling lost reserves failed: {}", e.getMessage());
+    }
+  }
+
+  private void cancel(Lost lost) {
+    RedisSettings s = store.settings();
+    String now = Long.toString(store.clock().millis());
+    String markTtl = Long.toString(s.reservationRetention().toMillis());
+    String reservation = RedisKeys.reservation(lost.reservationId());
+    List<Object> out =
+        lost.fingerprint() == null
+            ? store.run(Scripts.CANCEL, new String[] {RedisKeys.EPOCH, reservation}, now, markTtl)
+            : store.run(
+                Scripts.CANCEL,
+                new String[] {RedisKeys.EPOCH, reservation, RedisKeys.dedup(lost.fingerprint())},
+                now,
+                markTtl,
+                lost.token(),
+                RedisKeys.DEDUP_CHANNEL,
+                lost.fingerprint());
+    log.debug("lost reserve {}: {}", lost.reservationId(), RedisLedger.str(out, 0));
+  }
+
+  @Override
+  public void close() {
+    drainer.shutdownNow();
+  }
+}

@@ -1,0 +1,127 @@
+package io.keybrake.harness.redis;
+
+import static io.keybrake.harness.redis.RedisFixtures.daily;
+import static io.keybrake.harness.redis.RedisFixtures.request;
+import static io.keybrake.harness.redis.RedisFixtures.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.keybrake.core.dedup.Claim;
+import io.keybrake.core.dedup.LedgerDedupCache.ClaimAndReservation;
+import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.ledger.BudgetLimit;
+import io.keybrake.core.ledger.CounterSnapshot;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.harness.net.StallingProxy;
+import io.keybrake.store.redis.RedisDedupCache;
+import io.keybrake.store.redis.RedisDedupLedger;
+import io.keybrake.store.redis.RedisKeys;
+import io.keybrake.store.redis.RedisLedger;
+import io.keybrake.store.redis.RedisSettings;
+import io.keybrake.store.redis.RedisStore;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A Redis answer held back past the command deadline (a proxy that stalls 300 ms): the caller is
+ * refused, the reservation Redis did make is released as soon as the answer arrives, the breaker
+ * stays closed (one late answer is not an outage), and the next calls succeed.
+ */
+class RedisLostAnswerIT {
+  @RegisterExtension static final RedisServerExtension REDIS = new RedisServerExtension();
+
+  private static final Duration DEADLINE = Duration.ofMillis(150);
+  private static final Duration STALL = Duration.ofMillis(300);
+
+  private StallingProxy proxy;
+  private RedisStore store;
+  private RedisLedger ledger;
+  private RedisDedupCache cache;
+  private RedisDedupLedger dedupLedger;
+  private RedisFixtures.Inspector inspector;
+
+  @BeforeEach
+  void start() {
+    proxy = StallingProxy.to(REDIS.server().port());
+    RedisSettings settings = RedisSettings.defaults().withCommandTimeout(DEADLINE);
+    // the first commands of a cold JVM may be slow: warm up before the test's calls
+    store = RedisStore.connect(proxy.redisUri(), settings, RedisFixtures.CLOCK);
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> ping(store));
+    ledger = RedisFixtures.readyLedger(store);
+    cache = new RedisDedupCache(store);
+    dedupLedger = new RedisDedupLedger(store, cache, ledger);
+    inspector = new RedisFixtures.Inspector(REDIS.uri());
+  }
+
+  private static boolean ping(RedisStore s) {
+    s.ping();
+    return true;
+  }
+
+  @AfterEach
+  void stop() {
+    inspector.close();
+    cache.close();
+    ledger.close();
+    store.close();
+    proxy.close();
+  }
+
+  @Test
+  void aReserveWhoseAnswerIsLateIsRefusedAndReleasedOnceRedisAnswers() {
+    BudgetLimit cap = daily("key_daily", unique("key"), 10_000_000);
+    assertThat(ledger.reserve(request(unique("r"), 1_000, cap)))
+        .isInstanceOf(ReserveOutcome.Reserved.class);
+
+    String lost = unique("r");
+    long before = proxy.answerBytes();
+    proxy.stallAnswers(STALL);
+    assertThatThrownBy(() -> ledger.reserve(request(lost, 5_000, cap)))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("did not answer");
+
+    // Redis ran the reserve; once its answer arrives the reservation is released
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () -> {
+              assertThat(proxy.answerBytes()).isGreaterThan(before);
+              assertThat(ledger.lostReservesPending()).isZero();
+              assertThat(inspector.redis().hget(RedisKeys.reservation(lost), "state"))
+                  .isEqualTo("released");
+            });
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 1_000));
+    assertThat(store.circuit()).isEqualTo(RedisStore.Circuit.CLOSED);
+    assertThat(ledger.reserve(request(unique("r"), 2_000, cap)))
+        .isInstanceOf(ReserveOutcome.Reserved.class);
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 3_000));
+  }
+
+  @Test
+  void aLostClaimAndReserveKeepsNeitherTheBudgetNorTheClaimSoTheRetryGoes() {
+    BudgetLimit cap = daily("key_daily", unique("key"), 10_000_000);
+    String fp = unique("fp");
+    Instant now = RedisFixtures.CLOCK.instant();
+    proxy.stallAnswers(STALL);
+    assertThatThrownBy(
+            () ->
+                dedupLedger.claimAndReserve(
+                    fp, now, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
+        .isInstanceOf(StoreUnavailableException.class);
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(ledger.lostReservesPending()).isZero());
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
+
+    ClaimAndReservation retry =
+        dedupLedger.claimAndReserve(fp, now, now.plusSeconds(60), request(unique("r"), 5_000, cap));
+    assertThat(retry.claim()).isInstanceOf(Claim.Won.class);
+    assertThat(retry.reservation()).isInstanceOf(ReserveOutcome.Reserved.class);
+  }
+}
