@@ -299,12 +299,11 @@ public final class ExtProcBenchmark {
         LoadGenerator.closedLoop(workers, runFor).run(op));
   }
 
-  /** A fresh PostgreSQL schema for the fleet run (base URL from KEYBRAKE_TEST_POSTGRES_URL). */
+  /**
+   * A fresh PostgreSQL schema for the fleet run (KEYBRAKE_TEST_POSTGRES_URL, else its own server).
+   */
   private static String freshSchema() throws Exception {
-    String base = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
-    if (base == null || base.isBlank()) {
-      base = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
-    }
+    String base = io.keybrake.store.postgres.TestPostgres.baseUrl();
     String schema = "kb_bench_" + System.currentTimeMillis();
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
         java.sql.Statement st = c.createStatement()) {

@@ -8,11 +8,9 @@ import java.util.UUID;
 
 /**
  * A fresh, uniquely named schema in the test database for one test class, dropped on close. The
- * server comes from {@code KEYBRAKE_TEST_POSTGRES_URL}, else the local one.
+ * server is {@link TestPostgres}'s: {@code KEYBRAKE_TEST_POSTGRES_URL}, else one the JVM starts.
  */
 public final class TestSchema implements AutoCloseable {
-  static final String DEFAULT_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
-
   private final String baseUrl;
   private final String name;
 
@@ -22,7 +20,7 @@ public final class TestSchema implements AutoCloseable {
   }
 
   public static TestSchema create() throws SQLException {
-    String base = System.getenv().getOrDefault("KEYBRAKE_TEST_POSTGRES_URL", DEFAULT_URL);
+    String base = TestPostgres.baseUrl();
     String name = "kbtest_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     try (Connection c = DriverManager.getConnection(base);
         Statement st = c.createStatement()) {

@@ -21,9 +21,6 @@ import java.util.concurrent.TimeUnit;
  * port. Not thread-safe: one test drives it.
  */
 public final class RedisServer implements AutoCloseable {
-  /** Where the binary is looked for unless {@code KEYBRAKE_REDIS_SERVER} names another. */
-  public static final String DEFAULT_BINARY = "/usr/bin/redis-server";
-
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
 
   private final String binary;
@@ -39,7 +36,7 @@ public final class RedisServer implements AutoCloseable {
 
   /** Starts a server on a free port and waits until it answers {@code PING}. */
   public static RedisServer start() {
-    String binary = System.getenv().getOrDefault("KEYBRAKE_REDIS_SERVER", DEFAULT_BINARY);
+    String binary = binary(System.getenv());
     Path dir;
     try {
       dir = Files.createTempDirectory("keybrake-redis");
@@ -204,5 +201,29 @@ public final class RedisServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The binary {@code KEYBRAKE_REDIS_SERVER} names, else {@code redis-server} on the {@code PATH};
+   * a missing binary fails with how to get one.
+   */
+  static String binary(java.util.Map<String, String> env) {
+    String named = env.get("KEYBRAKE_REDIS_SERVER");
+    if (named != null && !named.isBlank()) {
+      if (!Files.isExecutable(Path.of(named))) {
+        throw new IllegalStateException(
+            "KEYBRAKE_REDIS_SERVER=" + named + " is not an executable redis-server");
+      }
+      return named;
+    }
+    for (String dir : env.getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "redis-server"))) {
+        return Path.of(dir, "redis-server").toString();
+      }
+    }
+    throw new IllegalStateException(
+        "these tests start their own redis-server and none is installed: "
+            + "`apt-get install redis-server` (Debian/Ubuntu), `dnf install redis` (Fedora), "
+            + "`brew install redis` (macOS), or set KEYBRAKE_REDIS_SERVER to its path");
   }
 }
