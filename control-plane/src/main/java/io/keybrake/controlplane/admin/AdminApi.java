@@ -33,9 +33,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code AdminApi} is the admin REST API (DESIGN.md §6) as a Jetty core handler: {@code /keys},
- * {@code /keys/{id}}, {@code /keys/{id}/spend} and {@code /audit}. Every route needs the {@code
- * X-Admin-Key} header. Any other path is declined ({@code handle} returns false) so a following
- * handler, such as the local gateway, can serve it. Errors are {@code {"code","message"}}.
+ * {@code /keys/{id}}, {@code /keys/{id}/spend}, {@code /budgets} and {@code /audit}. Every route
+ * needs the {@code X-Admin-Key} header. Errors are {@code {"code","message"}}.
+ *
+ * <p>Which requests are the admin API's, when it shares a port with the local gateway: a request
+ * whose path is {@code /keys}, {@code /budgets} or {@code /audit} or lies below one of them, and
+ * any request that carries an {@code X-Admin-Key} header. The API answers every one of them, with
+ * 404 {@code not_found} for a path it has no route for; it declines ({@code handle} returns false)
+ * every other request, so a following handler such as the local gateway serves it. No vendor API
+ * has a path under those three prefixes, and an agent never sends {@code X-Admin-Key}, so an admin
+ * request is never forwarded to a vendor nor audited as a vault-key call.
+ *
+ * <p>Every change (a key created or revoked, a budget created) is a row of the hash-chained audit
+ * log naming the acting admin key by its id ({@link AdminAudit}).
  *
  * <p>Thread-safe: it holds only its collaborators, which are thread-safe themselves. Requests are
  * served blocking on Jetty's thread pool.
@@ -59,6 +69,7 @@ public final class AdminApi extends Handler.Abstract {
   private volatile BudgetRoutes budgets;
   private volatile io.keybrake.core.budget.BudgetCache budgetLimits;
   private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
+  private final AdminAudit changes;
 
   /**
    * @param adminKey the value {@code X-Admin-Key} must carry; not blank
@@ -96,6 +107,8 @@ public final class AdminApi extends Handler.Abstract {
     this.clock = Objects.requireNonNull(clock);
     this.onRevoke = Objects.requireNonNull(onRevoke);
     this.onCreate = Objects.requireNonNull(onCreate);
+    this.changes = new AdminAudit(audit, clock, adminKey);
+    LOG.info("admin API: admin key id {}", changes.actor());
   }
 
   /**
@@ -105,7 +118,7 @@ public final class AdminApi extends Handler.Abstract {
    * @param onChange told after a budget is created (e.g. to drop the pipeline's budget cache)
    */
   public AdminApi withBudgets(io.keybrake.core.budget.BudgetStore store, Runnable onChange) {
-    this.budgets = new BudgetRoutes(store, ledger, clock, onChange);
+    this.budgets = new BudgetRoutes(store, ledger, clock, onChange, changes::budgetCreated);
     this.budgetLimits =
         new io.keybrake.core.budget.BudgetCache(store, clock, java.time.Duration.ZERO);
     return this;
@@ -116,7 +129,10 @@ public final class AdminApi extends Handler.Abstract {
     String path = Request.getPathInContext(request);
     Route route = Route.of(path);
     if (route == null) {
-      return false;
+      if (!request.getHeaders().contains(ADMIN_KEY_HEADER)) {
+        return false;
+      }
+      route = new Route(Kind.UNKNOWN, null);
     }
     Reply reply;
     try {
@@ -155,6 +171,8 @@ public final class AdminApi extends Handler.Abstract {
         return method.equals("GET") ? spend(route.keyId) : notAllowed("GET");
       case AUDIT:
         return method.equals("GET") ? audit(request) : notAllowed("GET");
+      case UNKNOWN:
+        return Reply.error(404, "not_found", "the admin API has no such route");
       case BUDGETS:
         if (budgets == null) {
           return Reply.error(404, "not_found", "budgets are not served by this process");
@@ -205,7 +223,19 @@ public final class AdminApi extends Handler.Abstract {
       // the KeyStore contract's signal for a duplicate id or secret hash (SqliteKeyStore)
       return Reply.error(409, "conflict", "a key with the same id already exists; retry");
     }
-    LOG.info("admin: created key {} ({}) for {}", key.id(), key.name(), key.vendor());
+    try {
+      changes.keyCreated(key);
+    } catch (RuntimeException e) {
+      // no change without its audit row: the secret was never shown, so revoking loses nothing
+      keys.revoke(key.id(), now);
+      throw e;
+    }
+    LOG.info(
+        "admin {}: created key {} ({}) for {}",
+        changes.actor(),
+        key.id(),
+        key.name(),
+        key.vendor());
     try {
       onCreate.accept(key);
     } catch (RuntimeException e) {
@@ -236,17 +266,19 @@ public final class AdminApi extends Handler.Abstract {
     if (revoked.isEmpty()) {
       return notFound();
     }
-    LOG.info("admin: revoked key {}", id);
+    LOG.info("admin {}: revoked key {}", changes.actor(), id);
     try {
       onRevoke.accept(revoked.get());
     } catch (RuntimeException e) {
       LOG.error("admin: key {} revoked in the store but the revocation hook failed", id, e);
+      changes.keyRevoked(revoked.get());
       return Reply.error(
           500,
           "revoke_not_propagated",
           "the key is revoked in the registry but running instances could not be told;"
               + " repeat the DELETE");
     }
+    changes.keyRevoked(revoked.get());
     return Reply.ok(AdminViews.key(revoked.get(), clock.instant()));
   }
 
@@ -308,34 +340,45 @@ public final class AdminApi extends Handler.Abstract {
     KEY,
     SPEND,
     AUDIT,
-    BUDGETS
+    BUDGETS,
+    /** Under an admin prefix, or sent with the admin header, but no route: 404. */
+    UNKNOWN
   }
 
   private record Route(Kind kind, String keyId) {
-    /** The route for {@code path}, or null when the path is not the admin API's. */
+    /** The path prefixes the admin API owns, with every path below them. */
+    static final List<String> PREFIXES = List.of("/keys", "/budgets", "/audit");
+
+    /** The route for {@code path}, or null when the path is not under an admin prefix. */
     static Route of(String path) {
-      if (path == null) {
+      if (path == null || PREFIXES.stream().noneMatch(p -> owns(p, path))) {
         return null;
       }
-      if (path.equals("/keys")) {
-        return new Route(Kind.KEYS, null);
-      }
-      if (path.equals("/audit")) {
-        return new Route(Kind.AUDIT, null);
-      }
-      if (path.equals("/budgets")) {
-        return new Route(Kind.BUDGETS, null);
+      switch (path) {
+        case "/keys":
+          return new Route(Kind.KEYS, null);
+        case "/audit":
+          return new Route(Kind.AUDIT, null);
+        case "/budgets":
+          return new Route(Kind.BUDGETS, null);
+        default:
+          break;
       }
       if (!path.startsWith("/keys/")) {
-        return null;
+        return new Route(Kind.UNKNOWN, null);
       }
       String rest = path.substring("/keys/".length());
       boolean spend = rest.endsWith("/spend");
       String id = spend ? rest.substring(0, rest.length() - "/spend".length()) : rest;
       if (id.isEmpty() || id.indexOf('/') >= 0) {
-        return null;
+        return new Route(Kind.UNKNOWN, null);
       }
       return new Route(spend ? Kind.SPEND : Kind.KEY, id);
+    }
+
+    /** {@code path} is {@code prefix} or below it ({@code /keys/x}, not {@code /keysx}). */
+    private static boolean owns(String prefix, String path) {
+      return path.equals(prefix) || path.startsWith(prefix + "/") || path.startsWith(prefix + ";");
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.keybrake.controlplane.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,9 +10,16 @@ import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
+import io.keybrake.core.policy.AllowedEndpoints;
 import io.keybrake.core.policy.PolicyParser;
+import io.keybrake.core.secret.SecretMask;
+import io.keybrake.core.vendor.CostRule;
+import io.keybrake.core.vendor.EndpointSpec;
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,6 +30,7 @@ import java.util.Optional;
  */
 final class AdminViews {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final VendorRegistry VENDORS = VendorRegistry.loadDefault();
 
   private AdminViews() {}
 
@@ -45,10 +54,40 @@ final class AdminViews {
     }
     o.set("labels", labels(k.labels()));
     o.set("policy", PolicyParser.toJson(k.policy()));
+    o.set("allowed_endpoints_expanded", expanded(k));
     o.put("created_at", k.createdAt().toString());
     o.set("expires_at", instant(k.expiresAt()));
     o.set("revoked_at", instant(k.revokedAt()));
     o.put("status", k.isRevoked() ? "revoked" : k.isExpiredAt(now) ? "expired" : "active");
+    return o;
+  }
+
+  /** The spec of a vendor the admin API accepts ({@link NewKeyRequest#VENDORS}). */
+  static VendorSpec vendor(String id) {
+    return VENDORS.find(id).orElseThrow(() -> new IllegalArgumentException("no vendor " + id));
+  }
+
+  /**
+   * The policy's {@code allowed_endpoints} as Keybrake understood them: each entry (or {@code "*"}
+   * for an empty list) with the vendor endpoints it lets calls through to.
+   */
+  private static JsonNode expanded(KeyRecord k) {
+    ObjectNode o = F.objectNode();
+    Optional<VendorSpec> spec = VENDORS.find(k.vendor());
+    if (spec.isEmpty()) {
+      return o;
+    }
+    for (Map.Entry<String, List<EndpointSpec>> e :
+        AllowedEndpoints.of(k.policy(), spec.get()).entrySet()) {
+      ArrayNode eps = o.putArray(e.getKey());
+      for (EndpointSpec ep : e.getValue()) {
+        ObjectNode v = eps.addObject();
+        v.put("name", ep.name());
+        v.put("method", ep.method());
+        v.put("path", ep.pathTemplate());
+        v.put("priced", ep.cost() != CostRule.FREE);
+      }
+    }
     return o;
   }
 
@@ -82,13 +121,17 @@ final class AdminViews {
     o.set("labels", labels(e.labels()));
     o.put("vendor", e.vendor());
     o.put("method", e.method());
-    o.put("endpoint", e.endpoint());
+    // rows written before paths were masked may still quote a vault key: never show it
+    o.put("endpoint", SecretMask.mask(e.endpoint()));
     o.put("destination", e.destination());
     o.put("body_bytes", e.bodyBytes());
     o.set("estimated_usd", PolicyParser.usd(e.estimatedMicros()));
     o.set(
         "actual_usd", e.actualMicros() == null ? F.nullNode() : PolicyParser.usd(e.actualMicros()));
     o.put("vendor_object_id", e.vendorObjectId());
+    if (AdminAudit.DECISION.equals(e.decision())) {
+      o.put("actor", e.vendorObjectId());
+    }
     o.put("decision", e.decision());
     o.put("reason", e.reason());
     o.put("http_status", e.httpStatus());

@@ -38,12 +38,22 @@ final class BudgetRoutes {
   private final Ledger ledger;
   private final Clock clock;
   private final Runnable onChange;
+  private final java.util.function.Consumer<Budget> audit;
 
-  BudgetRoutes(BudgetStore budgets, Ledger ledger, Clock clock, Runnable onChange) {
+  /**
+   * @param audit writes the audit row of a created budget; a fault propagates
+   */
+  BudgetRoutes(
+      BudgetStore budgets,
+      Ledger ledger,
+      Clock clock,
+      Runnable onChange,
+      java.util.function.Consumer<Budget> audit) {
     this.budgets = budgets;
     this.ledger = ledger;
     this.clock = clock;
     this.onChange = onChange;
+    this.audit = audit;
   }
 
   Reply create(JsonNode body) {
@@ -99,6 +109,7 @@ final class BudgetRoutes {
     } catch (IllegalStateException e) {
       return Reply.error(409, "conflict", "a budget with this name exists");
     }
+    audit.accept(b);
     onChange.run();
     return new Reply(201, view(b), "/budgets", null);
   }

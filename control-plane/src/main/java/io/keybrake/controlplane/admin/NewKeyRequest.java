@@ -109,7 +109,7 @@ record NewKeyRequest(
     if (policyNode == null || policyNode.isNull()) {
       throw new Bad("policy", "policy is required (at least daily_usd_cap)");
     }
-    PolicyParser.Parsed policy = PolicyParser.parse(policyNode);
+    PolicyParser.Parsed policy = PolicyParser.parse(policyNode, AdminViews.vendor(vendor));
     if (policy instanceof PolicyParser.Parsed.Invalid bad) {
       String field = bad.field().equals("policy") ? "policy" : "policy." + bad.field();
       throw new Bad(field, field + " " + bad.reason());

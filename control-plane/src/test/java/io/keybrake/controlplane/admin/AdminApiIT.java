@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keybrake.core.audit.AuditEntry;
+import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.VaultKeys;
@@ -26,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.eclipse.jetty.io.Content;
@@ -385,12 +387,31 @@ class AdminApiIT {
 
   @Test
   void otherPathsAreLeftToTheNextHandler() throws Exception {
-    for (String path : List.of("/v1/charges", "/2010-04-01/Accounts/AC1/Messages.json", "/")) {
+    for (String path :
+        List.of(
+            "/v1/charges", "/2010-04-01/Accounts/AC1/Messages.json", "/", "/keysx", "/auditing")) {
       HttpResponse<String> r = send("POST", path, "x=1");
       assertThat(r.statusCode()).isEqualTo(418);
       assertThat(r.body()).isEqualTo("gateway");
     }
-    assertThat(send("GET", "/keys/a/b", null).statusCode()).isEqualTo(418);
+  }
+
+  @Test
+  void pathsUnderAdminPrefixesOrWithTheAdminHeaderNeverReachTheGateway() throws Exception {
+    for (String path :
+        List.of("/keys/a/b", "/keys/key_a/spend/x", "/audit/x", "/budgets/x/y", "/keys/")) {
+      assertError(send("GET", path, null), 401, "unauthorized");
+      HttpResponse<String> r = admin("GET", path, null);
+      assertError(r, 404, "not_found");
+      assertThat(r.body()).doesNotContain(path);
+    }
+    for (String path : List.of("/v1/charges", "/stripe/v1/charges", "/", "/metrics-x")) {
+      assertError(admin("POST", path, "{}"), 404, "not_found");
+      assertError(send("POST", path, "{}", "X-Admin-Key", "wrong"), 401, "unauthorized");
+    }
+    assertThat(
+            audit.query(new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), 10)))
+        .isEmpty();
   }
 
   @Test

@@ -58,4 +58,9 @@ final class InMemoryAuditLog implements AuditLog {
     }
     return new ChainVerification(rows.size(), OptionalLong.empty(), null);
   }
+
+  /** Forgets everything (between cases of a table-driven test). */
+  synchronized void clear() {
+    rows.clear();
+  }
 }

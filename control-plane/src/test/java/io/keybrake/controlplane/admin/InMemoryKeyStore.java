@@ -81,4 +81,9 @@ final class InMemoryKeyStore implements KeyStore {
       throw new StoreUnavailableException("key store is down (test)");
     }
   }
+
+  /** Forgets everything (between cases of a table-driven test). */
+  synchronized void clear() {
+    byId.clear();
+  }
 }

@@ -5,6 +5,7 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.destination.Destination;
 import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.secret.SecretMask;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -73,7 +74,7 @@ final class AuditWriter {
             ex.key == null ? Map.of() : ex.key.labels(),
             ex.key == null ? null : ex.key.vendor(),
             head == null ? null : head.method().toUpperCase(Locale.ROOT),
-            ex.match == null ? ex.path : ex.match.endpoint().pathTemplate(),
+            ex.match == null ? SecretMask.mask(ex.path) : ex.match.endpoint().pathTemplate(),
             destinations(ex),
             ex.bodyBytes,
             ex.estimate == null ? 0 : ex.estimate.micros(),

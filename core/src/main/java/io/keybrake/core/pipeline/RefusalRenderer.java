@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
+import io.keybrake.core.secret.SecretMask;
 import java.util.List;
 import java.util.Map;
 
@@ -29,16 +30,19 @@ public final class RefusalRenderer {
     } else {
       body.put("code", code.wireName());
     }
-    body.put("message", refusal.message());
+    // the message may quote the request (a path, a header): never let a secret in it out
+    String message = SecretMask.mask(refusal.message());
+    body.put("message", message);
     body.put("status", refusal.status());
     for (Map.Entry<String, Object> d : refusal.details().entrySet()) {
-      body.set(d.getKey(), json.valueToTree(d.getValue()));
+      Object v = d.getValue();
+      body.set(d.getKey(), json.valueToTree(v instanceof String s ? SecretMask.mask(s) : v));
     }
     if ("stripe".equals(vendor)) {
       ObjectNode error = body.putObject("error");
       error.put("type", stripeType(code));
       error.put("code", code.wireName());
-      error.put("message", refusal.message());
+      error.put("message", message);
     }
     try {
       byte[] bytes = json.writeValueAsBytes(body);

@@ -13,8 +13,9 @@ import java.util.OptionalLong;
  * @param totalCapMicros lifetime cap, if any
  * @param allowedPrefixes E.164 prefixes such as {@code "+1"}; empty = any (subject to countries)
  * @param allowedCountries ISO 3166 region codes such as {@code "US"}; empty = any
- * @param allowedEndpoints endpoint names or {@code "METHOD /path/template"}; empty = every priced
- *     endpoint of the vendor spec
+ * @param allowedEndpoints endpoint names, {@code "METHOD /path"} or bare paths (every method on the
+ *     path and below it), see {@link EndpointEntry}; empty = every named endpoint of the vendor
+ *     spec
  * @param dedupWindow window in which an identical call is replayed; zero disables dedup
  * @param expiresIn lifetime of the key from creation, if any
  * @param maxCallSeconds Twilio call {@code TimeLimit} cap

@@ -93,6 +93,20 @@ public final class PolicyParser {
     }
   }
 
+  /**
+   * Parses {@code node} for a key of {@code vendor}: as {@link #parse(JsonNode)}, and refuses a
+   * field that does not apply to the vendor, an {@code allowed_prefixes} entry of the wrong kind
+   * and an {@code allowed_endpoints} entry that is not valid syntax or reaches no endpoint of the
+   * vendor. Endpoint entries come back in canonical form (see {@link EndpointEntry}).
+   */
+  public static Parsed parse(JsonNode node, io.keybrake.core.vendor.VendorSpec vendor) {
+    Parsed generic = parse(node);
+    if (generic instanceof Parsed.Invalid) {
+      return generic;
+    }
+    return PolicyForVendor.check(node, ((Parsed.Ok) generic).policy(), vendor);
+  }
+
   /** The policy as the admin API shows it; {@link #parse} of the result gives back {@code p}. */
   public static ObjectNode toJson(Policy p) {
     JsonNodeFactory f = JsonNodeFactory.instance;

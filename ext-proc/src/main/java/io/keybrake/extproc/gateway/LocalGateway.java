@@ -131,7 +131,12 @@ public final class LocalGateway extends Handler.Abstract {
       reply = run(call, ex);
     } catch (ExtProcFailure f) {
       log.warn("ext_proc failure, failing closed: {}", f.getMessage());
-      writeJson(response, callback, f.status(), "processor_failure", f.getMessage());
+      writeJson(
+          response,
+          callback,
+          f.status(),
+          "processor_failure",
+          io.keybrake.core.secret.SecretMask.mask(f.getMessage()));
       return true;
     }
     response.setStatus(reply.status());
