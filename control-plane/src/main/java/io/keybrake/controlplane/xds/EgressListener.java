@@ -23,9 +23,10 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 
 /**
- * Builds the egress {@link Listener}: one HTTP connection manager whose filter chain is ext_proc
- * then router, with routes from RDS over ADS (so a key change never touches the listener and never
- * drains connections). Stateless and thread-safe.
+ * Builds the egress {@link Listener}: one HTTP connection manager whose filter chain is the
+ * agent-header strip ({@link AgentHeaderFilter}), ext_proc, then router, with routes from RDS over
+ * ADS (so a key change never touches the listener and never drains connections). Stateless and
+ * thread-safe.
  */
 public final class EgressListener {
 
@@ -64,6 +65,7 @@ public final class EgressListener {
                         ConfigSource.newBuilder()
                             .setAds(AggregatedConfigSource.getDefaultInstance())
                             .setResourceApiVersion(ApiVersion.V3)))
+            .addHttpFilters(AgentHeaderFilter.filter())
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName(EXT_PROC_FILTER)

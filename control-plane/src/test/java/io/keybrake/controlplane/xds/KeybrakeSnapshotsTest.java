@@ -112,12 +112,13 @@ class KeybrakeSnapshotsTest {
         l.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
     assertThat(hcm.getHttpFiltersList())
         .extracting(HttpFilter::getName)
-        .containsExactly("envoy.filters.http.ext_proc", "envoy.filters.http.router");
+        .containsExactly(
+            "envoy.filters.http.lua", "envoy.filters.http.ext_proc", "envoy.filters.http.router");
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(KeyRoutes.ROUTE_CONFIG_NAME);
     assertThat(hcm.getRds().getConfigSource().hasAds()).isTrue();
     assertThat(l.getAddress().getSocketAddress().getAddress()).isEqualTo("127.0.0.1");
 
-    ExternalProcessor ep = hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class);
+    ExternalProcessor ep = hcm.getHttpFilters(1).getTypedConfig().unpack(ExternalProcessor.class);
     assertThat(ep.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo("keybrake_ext_proc");
     assertThat(ep.getFailureModeAllow()).isFalse();
     assertThat(ep.getProcessingMode().getRequestHeaderMode())

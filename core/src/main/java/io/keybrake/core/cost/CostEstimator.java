@@ -51,6 +51,7 @@ public final class CostEstimator {
       }
       case FORM -> {
         FormBody form = FormBody.parse(bytes);
+        io.keybrake.core.request.FieldAliases.refuse(form, CheckedFields.of(rule));
         String canonical = form.canonical();
         return switch (rule) {
           case TWILIO_MESSAGE -> TwilioCosts.message(form, canonical, prices);

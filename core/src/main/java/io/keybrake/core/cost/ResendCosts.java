@@ -56,6 +56,7 @@ final class ResendCosts {
     if (!email.isObject()) {
       throw Fields.unreadable("a Resend email must be a JSON object");
     }
+    ResendFields.check(email);
     List<Destination> out = new ArrayList<>();
     addAll(email.get("to"), "to", true, out);
     addAll(email.get("cc"), "cc", false, out);

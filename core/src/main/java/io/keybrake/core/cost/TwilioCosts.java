@@ -63,12 +63,26 @@ final class TwilioCosts {
     }
     long minutes = Math.max(1, (limit + 59) / 60);
     long perMinute = prices.voicePerMinuteMicros(to.regionCode());
+    TwilioCallReach.Reach reach = TwilioCallReach.of(form, policy, prices, to);
+    List<Destination> destinations = new java.util.ArrayList<>();
+    destinations.add(new Destination.Phone(to));
+    destinations.addAll(reach.destinations());
+    String detail =
+        minutes + " min x " + at(to.regionCode(), perMinute) + "/min (TimeLimit " + limit + " s)";
+    if (reach.legMicrosPerMinute() > 0) {
+      detail += " + dialled leg $" + Micros.format(reach.legMicrosPerMinute()) + "/min";
+    }
+    if (reach.messageMicros() > 0) {
+      detail += " + messages $" + Micros.format(reach.messageMicros());
+    }
     return new CallEstimate(
-        Math.multiplyExact(perMinute, minutes),
-        List.of(new Destination.Phone(to)),
+        Math.addExact(
+            Math.multiplyExact(Math.addExact(perMinute, reach.legMicrosPerMinute()), minutes),
+            reach.messageMicros()),
+        destinations,
         canonical,
         rewritten,
-        minutes + " min x " + at(to.regionCode(), perMinute) + "/min (TimeLimit " + limit + " s)");
+        detail);
   }
 
   private static PhoneDestination to(FormBody form) throws RequestRejected {

@@ -155,6 +155,11 @@ public final class DecisionPipeline {
               method + " " + ex.path + " is not an endpoint this key may call"));
     }
     ex.match = match.get();
+    Optional<Refusal> headerProblem = ForwardedHeaders.check(head, vendor.get(), ex.key.policy());
+    if (headerProblem.isPresent()) {
+      return deny(ex, headerProblem.get());
+    }
+    ex.dropHeaders = ForwardedHeaders.toDrop(head, vendor.get(), Forwarding.KEYBRAKE_SETS);
     if (!normalized.query().isEmpty()
         && ex.match.endpoint().body() != BodyFormat.NONE
         && ex.match.endpoint().cost() != io.keybrake.core.vendor.CostRule.FREE) {
@@ -286,22 +291,18 @@ public final class DecisionPipeline {
       return Optional.empty();
     }
     BodyFormat format = match.endpoint().body();
-    String type = head.first("content-type").orElse("").toLowerCase(Locale.ROOT).trim();
     String expected =
         switch (format) {
           case FORM -> "application/x-www-form-urlencoded";
           case JSON -> "application/json";
           case NONE -> null;
         };
-    if (expected != null && !type.startsWith(expected)) {
-      return Optional.of(
-          Refusal.of(
-              RefusalCode.UNREADABLE_REQUEST,
-              "this endpoint takes Content-Type "
-                  + expected
-                  + ", not '"
-                  + (type.isEmpty() ? "none" : type)
-                  + "'"));
+    Optional<String> mediaProblem =
+        expected == null
+            ? Optional.empty()
+            : io.keybrake.core.request.MediaType.problem(head.all("content-type"), expected);
+    if (mediaProblem.isPresent()) {
+      return Optional.of(Refusal.of(RefusalCode.UNREADABLE_REQUEST, mediaProblem.get()));
     }
     return Optional.empty();
   }

@@ -35,6 +35,7 @@ public final class Exchange {
   ReserveOutcome.Reserved reservation;
   int responseStatus;
   String responseContentType;
+  java.util.List<String> dropHeaders = java.util.List.of();
 
   Exchange(Instant startedAt, long startNanos) {
     this.startedAt = startedAt;

@@ -45,6 +45,10 @@ final class Forwarding {
 
   static final String VENDOR_HEADER = "x-keybrake-vendor";
 
+  /** Headers the rewrite sets, overwriting what the agent sent. */
+  static final java.util.Set<String> KEYBRAKE_SETS =
+      java.util.Set.of("authorization", KEY_ID_HEADER, VENDOR_HEADER);
+
   private final Ledger ledger;
   private final LedgerDedupCache dedup;
   private final AuditWriter audit;
@@ -225,7 +229,7 @@ final class Forwarding {
     }
     set.add(Map.entry(KEY_ID_HEADER, key.id()));
     set.add(Map.entry(VENDOR_HEADER, key.vendor()));
-    return new RequestRewrite(path, set, List.of(), ex.estimate.rewrittenBody(), true);
+    return new RequestRewrite(path, set, ex.dropHeaders, ex.estimate.rewrittenBody(), true);
   }
 
   /** The request path with one template variable's segment replaced, query kept. */

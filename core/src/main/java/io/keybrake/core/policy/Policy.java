@@ -21,6 +21,10 @@ import java.util.OptionalLong;
  * @param maxCallSeconds Twilio call {@code TimeLimit} cap
  * @param allowPremium whether premium-rate numbers may be called/texted
  * @param timeZone the zone whose midnight starts a daily window
+ * @param allowedTwimlUrls URL prefixes of TwiML Keybrake cannot see that a Twilio call may hand
+ *     control to ({@code Url}, {@code <Redirect>}, {@code action} attributes); empty = none
+ * @param allowedAccounts Stripe connected accounts ({@code acct_…}) the key may act on through
+ *     {@code Stripe-Account}; empty = only the platform account
  */
 public record Policy(
     long dailyCapMicros,
@@ -32,7 +36,9 @@ public record Policy(
     java.util.Optional<Duration> expiresIn,
     long maxCallSeconds,
     boolean allowPremium,
-    ZoneId timeZone) {
+    ZoneId timeZone,
+    List<String> allowedTwimlUrls,
+    List<String> allowedAccounts) {
 
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofSeconds(60);
   public static final long DEFAULT_MAX_CALL_SECONDS = 600;
@@ -45,5 +51,34 @@ public record Policy(
     Objects.requireNonNull(dedupWindow);
     Objects.requireNonNull(expiresIn);
     Objects.requireNonNull(timeZone);
+    allowedTwimlUrls = List.copyOf(allowedTwimlUrls);
+    allowedAccounts = List.copyOf(allowedAccounts);
+  }
+
+  /** A policy without TwiML URLs or connected accounts. */
+  public Policy(
+      long dailyCapMicros,
+      OptionalLong totalCapMicros,
+      List<String> allowedPrefixes,
+      List<String> allowedCountries,
+      List<String> allowedEndpoints,
+      Duration dedupWindow,
+      java.util.Optional<Duration> expiresIn,
+      long maxCallSeconds,
+      boolean allowPremium,
+      ZoneId timeZone) {
+    this(
+        dailyCapMicros,
+        totalCapMicros,
+        allowedPrefixes,
+        allowedCountries,
+        allowedEndpoints,
+        dedupWindow,
+        expiresIn,
+        maxCallSeconds,
+        allowPremium,
+        timeZone,
+        List.of(),
+        List.of());
   }
 }

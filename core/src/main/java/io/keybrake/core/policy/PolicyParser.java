@@ -50,7 +50,9 @@ public final class PolicyParser {
           "expires_in",
           "max_call_seconds",
           "allow_premium",
-          "time_zone");
+          "time_zone",
+          "allowed_twiml_urls",
+          "allowed_accounts");
 
   /** An email recipient domain for Resend keys, e.g. {@code @example.com}. */
   private static final java.util.regex.Pattern EMAIL_DOMAIN =
@@ -129,6 +131,8 @@ public final class PolicyParser {
     o.put("max_call_seconds", p.maxCallSeconds());
     o.put("allow_premium", p.allowPremium());
     o.put("time_zone", zoneText(p.timeZone()));
+    o.set("allowed_twiml_urls", strings(p.allowedTwimlUrls()));
+    o.set("allowed_accounts", strings(p.allowedAccounts()));
     return o;
   }
 
@@ -163,6 +167,14 @@ public final class PolicyParser {
             .orElse(Policy.DEFAULT_MAX_CALL_SECONDS);
     boolean premium = bool(node, "allow_premium").orElse(false);
     ZoneId zone = zone(node);
+    List<String> twimlUrls;
+    List<String> accounts;
+    try {
+      twimlUrls = ScopeFields.twimlUrls(stringList(node, ScopeFields.TWIML_URLS));
+      accounts = ScopeFields.accounts(stringList(node, ScopeFields.ACCOUNTS));
+    } catch (ScopeFields.Invalid e) {
+      throw new Problem(e);
+    }
     return new Policy(
         daily,
         total,
@@ -173,7 +185,9 @@ public final class PolicyParser {
         expiresIn,
         maxCall,
         premium,
-        zone);
+        zone,
+        twimlUrls,
+        accounts);
   }
 
   private static Optional<Long> cap(JsonNode node, String field) throws Problem {
@@ -383,6 +397,10 @@ public final class PolicyParser {
     private static final long serialVersionUID = 1L;
     final String field;
     final String reason;
+
+    Problem(ScopeFields.Invalid invalid) {
+      this(invalid.field, invalid.reason);
+    }
 
     Problem(String field, String reason) {
       super(field + " " + reason, null, false, false);

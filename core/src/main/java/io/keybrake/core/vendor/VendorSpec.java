@@ -11,10 +11,32 @@ import java.util.Optional;
 /**
  * A vendor as data: its upstream, how agents present keys, and its endpoints. Loaded from a YAML
  * spec by {@link VendorSpecParser}. Immutable and thread-safe.
+ *
+ * @param forwardHeaders the request headers (lower case) an agent may send on to the vendor; every
+ *     other header is dropped
+ * @param accountHeaders headers (lower case) that make a call act on another account (Stripe's
+ *     {@code Stripe-Account}): forwarded only when the policy lists the account
  */
 public record VendorSpec(
-    String id, URI upstream, List<KeyPresentation> keyPresentation, List<EndpointSpec> endpoints) {
+    String id,
+    URI upstream,
+    List<KeyPresentation> keyPresentation,
+    List<EndpointSpec> endpoints,
+    List<String> forwardHeaders,
+    List<String> accountHeaders) {
+
+  /** A vendor that forwards no agent header and has no account header. */
+  public VendorSpec(
+      String id,
+      URI upstream,
+      List<KeyPresentation> keyPresentation,
+      List<EndpointSpec> endpoints) {
+    this(id, upstream, keyPresentation, endpoints, List.of(), List.of());
+  }
+
   public VendorSpec {
+    forwardHeaders = lowerCase(forwardHeaders);
+    accountHeaders = lowerCase(accountHeaders);
     Objects.requireNonNull(id);
     Objects.requireNonNull(upstream);
     keyPresentation = List.copyOf(keyPresentation);
@@ -61,6 +83,10 @@ public record VendorSpec(
   /** The endpoint called {@code name}, if any. */
   public Optional<EndpointSpec> endpoint(String name) {
     return endpoints.stream().filter(e -> e.name().equals(name)).findFirst();
+  }
+
+  private static List<String> lowerCase(List<String> names) {
+    return names.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).toList();
   }
 
   private record Candidate(EndpointSpec endpoint, PathTemplate template, int order) {}

@@ -20,7 +20,9 @@ import java.util.Set;
  */
 public final class VendorSpecParser {
   private static final YAMLMapper MAPPER = new YAMLMapper();
-  private static final Set<String> TOP = Set.of("id", "upstream", "key_presentation", "endpoints");
+  private static final Set<String> TOP =
+      Set.of(
+          "id", "upstream", "key_presentation", "endpoints", "forward_headers", "account_headers");
   private static final Set<String> ENDPOINT =
       Set.of("name", "method", "path", "body", "cost", "named");
 
@@ -74,7 +76,33 @@ public final class VendorSpecParser {
       }
       endpoints.add(spec);
     }
-    return new VendorSpec(id, upstream, keys, endpoints);
+    return new VendorSpec(
+        id,
+        upstream,
+        keys,
+        endpoints,
+        headerNames(root, "forward_headers"),
+        headerNames(root, "account_headers"));
+  }
+
+  /** An optional list of header names (RFC 9110 tokens). */
+  private static List<String> headerNames(JsonNode root, String field) {
+    JsonNode value = root.get(field);
+    if (value == null) {
+      return List.of();
+    }
+    if (!value.isArray()) {
+      throw new IllegalArgumentException("vendor spec: '" + field + "' must be a list");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode n : value) {
+      String name = n.asText();
+      if (!n.isTextual() || !name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+        throw new IllegalArgumentException("vendor spec: '" + field + "' holds header names");
+      }
+      out.add(name.toLowerCase(Locale.ROOT));
+    }
+    return out;
   }
 
   private static void checkFields(JsonNode node, Set<String> allowed, String where) {

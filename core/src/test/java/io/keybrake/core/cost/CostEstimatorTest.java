@@ -133,7 +133,7 @@ class CostEstimatorTest {
             "twilio",
             "POST",
             SID + "/Calls.json",
-            "To=%2B14155552671&From=%2B15005550006&Url=https%3A%2F%2Fx.test%2Ft.xml",
+            "To=%2B14155552671&From=%2B15005550006&Twiml=%3CResponse%3E%3CSay%3Ehi%3C%2FSay%3E%3C%2FResponse%3E",
             TestPolicies.maxCallSeconds(300));
 
     assertThat(e.micros()).isEqualTo(5 * 14_000);
@@ -141,7 +141,7 @@ class CostEstimatorTest {
     FormBody forwarded = FormBody.parse(e.rewrittenBody().orElseThrow());
     assertThat(forwarded.single("TimeLimit")).contains("300");
     assertThat(forwarded.single("To")).contains("+14155552671");
-    assertThat(forwarded.single("Url")).contains("https://x.test/t.xml");
+    assertThat(forwarded.single("Twiml")).contains("<Response><Say>hi</Say></Response>");
   }
 
   @Test

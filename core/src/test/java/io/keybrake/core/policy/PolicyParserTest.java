@@ -202,7 +202,7 @@ class PolicyParserTest {
             "{\"daily_usd_cap\":50.00,\"total_usd_cap\":0.0079,\"allowed_prefixes\":[\"+1\"],"
                 + "\"allowed_countries\":[\"US\"],\"allowed_endpoints\":[],"
                 + "\"dedup_window_seconds\":60,\"expires_in\":\"1h30m\",\"max_call_seconds\":600,"
-                + "\"allow_premium\":false,\"time_zone\":\"UTC\"}");
+                + "\"allow_premium\":false,\"time_zone\":\"UTC\",\"allowed_twiml_urls\":[],\"allowed_accounts\":[]}");
   }
 
   @Test

@@ -116,7 +116,11 @@ public final class LocalGateway extends Handler.Abstract {
     }
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     for (HttpField f : request.getHeaders()) {
-      headers.add(Map.entry(f.getLowerCaseName(), f.getValue()));
+      String name = f.getLowerCaseName();
+      // as the Envoy configs do before the ext_proc filter: the agent may not speak for the proxy
+      if (!name.startsWith("x-envoy-") && !name.startsWith("x-keybrake-")) {
+        headers.add(Map.entry(name, f.getValue()));
+      }
     }
     GatewayExchange ex =
         new GatewayExchange(

@@ -61,6 +61,8 @@ public final class JsonColumns {
     n.put("max_call_seconds", p.maxCallSeconds());
     n.put("allow_premium", p.allowPremium());
     n.put("time_zone", p.timeZone().getId());
+    strings(n.putArray("allowed_twiml_urls"), p.allowedTwimlUrls());
+    strings(n.putArray("allowed_accounts"), p.allowedAccounts());
     return n.toString();
   }
 
@@ -82,7 +84,14 @@ public final class JsonColumns {
             : Optional.of(Duration.parse(expires.asText())),
         n.required("max_call_seconds").asLong(),
         n.required("allow_premium").asBoolean(),
-        ZoneId.of(n.required("time_zone").asText()));
+        ZoneId.of(n.required("time_zone").asText()),
+        optionalStrings(n.path("allowed_twiml_urls")),
+        optionalStrings(n.path("allowed_accounts")));
+  }
+
+  /** A list column added later: absent in rows written before it existed. */
+  private static List<String> optionalStrings(JsonNode arr) {
+    return arr.isMissingNode() || arr.isNull() ? List.of() : strings(arr);
   }
 
   public static String headers(List<Map.Entry<String, String>> headers) {

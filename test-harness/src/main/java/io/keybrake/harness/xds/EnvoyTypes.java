@@ -8,6 +8,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
@@ -34,7 +35,8 @@ public final class EnvoyTypes {
           ExternalProcessor.getDescriptor(),
           Router.getDescriptor(),
           UpstreamTlsContext.getDescriptor(),
-          HttpProtocolOptions.getDescriptor());
+          HttpProtocolOptions.getDescriptor(),
+          Lua.getDescriptor());
 
   /**
    * The types Envoy has an extension factory for in a Keybrake deployment: the only ones allowed
@@ -47,7 +49,8 @@ public final class EnvoyTypes {
           ExternalProcessor.getDescriptor().getFullName(),
           Router.getDescriptor().getFullName(),
           UpstreamTlsContext.getDescriptor().getFullName(),
-          HttpProtocolOptions.getDescriptor().getFullName());
+          HttpProtocolOptions.getDescriptor().getFullName(),
+          Lua.getDescriptor().getFullName());
 
   private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(DESCRIPTORS).build();
 

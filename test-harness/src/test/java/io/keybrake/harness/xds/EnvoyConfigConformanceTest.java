@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -145,9 +146,10 @@ class EnvoyConfigConformanceTest {
       Listener l = s.listeners().resources().get("keybrake_egress");
       HttpConnectionManager hcm =
           l.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
-      assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class))
+      assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(Lua.class)).isNotNull();
+      assertThat(hcm.getHttpFilters(1).getTypedConfig().unpack(ExternalProcessor.class))
           .isNotNull();
-      assertThat(hcm.getHttpFilters(1).getTypedConfig().unpack(Router.class)).isNotNull();
+      assertThat(hcm.getHttpFilters(2).getTypedConfig().unpack(Router.class)).isNotNull();
       for (Cluster c : s.clusters().resources().values()) {
         if (c.getName().startsWith("vendor_")) {
           assertThat(
@@ -204,6 +206,34 @@ class EnvoyConfigConformanceTest {
         s.routes().resources().values().iterator().next().getVirtualHosts(0).getRoutesList();
     assertThat(yamlRoutes.get(yamlRoutes.size() - 1))
         .isEqualTo(generatedRoutes.get(generatedRoutes.size() - 1));
+  }
+
+  @Test
+  void everyListenerStripsAgentSentEnvoyAndKeybrakeHeadersBeforeExtProc() throws Exception {
+    List<Listener> listeners =
+        new ArrayList<>(staticSidecar().getStaticResources().getListenersList());
+    for (String group : NodeGroups.ALL) {
+      listeners.add(generated(group).listeners().resources().get("keybrake_egress"));
+    }
+    for (Listener l : listeners) {
+      List<String> names = hcm(l).getHttpFiltersList().stream().map(HttpFilter::getName).toList();
+      assertThat(names)
+          .as(l.getName())
+          .containsExactly(
+              "envoy.filters.http.lua", "envoy.filters.http.ext_proc", "envoy.filters.http.router");
+      String lua =
+          hcm(l)
+              .getHttpFilters(0)
+              .getTypedConfig()
+              .unpack(Lua.class)
+              .getDefaultSourceCode()
+              .getInlineString();
+      assertThat(lua)
+          .contains("function envoy_on_request(")
+          .contains("string.sub(n, 1, 8) == \"x-envoy-\"")
+          .contains("string.sub(n, 1, 11) == \"x-keybrake-\"")
+          .contains("headers:remove(name)");
+    }
   }
 
   private static HttpConnectionManager hcm(Listener l) throws InvalidProtocolBufferException {
