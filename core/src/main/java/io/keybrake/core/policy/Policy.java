@@ -20,6 +20,7 @@ import java.util.OptionalLong;
  * @param maxCallSeconds Twilio call {@code TimeLimit} cap
  * @param allowPremium whether premium-rate numbers may be called/texted
  * @param timeZone the zone whose midnight starts a daily window
+ * @param maxCallMicros the most one call may be estimated at ({@code max_call_usd}), if any
  */
 public record Policy(
     long dailyCapMicros,
@@ -31,7 +32,8 @@ public record Policy(
     java.util.Optional<Duration> expiresIn,
     long maxCallSeconds,
     boolean allowPremium,
-    ZoneId timeZone) {
+    ZoneId timeZone,
+    OptionalLong maxCallMicros) {
 
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofSeconds(60);
   public static final long DEFAULT_MAX_CALL_SECONDS = 600;
@@ -44,5 +46,32 @@ public record Policy(
     Objects.requireNonNull(dedupWindow);
     Objects.requireNonNull(expiresIn);
     Objects.requireNonNull(timeZone);
+    Objects.requireNonNull(maxCallMicros);
+  }
+
+  /** A policy without a per-call limit. */
+  public Policy(
+      long dailyCapMicros,
+      OptionalLong totalCapMicros,
+      List<String> allowedPrefixes,
+      List<String> allowedCountries,
+      List<String> allowedEndpoints,
+      Duration dedupWindow,
+      java.util.Optional<Duration> expiresIn,
+      long maxCallSeconds,
+      boolean allowPremium,
+      ZoneId timeZone) {
+    this(
+        dailyCapMicros,
+        totalCapMicros,
+        allowedPrefixes,
+        allowedCountries,
+        allowedEndpoints,
+        dedupWindow,
+        expiresIn,
+        maxCallSeconds,
+        allowPremium,
+        timeZone,
+        OptionalLong.empty());
   }
 }

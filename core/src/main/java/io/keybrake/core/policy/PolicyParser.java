@@ -50,7 +50,8 @@ public final class PolicyParser {
           "expires_in",
           "max_call_seconds",
           "allow_premium",
-          "time_zone");
+          "time_zone",
+          "max_call_usd");
 
   /** An email recipient domain for Resend keys, e.g. {@code @example.com}. */
   private static final java.util.regex.Pattern EMAIL_DOMAIN =
@@ -115,6 +116,9 @@ public final class PolicyParser {
     o.put("max_call_seconds", p.maxCallSeconds());
     o.put("allow_premium", p.allowPremium());
     o.put("time_zone", zoneText(p.timeZone()));
+    if (p.maxCallMicros().isPresent()) {
+      o.set("max_call_usd", usd(p.maxCallMicros().getAsLong()));
+    }
     return o;
   }
 
@@ -149,6 +153,8 @@ public final class PolicyParser {
             .orElse(Policy.DEFAULT_MAX_CALL_SECONDS);
     boolean premium = bool(node, "allow_premium").orElse(false);
     ZoneId zone = zone(node);
+    OptionalLong maxCallUsd =
+        cap(node, "max_call_usd").map(OptionalLong::of).orElse(OptionalLong.empty());
     return new Policy(
         daily,
         total,
@@ -159,7 +165,8 @@ public final class PolicyParser {
         expiresIn,
         maxCall,
         premium,
-        zone);
+        zone,
+        maxCallUsd);
   }
 
   private static Optional<Long> cap(JsonNode node, String field) throws Problem {

@@ -61,6 +61,9 @@ public final class JsonColumns {
     n.put("max_call_seconds", p.maxCallSeconds());
     n.put("allow_premium", p.allowPremium());
     n.put("time_zone", p.timeZone().getId());
+    if (p.maxCallMicros().isPresent()) {
+      n.put("max_call_micros", p.maxCallMicros().getAsLong());
+    }
     return n.toString();
   }
 
@@ -68,6 +71,7 @@ public final class JsonColumns {
     JsonNode n = parse(json, "policy");
     JsonNode total = n.path("total_cap_micros");
     JsonNode expires = n.path("expires_in");
+    JsonNode maxCall = n.path("max_call_micros");
     return new Policy(
         n.required("daily_cap_micros").asLong(),
         total.isNull() || total.isMissingNode()
@@ -82,7 +86,10 @@ public final class JsonColumns {
             : Optional.of(Duration.parse(expires.asText())),
         n.required("max_call_seconds").asLong(),
         n.required("allow_premium").asBoolean(),
-        ZoneId.of(n.required("time_zone").asText()));
+        ZoneId.of(n.required("time_zone").asText()),
+        maxCall.isNull() || maxCall.isMissingNode()
+            ? OptionalLong.empty()
+            : OptionalLong.of(maxCall.asLong()));
   }
 
   public static String headers(List<Map.Entry<String, String>> headers) {
