@@ -25,13 +25,18 @@ final class ActualCosts {
       return switch (rule) {
         case TWILIO_MESSAGE, TWILIO_CALL -> twilio(json, currencies);
         case STRIPE_AMOUNT, STRIPE_REFUND -> stripe(json, "amount", currencies);
-        case STRIPE_INVOICE_PAY -> stripe(json, "amount_paid", currencies);
+        case STRIPE_INVOICE_PAY,
+            STRIPE_INVOICE_FINALIZE,
+            STRIPE_PAYMENT_INTENT_CONFIRM,
+            STRIPE_PAYMENT_INTENT_CAPTURE,
+            STRIPE_CHARGE_CAPTURE ->
+            stripe(json, StripeLookups.SPECS.get(rule).settledField(), currencies);
+        case STRIPE_INVOICE_ITEM -> stripeCredit(json, currencies);
+        case STRIPE_SUBSCRIPTION -> subscription(json, currencies);
+        case UNBOUNDED, STRIPE_SUBSCRIPTION_UPDATE -> idOnly(json);
         case RESEND_EMAIL -> new ActualCost(OptionalLong.empty(), text(json, "id"));
         case RESEND_BATCH -> new ActualCost(OptionalLong.empty(), firstBatchId(json));
-        case FREE -> {
-          Optional<String> sid = text(json, "sid");
-          yield new ActualCost(OptionalLong.empty(), sid.isPresent() ? sid : text(json, "id"));
-        }
+        case FREE -> idOnly(json);
       };
     } catch (RequestRejected | RuntimeException e) {
       return ActualCost.unknown();
@@ -61,6 +66,36 @@ final class ActualCosts {
     }
     long minor = amount.bigIntegerValue().longValueExact();
     return new ActualCost(OptionalLong.of(currencies.toUsdMicros(minor, currency.get())), id);
+  }
+
+  private static ActualCost idOnly(JsonNode json) {
+    Optional<String> sid = text(json, "sid");
+    return new ActualCost(OptionalLong.empty(), sid.isPresent() ? sid : text(json, "id"));
+  }
+
+  /** An invoice item: a negative {@code amount} is a credit and costs nothing. */
+  private static ActualCost stripeCredit(JsonNode json, Currencies currencies)
+      throws RequestRejected {
+    JsonNode amount = json.get("amount");
+    if (amount != null && amount.isIntegralNumber() && amount.asLong() < 0) {
+      return new ActualCost(OptionalLong.of(0), text(json, "id"));
+    }
+    return stripe(json, "amount", currencies);
+  }
+
+  /**
+   * A new subscription's first charge is its latest invoice's {@code amount_paid}, readable only
+   * when the agent expanded {@code latest_invoice}; otherwise the estimate is kept.
+   */
+  private static ActualCost subscription(JsonNode json, Currencies currencies)
+      throws RequestRejected {
+    Optional<String> id = text(json, "id");
+    JsonNode invoice = json.get("latest_invoice");
+    if (invoice == null || !invoice.isObject()) {
+      return new ActualCost(OptionalLong.empty(), id);
+    }
+    ActualCost paid = stripe(invoice, "amount_paid", currencies);
+    return new ActualCost(paid.micros(), id);
   }
 
   /** {@code {"data": [{"id": "…"}, …]}}. */

@@ -28,4 +28,9 @@ public record CallEstimate(
     Objects.requireNonNull(rewrittenBody);
     Objects.requireNonNull(detail);
   }
+
+  /** This estimate, forwarding {@code body} instead of the body received. */
+  public CallEstimate withRewrittenBody(byte[] body) {
+    return new CallEstimate(micros, destinations, canonicalBody, Optional.of(body), detail);
+  }
 }

@@ -1,6 +1,7 @@
 package io.keybrake.core.cost;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.decision.RequestRejected;
 import io.keybrake.core.policy.Policy;
 import io.keybrake.core.pricing.Currencies;
@@ -38,10 +39,57 @@ public final class CostEstimator {
    */
   public CallEstimate estimate(EndpointMatch match, byte[] body, Policy policy)
       throws RequestRejected {
+    return estimate(match, body, policy, VendorObjects.NONE);
+  }
+
+  /**
+   * The estimate for a matched call, reading the vendor objects its rule needs through {@code
+   * objects} (e.g. the invoice an {@code invoices.pay} call pays). A rule that moves money never
+   * estimates less than {@link #MIN_MONEY_MOVING_MICROS}, so a spent cap refuses it.
+   *
+   * @param body the request body as received, or the form a JSON body became (empty for none)
+   * @throws RequestRejected {@code unreadable_request} as above; {@code cost_unbounded} for a call
+   *     whose cost has no upper bound; {@code cost_lookup_failed} when a vendor object could not be
+   *     read
+   */
+  public CallEstimate estimate(
+      EndpointMatch match, byte[] body, Policy policy, VendorObjects objects)
+      throws RequestRejected {
+    CallEstimate e;
+    try {
+      e = estimateUnfloored(match, body, policy, objects);
+    } catch (ArithmeticException overflow) {
+      throw Fields.unreadable("the amounts in this call are too large to price");
+    }
+    if (match.endpoint().cost().movesMoney() && e.micros() < MIN_MONEY_MOVING_MICROS) {
+      return new CallEstimate(
+          MIN_MONEY_MOVING_MICROS,
+          e.destinations(),
+          e.canonicalBody(),
+          e.rewrittenBody(),
+          e.detail() + "; a call that can move money reserves at least $0.000001");
+    }
+    return e;
+  }
+
+  /** The least a money-moving call reserves: one micro-dollar, so a spent cap refuses it. */
+  public static final long MIN_MONEY_MOVING_MICROS = 1;
+
+  private CallEstimate estimateUnfloored(
+      EndpointMatch match, byte[] body, Policy policy, VendorObjects objects)
+      throws RequestRejected {
     Objects.requireNonNull(policy);
     byte[] bytes = body == null ? new byte[0] : body;
     BodyFormat format = match.endpoint().body();
     CostRule rule = match.endpoint().cost();
+    if (rule == CostRule.UNBOUNDED) {
+      throw new RequestRejected(
+          RefusalCode.COST_UNBOUNDED,
+          "endpoint "
+              + match.endpoint().name()
+              + " can move an amount Keybrake cannot bound before the call; it is refused"
+              + " (see docs/pricing.md)");
+    }
     switch (format) {
       case NONE -> {
         if (bytes.length > 0) {
@@ -49,7 +97,7 @@ public final class CostEstimator {
         }
         return free("");
       }
-      case FORM -> {
+      case FORM, STRIPE_FORM -> {
         FormBody form = FormBody.parse(bytes);
         io.keybrake.core.request.FieldAliases.refuse(form, CheckedFields.of(rule));
         String canonical = form.canonical();
@@ -58,13 +106,17 @@ public final class CostEstimator {
           case TWILIO_CALL -> TwilioCosts.call(form, canonical, policy, prices);
           case STRIPE_AMOUNT -> StripeCosts.amount(form, canonical, currencies);
           case STRIPE_REFUND -> StripeCosts.refund(form, canonical, currencies);
-          case STRIPE_INVOICE_PAY ->
-              new CallEstimate(
-                  0,
-                  List.of(),
-                  canonical,
-                  Optional.empty(),
-                  "invoice pay: priced from the response");
+          case STRIPE_INVOICE_PAY,
+              STRIPE_INVOICE_FINALIZE,
+              STRIPE_PAYMENT_INTENT_CONFIRM,
+              STRIPE_PAYMENT_INTENT_CAPTURE,
+              STRIPE_CHARGE_CAPTURE ->
+              StripeLookups.estimate(rule, match, canonical, objects, currencies);
+          case STRIPE_SUBSCRIPTION ->
+              StripeBillingCosts.subscription(form, canonical, objects, currencies);
+          case STRIPE_SUBSCRIPTION_UPDATE -> StripeBillingCosts.subscriptionUpdate(form, canonical);
+          case STRIPE_INVOICE_ITEM ->
+              StripeBillingCosts.invoiceItem(form, canonical, objects, currencies);
           case FREE -> free(canonical);
           default -> throw misconfigured(match, format);
         };

@@ -37,14 +37,19 @@ final class StripeCosts {
       long amount, String currency, String canonical, Currencies currencies)
       throws RequestRejected {
     long micros = currencies.toUsdMicros(amount, currency);
-    String detail =
-        amount
-            + " "
-            + currency.toUpperCase(Locale.ROOT)
-            + " minor units (exponent "
-            + currencies.exponent(currency)
-            + ") = $"
-            + Micros.format(micros);
+    String detail = describe(amount, currency, micros, currencies);
     return new CallEstimate(micros, List.of(), canonical, Optional.empty(), detail);
+  }
+
+  /** {@code "1000 JPY minor units (exponent 0) = $6.700000"}. */
+  static String describe(long amount, String currency, long micros, Currencies currencies)
+      throws RequestRejected {
+    return amount
+        + " "
+        + currency.toUpperCase(Locale.ROOT)
+        + " minor units (exponent "
+        + currencies.exponent(currency)
+        + ") = $"
+        + Micros.format(micros);
   }
 }

@@ -14,7 +14,13 @@ public enum RefusalCode {
   REQUEST_TOO_LARGE(413),
   DUPLICATE_IN_FLIGHT(409),
   CAP_EXHAUSTED(429),
-  LEDGER_UNAVAILABLE(503);
+  LEDGER_UNAVAILABLE(503),
+  /** A money-moving call whose cost has no upper bound Keybrake can compute before it. */
+  COST_UNBOUNDED(403),
+  /** The vendor object a bound depends on could not be read with the real credential. */
+  COST_LOOKUP_FAILED(502),
+  /** The call's bound is above the policy's {@code max_call_usd}. */
+  MAX_CALL_EXCEEDED(403);
 
   private final int status;
 

@@ -10,8 +10,11 @@ import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.lookup.ObjectLookup;
+import io.keybrake.core.money.Micros;
 import io.keybrake.core.request.NormalizedPath;
 import io.keybrake.core.request.PathNormalizer;
+import io.keybrake.core.request.StripeFormJson;
 import io.keybrake.core.vendor.BodyFormat;
 import io.keybrake.core.vendor.EndpointMatch;
 import io.keybrake.core.vendor.VendorRegistry;
@@ -43,6 +46,7 @@ public final class DecisionPipeline {
   private final AuditWriter auditWriter;
   private final Forwarding forwarding;
   private final Settlement settlement;
+  private final ObjectLookup lookup;
 
   public DecisionPipeline(
       VendorRegistry vendors,
@@ -86,6 +90,39 @@ public final class DecisionPipeline {
       PipelineSettings settings,
       LimitSource fleetLimits,
       UnitOfWork unit) {
+    this(
+        vendors,
+        keys,
+        ledger,
+        dedup,
+        audit,
+        costs,
+        clock,
+        nanoTicker,
+        settings,
+        fleetLimits,
+        unit,
+        ObjectLookup.NONE);
+  }
+
+  /**
+   * @param lookup reads the vendor objects a cost rule needs (an invoice before it is paid) with
+   *     the key's real credential; {@link ObjectLookup#NONE} refuses every such call
+   */
+  public DecisionPipeline(
+      VendorRegistry vendors,
+      KeyCache keys,
+      Ledger ledger,
+      DedupCache dedup,
+      AuditLog audit,
+      CostEstimator costs,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings,
+      LimitSource fleetLimits,
+      UnitOfWork unit,
+      ObjectLookup lookup) {
+    this.lookup = lookup;
     this.vendors = vendors;
     this.identifier = new KeyIdentifier(keys);
     this.costs = costs;
@@ -195,10 +232,34 @@ public final class DecisionPipeline {
     if (body.length > settings.maxBodyBytes()) {
       return deny(ex, tooLarge());
     }
+    byte[] checked = body;
+    if (sentJsonForForm(ex)) {
+      try {
+        checked = StripeFormJson.toForm(body).encode(); // the policy checks what is forwarded
+      } catch (RequestRejected e) {
+        return deny(ex, e.refusal());
+      }
+    }
+    if (ex.match.endpoint().cost().looksUp()) {
+      // a spent cap refuses the call before the vendor is asked anything
+      Optional<Decision> spent = forwarding.refuseIfNoRoom(ex);
+      if (spent.isPresent()) {
+        return spent.get();
+      }
+    }
     try {
-      ex.estimate = costs.estimate(ex.match, body, ex.key.policy());
+      ex.estimate =
+          costs.estimate(ex.match, checked, ex.key.policy(), new KeyLookups(lookup, ex.key, waits));
     } catch (RequestRejected e) {
       return deny(ex, e.refusal());
+    }
+    if (checked != body && ex.estimate.rewrittenBody().isEmpty()) {
+      ex.estimate = ex.estimate.withRewrittenBody(checked);
+      ex.formFromJson = true;
+    }
+    Optional<Refusal> overMax = overMaxCall(ex);
+    if (overMax.isPresent()) {
+      return deny(ex, overMax.get());
     }
     Optional<Refusal> destination =
         io.keybrake.core.destination.DestinationPolicy.check(
@@ -293,10 +354,15 @@ public final class DecisionPipeline {
     BodyFormat format = match.endpoint().body();
     String expected =
         switch (format) {
-          case FORM -> "application/x-www-form-urlencoded";
+          case FORM, STRIPE_FORM -> "application/x-www-form-urlencoded";
           case JSON -> "application/json";
           case NONE -> null;
         };
+    if (format == BodyFormat.STRIPE_FORM
+        && io.keybrake.core.request.MediaType.problem(head.all("content-type"), "application/json")
+            .isEmpty()) {
+      return Optional.empty(); // forwarded in Stripe's form encoding
+    }
     Optional<String> mediaProblem =
         expected == null
             ? Optional.empty()
@@ -305,6 +371,38 @@ public final class DecisionPipeline {
       return Optional.of(Refusal.of(RefusalCode.UNREADABLE_REQUEST, mediaProblem.get()));
     }
     return Optional.empty();
+  }
+
+  /** Whether the agent sent JSON to a Stripe form endpoint (it is forwarded form-encoded). */
+  private static boolean sentJsonForForm(Exchange ex) {
+    return ex.match.endpoint().body() == BodyFormat.STRIPE_FORM
+        && isJson(ex.head.first("content-type").orElse("").toLowerCase(Locale.ROOT).trim());
+  }
+
+  private static boolean isJson(String type) {
+    int semi = type.indexOf(';');
+    return (semi < 0 ? type : type.substring(0, semi)).trim().equals("application/json");
+  }
+
+  /** The policy's {@code max_call_usd}: no single call estimated above it. */
+  private static Optional<Refusal> overMaxCall(Exchange ex) {
+    java.util.OptionalLong max = ex.key.policy().maxCallMicros();
+    if (max.isEmpty() || ex.estimate.micros() <= max.getAsLong()) {
+      return Optional.empty();
+    }
+    java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+    details.put("estimated_usd", Micros.toUsd(ex.estimate.micros()));
+    details.put("max_call_usd", Micros.toUsd(max.getAsLong()));
+    return Optional.of(
+        new Refusal(
+            RefusalCode.MAX_CALL_EXCEEDED,
+            "this call is estimated at $"
+                + Micros.format(ex.estimate.micros())
+                + " ("
+                + ex.estimate.detail()
+                + "), above the key's max_call_usd of $"
+                + Micros.format(max.getAsLong()),
+            details));
   }
 
   private Refusal tooLarge() {

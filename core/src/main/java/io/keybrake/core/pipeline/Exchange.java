@@ -29,6 +29,10 @@ public final class Exchange {
   KeyRecord key;
   EndpointMatch match;
   CallEstimate estimate;
+
+  /** The agent sent JSON; the vendor gets it form-encoded (the content type changes too). */
+  boolean formFromJson;
+
   long bodyBytes;
   String fingerprint;
   String claimToken;

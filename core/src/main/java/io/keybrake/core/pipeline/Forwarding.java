@@ -200,6 +200,50 @@ final class Forwarding {
     return new Decision.Allow(rewrite(ex));
   }
 
+  /**
+   * Refuses a call whose budget is already spent, before its cost is looked up at the vendor: a
+   * spent cap must not even let the vendor be asked. A read, not a reservation; the atomic reserve
+   * still follows for a call that passes.
+   */
+  Optional<Decision> refuseIfNoRoom(Exchange ex) {
+    Instant now = clock.instant();
+    List<BudgetLimit> limits = new ArrayList<>(KeyBudgets.limitsFor(ex.key, now));
+    limits.addAll(fleetLimits.limitsFor(ex.key, now));
+    try {
+      for (BudgetLimit limit : limits) {
+        long spent = ledger.counter(limit).totalMicros();
+        if (spent >= limit.capMicros()) {
+          Map<String, Object> details = new LinkedHashMap<>();
+          details.put("spent_usd", Micros.toUsd(spent));
+          details.put("cap_usd", Micros.toUsd(limit.capMicros()));
+          details.put("budget", limit.budget());
+          return Optional.of(
+              deny.apply(
+                  ex,
+                  new Refusal(
+                      RefusalCode.CAP_EXHAUSTED,
+                      "budget "
+                          + limit.budget()
+                          + " is exhausted: spent $"
+                          + Micros.format(spent)
+                          + " of $"
+                          + Micros.format(limit.capMicros())
+                          + "; the call was neither priced nor forwarded",
+                      details)));
+        }
+      }
+    } catch (StoreUnavailableException e) {
+      log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
+      return Optional.of(
+          deny.apply(
+              ex,
+              Refusal.of(
+                  RefusalCode.LEDGER_UNAVAILABLE,
+                  "the spend ledger is unavailable; the call was not forwarded")));
+    }
+    return Optional.empty();
+  }
+
   private void abandonClaim(Exchange ex) {
     if (ex.claimToken != null) {
       try {
@@ -226,6 +270,9 @@ final class Forwarding {
       path = Optional.of(withPathVariable(ex, "AccountSid", t.accountSid()));
     } else if (cred instanceof VendorCredential.ApiKey k) {
       set.add(Map.entry("authorization", "Bearer " + k.secret()));
+    }
+    if (ex.formFromJson) {
+      set.add(Map.entry("content-type", "application/x-www-form-urlencoded"));
     }
     set.add(Map.entry(KEY_ID_HEADER, key.id()));
     set.add(Map.entry(VENDOR_HEADER, key.vendor()));

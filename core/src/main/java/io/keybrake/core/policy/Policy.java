@@ -25,6 +25,7 @@ import java.util.OptionalLong;
  *     control to ({@code Url}, {@code <Redirect>}, {@code action} attributes); empty = none
  * @param allowedAccounts Stripe connected accounts ({@code acct_…}) the key may act on through
  *     {@code Stripe-Account}; empty = only the platform account
+ * @param maxCallMicros the most one call may be estimated at ({@code max_call_usd}), if any
  */
 public record Policy(
     long dailyCapMicros,
@@ -38,7 +39,8 @@ public record Policy(
     boolean allowPremium,
     ZoneId timeZone,
     List<String> allowedTwimlUrls,
-    List<String> allowedAccounts) {
+    List<String> allowedAccounts,
+    OptionalLong maxCallMicros) {
 
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofSeconds(60);
   public static final long DEFAULT_MAX_CALL_SECONDS = 600;
@@ -53,9 +55,40 @@ public record Policy(
     Objects.requireNonNull(timeZone);
     allowedTwimlUrls = List.copyOf(allowedTwimlUrls);
     allowedAccounts = List.copyOf(allowedAccounts);
+    Objects.requireNonNull(maxCallMicros);
   }
 
-  /** A policy without TwiML URLs or connected accounts. */
+  /** A policy without a per-call limit. */
+  public Policy(
+      long dailyCapMicros,
+      OptionalLong totalCapMicros,
+      List<String> allowedPrefixes,
+      List<String> allowedCountries,
+      List<String> allowedEndpoints,
+      Duration dedupWindow,
+      java.util.Optional<Duration> expiresIn,
+      long maxCallSeconds,
+      boolean allowPremium,
+      ZoneId timeZone,
+      List<String> allowedTwimlUrls,
+      List<String> allowedAccounts) {
+    this(
+        dailyCapMicros,
+        totalCapMicros,
+        allowedPrefixes,
+        allowedCountries,
+        allowedEndpoints,
+        dedupWindow,
+        expiresIn,
+        maxCallSeconds,
+        allowPremium,
+        timeZone,
+        allowedTwimlUrls,
+        allowedAccounts,
+        OptionalLong.empty());
+  }
+
+  /** A policy without TwiML URLs, connected accounts or a per-call limit. */
   public Policy(
       long dailyCapMicros,
       OptionalLong totalCapMicros,
@@ -79,6 +112,7 @@ public record Policy(
         allowPremium,
         timeZone,
         List.of(),
-        List.of());
+        List.of(),
+        OptionalLong.empty());
   }
 }

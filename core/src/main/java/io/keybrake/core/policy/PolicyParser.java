@@ -52,7 +52,8 @@ public final class PolicyParser {
           "allow_premium",
           "time_zone",
           "allowed_twiml_urls",
-          "allowed_accounts");
+          "allowed_accounts",
+          "max_call_usd");
 
   /** An email recipient domain for Resend keys, e.g. {@code @example.com}. */
   private static final java.util.regex.Pattern EMAIL_DOMAIN =
@@ -133,6 +134,9 @@ public final class PolicyParser {
     o.put("time_zone", zoneText(p.timeZone()));
     o.set("allowed_twiml_urls", strings(p.allowedTwimlUrls()));
     o.set("allowed_accounts", strings(p.allowedAccounts()));
+    if (p.maxCallMicros().isPresent()) {
+      o.set("max_call_usd", usd(p.maxCallMicros().getAsLong()));
+    }
     return o;
   }
 
@@ -175,6 +179,8 @@ public final class PolicyParser {
     } catch (ScopeFields.Invalid e) {
       throw new Problem(e);
     }
+    OptionalLong maxCallUsd =
+        cap(node, "max_call_usd").map(OptionalLong::of).orElse(OptionalLong.empty());
     return new Policy(
         daily,
         total,
@@ -187,7 +193,8 @@ public final class PolicyParser {
         premium,
         zone,
         twimlUrls,
-        accounts);
+        accounts,
+        maxCallUsd);
   }
 
   private static Optional<Long> cap(JsonNode node, String field) throws Problem {

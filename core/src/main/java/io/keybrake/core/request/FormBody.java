@@ -33,6 +33,15 @@ public final class FormBody {
     return new FormBody(List.of());
   }
 
+  /** A form of these fields, in this order (names and values as decoded text). */
+  public static FormBody of(List<java.util.Map.Entry<String, String>> fields) {
+    List<Field> out = new ArrayList<>(fields.size());
+    for (java.util.Map.Entry<String, String> f : fields) {
+      out.add(new Field(f.getKey(), f.getValue()));
+    }
+    return new FormBody(out);
+  }
+
   /** Parses {@code body}; an empty array is an empty form. */
   public static FormBody parse(byte[] body) throws RequestRejected {
     List<Field> fields = new ArrayList<>();

@@ -6,6 +6,11 @@ public enum BodyFormat {
   FORM,
   /** {@code application/json}. */
   JSON,
+  /**
+   * Stripe's {@code application/x-www-form-urlencoded} with bracket nesting; a JSON object body is
+   * accepted too and forwarded in that encoding ({@code io.keybrake.core.request.StripeFormJson}).
+   */
+  STRIPE_FORM,
   /** No body is expected; a non-empty body is refused. */
   NONE
 }

@@ -10,7 +10,43 @@ public enum CostRule {
   STRIPE_AMOUNT,
   STRIPE_REFUND,
   STRIPE_INVOICE_PAY,
+  /** Looks the invoice up: {@code amount_due}. Finalizing can start an automatic charge. */
+  STRIPE_INVOICE_FINALIZE,
+  /** Looks the PaymentIntent up: {@code amount}. */
+  STRIPE_PAYMENT_INTENT_CONFIRM,
+  /** Looks the PaymentIntent up: {@code amount_capturable}. */
+  STRIPE_PAYMENT_INTENT_CAPTURE,
+  /** Looks the charge up: {@code amount}. */
+  STRIPE_CHARGE_CAPTURE,
+  /** Price x quantity of every item (prices looked up), charged at once. */
+  STRIPE_SUBSCRIPTION,
+  /** Free when it changes nothing billed; otherwise refused as unbounded. */
+  STRIPE_SUBSCRIPTION_UPDATE,
+  /** {@code amount}, or price x quantity (price looked up). */
+  STRIPE_INVOICE_ITEM,
   RESEND_EMAIL,
   RESEND_BATCH,
-  FREE
+  FREE,
+  /** Moves money by an amount Keybrake cannot bound before the call: always refused. */
+  UNBOUNDED;
+
+  /** Whether estimating the cost may read a vendor object (a lookup with the real credential). */
+  public boolean looksUp() {
+    return switch (this) {
+      case STRIPE_INVOICE_PAY,
+          STRIPE_INVOICE_FINALIZE,
+          STRIPE_PAYMENT_INTENT_CONFIRM,
+          STRIPE_PAYMENT_INTENT_CAPTURE,
+          STRIPE_CHARGE_CAPTURE,
+          STRIPE_SUBSCRIPTION,
+          STRIPE_INVOICE_ITEM ->
+          true;
+      default -> false;
+    };
+  }
+
+  /** Whether calls under this rule can move money (and so never reserve $0). */
+  public boolean movesMoney() {
+    return this != FREE && this != STRIPE_SUBSCRIPTION_UPDATE;
+  }
 }

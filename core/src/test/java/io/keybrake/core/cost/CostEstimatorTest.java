@@ -243,11 +243,11 @@ class CostEstimatorTest {
   }
 
   @Test
-  void invoicePayIsEstimatedAtZero() throws RequestRejected {
-    CallEstimate e = estimate("stripe", "POST", "/v1/invoices/in_1/pay", "");
-
-    assertThat(e.micros()).isZero();
-    assertThat(e.canonicalBody()).isEmpty();
+  void invoicePayWithoutALookupIsRefusedNotPricedAtZero() {
+    assertThatThrownBy(() -> estimate("stripe", "POST", "/v1/invoices/in_1/pay", ""))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.COST_LOOKUP_FAILED));
   }
 
   @Test

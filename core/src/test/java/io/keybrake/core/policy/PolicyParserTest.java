@@ -253,4 +253,17 @@ class PolicyParserTest {
                 org.assertj.core.api.Assertions.assertThat(ok.policy().allowedPrefixes())
                     .containsExactly("@example.com", "+1"));
   }
+
+  @Test
+  void maxCallUsdIsAnExactPerCallLimitShownBackAsGiven() throws Exception {
+    Policy p = ok("{\"daily_usd_cap\":100,\"max_call_usd\":25.5}");
+    assertThat(p.maxCallMicros()).hasValue(25_500_000L);
+    assertThat(PolicyParser.toJson(p).get("max_call_usd").decimalValue())
+        .isEqualByComparingTo("25.5");
+    assertThat(ok("{\"daily_usd_cap\":100}").maxCallMicros()).isEmpty();
+    for (String bad : List.of("0", "-1", "\"5\"", "0.0000001", "true")) {
+      assertThat(invalid("{\"daily_usd_cap\":100,\"max_call_usd\":" + bad + "}").field())
+          .isEqualTo("max_call_usd");
+    }
+  }
 }

@@ -88,7 +88,7 @@ class VendorRegistryTest {
     EndpointMatch post = match("stripe", "POST", "/v1/customers/cus_1").orElseThrow();
     assertThat(post.endpoint().named()).isFalse();
     assertThat(post.endpoint().cost()).isEqualTo(CostRule.FREE);
-    assertThat(post.endpoint().body()).isEqualTo(BodyFormat.FORM);
+    assertThat(post.endpoint().body()).isEqualTo(BodyFormat.STRIPE_FORM);
     assertThat(post.pathVariables()).isEqualTo(Map.of("rest", "customers/cus_1"));
 
     EndpointMatch get = match("stripe", "GET", "/v1/charges").orElseThrow();

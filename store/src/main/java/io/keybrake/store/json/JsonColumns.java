@@ -63,6 +63,9 @@ public final class JsonColumns {
     n.put("time_zone", p.timeZone().getId());
     strings(n.putArray("allowed_twiml_urls"), p.allowedTwimlUrls());
     strings(n.putArray("allowed_accounts"), p.allowedAccounts());
+    if (p.maxCallMicros().isPresent()) {
+      n.put("max_call_micros", p.maxCallMicros().getAsLong());
+    }
     return n.toString();
   }
 
@@ -70,6 +73,7 @@ public final class JsonColumns {
     JsonNode n = parse(json, "policy");
     JsonNode total = n.path("total_cap_micros");
     JsonNode expires = n.path("expires_in");
+    JsonNode maxCall = n.path("max_call_micros");
     return new Policy(
         n.required("daily_cap_micros").asLong(),
         total.isNull() || total.isMissingNode()
@@ -86,7 +90,10 @@ public final class JsonColumns {
         n.required("allow_premium").asBoolean(),
         ZoneId.of(n.required("time_zone").asText()),
         optionalStrings(n.path("allowed_twiml_urls")),
-        optionalStrings(n.path("allowed_accounts")));
+        optionalStrings(n.path("allowed_accounts")),
+        maxCall.isNull() || maxCall.isMissingNode()
+            ? OptionalLong.empty()
+            : OptionalLong.of(maxCall.asLong()));
   }
 
   /** A list column added later: absent in rows written before it existed. */
