@@ -90,4 +90,31 @@ public interface KeyStore {
    * @return the key as stored after the call, or empty if no such key
    */
   Optional<KeyRecord> revoke(String id, Instant at);
+
+  /**
+   * Stores a new key and, in the same step, the idempotent creation that made it.
+   *
+   * @throws IllegalStateException a key with the same id or secret hash, or a creation with the
+   *     same idempotency key, exists (look the creation up again)
+   * @throws UnsupportedOperationException if this store keeps no creations (test doubles)
+   */
+  default void create(KeyRecord key, KeyCreation creation) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no creations");
+  }
+
+  /** The creation made under {@code idempotencyKey}, if any. */
+  default Optional<KeyCreation> findCreation(String idempotencyKey) {
+    return Optional.empty();
+  }
+
+  /**
+   * Moves keys revoked or expired more than {@code retention} before {@code now} out of the hot
+   * table into the archive (the audit log keeps their history), and forgets the vault keys kept for
+   * idempotent creations older than {@code secretWindow}.
+   *
+   * @return how many keys were archived
+   */
+  default int archive(Instant now, java.time.Duration retention, java.time.Duration secretWindow) {
+    return 0;
+  }
 }
