@@ -83,6 +83,95 @@ class KeyCacheTest {
     }
   }
 
+  /** A store of keys whose secret hash is their id, counting reads. */
+  private static final class MapStore implements KeyStore {
+    final AtomicInteger reads = new AtomicInteger();
+    final java.util.concurrent.ConcurrentHashMap<String, KeyRecord> keys =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public Optional<KeyRecord> findBySecretHash(String secretHash) {
+      reads.incrementAndGet();
+      return Optional.ofNullable(keys.get(secretHash));
+    }
+
+    @Override
+    public void create(KeyRecord k) {
+      keys.put(k.secretHash(), k);
+    }
+
+    @Override
+    public Optional<KeyRecord> findById(String id) {
+      return Optional.ofNullable(keys.get(id));
+    }
+
+    @Override
+    public List<KeyRecord> list() {
+      return List.copyOf(keys.values());
+    }
+
+    @Override
+    public Optional<KeyRecord> revoke(String id, Instant at) {
+      return Optional.ofNullable(keys.computeIfPresent(id, (h, k) -> k.withRevokedAt(at)));
+    }
+  }
+
+  private static KeyRecord key(String id, Optional<Instant> expires) {
+    KeyRecord k = key();
+    return new KeyRecord(
+        id,
+        k.name(),
+        k.vendor(),
+        k.labels(),
+        k.policy(),
+        id,
+        k.credential(),
+        T0,
+        expires,
+        Optional.empty());
+  }
+
+  @Test
+  void holdsAtMostItsBoundWhateverTheRegistryHolds() {
+    MovableClock clock = new MovableClock();
+    MapStore store = new MapStore();
+    for (int i = 0; i < 1000; i++) {
+      store.create(key("key_" + i, Optional.empty()));
+    }
+    KeyCache cache = new KeyCache(store, clock, Duration.ofSeconds(30), 100);
+    for (int i = 0; i < 1000; i++) {
+      assertThat(cache.find("key_" + i)).isPresent();
+    }
+    assertThat(cache.size()).isLessThanOrEqualTo(100);
+  }
+
+  @Test
+  void anExpiringKeyLeavesWhenItExpiresAndComesBackExpired() {
+    MovableClock clock = new MovableClock();
+    MapStore store = new MapStore();
+    store.create(key("key_short", Optional.of(T0.plusSeconds(5))));
+    KeyCache cache = new KeyCache(store, clock, Duration.ofSeconds(30));
+    assertThat(cache.find("key_short")).isPresent();
+    assertThat(store.reads).hasValue(1);
+    clock.now.set(T0.plusSeconds(6));
+    assertThat(cache.find("key_short").orElseThrow().isExpiredAt(clock.instant())).isTrue();
+    assertThat(store.reads).as("read again once expired").hasValue(2);
+  }
+
+  @Test
+  void aRevokedKeyIsDroppedAndRefusedFromTheStoreState() {
+    MovableClock clock = new MovableClock();
+    MapStore store = new MapStore();
+    store.create(key("key_r", Optional.empty()));
+    KeyCache cache = new KeyCache(store, clock, Duration.ofSeconds(30));
+    assertThat(cache.find("key_r").orElseThrow().isRevoked()).isFalse();
+    store.revoke("key_r", T0);
+    cache.invalidate("key_r");
+    assertThat(cache.find("key_r").orElseThrow().isRevoked()).isTrue();
+    assertThat(cache.find("key_r").orElseThrow().isRevoked()).isTrue();
+    assertThat(store.reads).as("the revoked state is cached too").hasValue(2);
+  }
+
   private static KeyRecord key() {
     Policy p =
         new Policy(

@@ -42,6 +42,9 @@ class SqliteDatabaseTest {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getInt(1)).isEqualTo(2);
       assertThat(rs.getString(2)).isEqualTo("V2__budgets.sql");
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(3);
+      assertThat(rs.getString(2)).isEqualTo("V3__key_changes.sql");
       assertThat(rs.next()).isFalse();
     }
   }
