@@ -75,7 +75,8 @@ class PolicyForVendorTest {
         AllowedEndpoints.of(p, VENDORS.find("stripe").orElseThrow());
     assertThat(of.get("/v1/invoices"))
         .extracting(EndpointSpec::name)
-        .containsExactly("invoices.pay", "other.post", "other.get", "other.delete");
+        .containsExactly(
+            "invoices.pay", "invoices.finalize", "other.post", "other.get", "other.delete");
     Policy twilio =
         ok(
             "twilio",
