@@ -128,6 +128,32 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /**
+   * What is wrong with {@code url} as a Redis URL, or empty when lettuce accepts it: {@code
+   * redis://[[user]:password@]host[:port][/db]}, {@code rediss://…} (TLS), {@code
+   * redis-sentinel://[[user]:password@]host[:port][,host[:port]…][/db]#master} (or {@code
+   * rediss-sentinel://}). The answer never repeats the URL, which may hold a password.
+   */
+  public static java.util.Optional<String> urlProblem(String url) {
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(url);
+    } catch (RuntimeException e) {
+      return java.util.Optional.of(
+          "must be a redis://, rediss://, redis-sentinel:// or rediss-sentinel:// URL");
+    }
+    boolean sentinel = !uri.getSentinels().isEmpty();
+    if (sentinel && (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isBlank())) {
+      return java.util.Optional.of("names Sentinels but no master (add #<master-name>)");
+    }
+    if (!sentinel
+        && (uri.getHost() == null || uri.getHost().isBlank())
+        && uri.getSocket() == null) {
+      return java.util.Optional.of("names no host");
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Asks Redis for {@code PING}, bounded like every command.
    *
    * @throws StoreUnavailableException if Redis does not answer
