@@ -255,6 +255,11 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     return rebuild.run();
   }
 
+  /** The store this ledger runs on (for its command latency and breaker, in metrics and tests). */
+  public RedisStore store() {
+    return store;
+  }
+
   /**
    * Whether the ledger can serve now: Redis answers and holds the ledger (its epoch marker). When
    * the marker is missing a rebuild is started, as any operation would.

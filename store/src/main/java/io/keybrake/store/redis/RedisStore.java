@@ -51,6 +51,7 @@ public final class RedisStore implements AutoCloseable {
   private final CircuitBreaker breaker;
   private final long timeoutNanos;
   private final AnswerWatch answers = new AnswerWatch(System::nanoTime);
+  private final LatencyBuckets latency = new LatencyBuckets();
   private final java.util.concurrent.atomic.AtomicLong slowAnswers =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -276,7 +277,13 @@ public final class RedisStore implements AutoCloseable {
     RedisFuture<T> future = null;
     try {
       future = command.apply(commands);
-      future.whenComplete(this::noteAnswer);
+      future.whenComplete(
+          (v, error) -> {
+            if (error == null || error instanceof RedisCommandExecutionException) {
+              answers.answered();
+              latency.record(System.nanoTime() - sent);
+            }
+          });
       T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
       breaker.onSuccess();
       return value;
@@ -360,10 +367,9 @@ public final class RedisStore implements AutoCloseable {
         cause);
   }
 
-  private void noteAnswer(Object value, Throwable error) {
-    if (error == null || error instanceof RedisCommandExecutionException) {
-      answers.answered();
-    }
+  /** Round trips of the commands this store ran, from sending to the answer. */
+  public LatencyBuckets commandLatency() {
+    return latency;
   }
 
   /**
