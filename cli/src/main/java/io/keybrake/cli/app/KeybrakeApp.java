@@ -137,7 +137,7 @@ public final class KeybrakeApp implements AutoCloseable {
     VendorRegistry vendors = VendorRegistry.loadDefault();
     CostEstimator costs = new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault());
     List<Handler> handlers = new ArrayList<>();
-    handlers.add(new OpsHandler(registry));
+    handlers.add(new OpsHandler(registry, store.readiness()));
 
     if (roles.contains(Role.EXT_PROC) || roles.contains(Role.GATEWAY)) {
       DecisionPipeline pipeline =

@@ -8,12 +8,19 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
-/** {@code GET /metrics} (Prometheus text) and {@code GET /healthz}. Thread-safe. */
+/**
+ * {@code GET /metrics} (Prometheus text), {@code GET /healthz} (liveness: the process runs; always
+ * 200) and {@code GET /readyz} (readiness: 200 when the ledger and the audit log can serve, else
+ * 503 naming what it waits for, so a load balancer sends no traffic that would be refused 503).
+ * Thread-safe.
+ */
 final class OpsHandler extends Handler.Abstract {
   private final PrometheusMeterRegistry registry;
+  private final StoreBundle.Readiness readiness;
 
-  OpsHandler(PrometheusMeterRegistry registry) {
+  OpsHandler(PrometheusMeterRegistry registry, StoreBundle.Readiness readiness) {
     this.registry = registry;
+    this.readiness = readiness;
   }
 
   @Override
@@ -24,6 +31,7 @@ final class OpsHandler extends Handler.Abstract {
     }
     String body;
     String type;
+    int status = 200;
     switch (path) {
       case "/metrics" -> {
         body = registry.scrape();
@@ -33,11 +41,22 @@ final class OpsHandler extends Handler.Abstract {
         body = "{\"status\":\"ok\"}";
         type = "application/json";
       }
+      case "/readyz" -> {
+        java.util.List<String> waiting = readiness.waitingFor();
+        status = waiting.isEmpty() ? 200 : 503;
+        body =
+            waiting.isEmpty()
+                ? "{\"status\":\"ready\"}"
+                : "{\"status\":\"not_ready\",\"waiting_for\":[\""
+                    + String.join("\",\"", waiting)
+                    + "\"]}";
+        type = "application/json";
+      }
       default -> {
         return false;
       }
     }
-    response.setStatus(200);
+    response.setStatus(status);
     response.getHeaders().put("content-type", type);
     response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
     return true;

@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -44,7 +43,17 @@ public record StoreBundle(
     RevocationFeed revocations,
     StaleSweep staleSweep,
     io.keybrake.core.pipeline.UnitOfWork unitOfWork,
+    Readiness readiness,
     AutoCloseable closer) {
+
+  /** What a process still waits for before it can serve (empty: ready). */
+  @FunctionalInterface
+  public interface Readiness {
+    Readiness ALWAYS = java.util.List::of;
+
+    /** The stores that cannot serve now, named for {@code /readyz}; empty when all can. */
+    java.util.List<String> waitingFor();
+  }
 
   /** Audits and unsettles reservations left open by an instance that died; returns how many. */
   @FunctionalInterface
@@ -56,8 +65,6 @@ public record StoreBundle(
 
   /** How long a rebuild waits for the write-ahead audit file to reach PostgreSQL. */
   private static final Duration DRAIN_WAIT = Duration.ofSeconds(30);
-
-  private static final Duration STARTUP_CONNECT = Duration.ofSeconds(10);
 
   /** The store the settings name: embedded SQLite, or Redis + PostgreSQL for a fleet. */
   public static StoreBundle open(Settings settings, Clock clock) {
@@ -90,20 +97,25 @@ public record StoreBundle(
             return store.database().write(what, s -> work.get());
           }
         },
+        Readiness.ALWAYS,
         store);
   }
 
   /**
    * Fleet mode: keys, budgets and the audit log in PostgreSQL (the audit log through a local
    * write-ahead file in {@code dataDir}), spend counters, dedup entries and revocations in Redis. A
-   * Redis that lost its counters is rebuilt from the audit log before it serves.
+   * Redis that lost its counters is rebuilt from the audit log before it serves. At start it waits
+   * for PostgreSQL and Redis ({@link io.keybrake.cli.settings.FleetTuning#startupWait()}), logging
+   * each failed attempt with its cause.
    */
   public static StoreBundle fleet(Settings settings, Clock clock) {
     String kek =
         settings
             .kekBase64()
             .orElseThrow(() -> new IllegalArgumentException("fleet mode needs KEYBRAKE_KEK"));
-    PostgresDatabase pg = PostgresDatabase.open(settings.postgresUrl().orElseThrow());
+    StartupWait wait = new StartupWait(settings.fleet().startupWait());
+    String pgUrl = settings.postgresUrl().orElseThrow();
+    PostgresDatabase pg = wait.until("PostgreSQL", () -> PostgresDatabase.open(pgUrl));
     RedisStore redis = null;
     WriteAheadAuditLog audit = null;
     try {
@@ -113,7 +125,12 @@ public record StoreBundle(
       PostgresBudgetStore budgets = new PostgresBudgetStore(pg);
       PostgresAuditLog record = new PostgresAuditLog(pg, clock);
       audit = WriteAheadAuditLog.open(settings.dataDir(), record);
-      redis = connectRedis(settings.redisUrl().orElseThrow().toString(), clock);
+      String redisUrl = settings.redisUrl().orElseThrow().toString();
+      RedisSettings redisSettings =
+          RedisSettings.defaults()
+              .withCommandTimeout(settings.fleet().redisCommandTimeout())
+              .withConnectTimeout(settings.fleet().redisConnectTimeout());
+      redis = wait.until("Redis", () -> connectRedis(redisUrl, redisSettings, clock));
       WriteAheadAuditLog wal = audit;
       SpendRecord drained =
           now -> {
@@ -121,9 +138,14 @@ public record StoreBundle(
             return new AuditSpendRecord(record, keys, budgets).openSpend(now);
           };
       RedisLedger ledger = new RedisLedger(redis, drained);
-      ledger.rebuild();
-      RedisDedupCache dedup = new RedisDedupCache(redis);
       RedisStore r = redis;
+      RedisDedupCache dedup =
+          wait.until(
+              "the Redis ledger",
+              () -> {
+                ledger.rebuild(); // a new or emptied Redis is initialised from the audit log
+                return new RedisDedupCache(r);
+              });
       RevocationFeed feed =
           new RevocationFeed() {
             private volatile RedisRevocations publisher;
@@ -170,6 +192,16 @@ public record StoreBundle(
           feed,
           sweep,
           io.keybrake.core.pipeline.UnitOfWork.NONE,
+          () -> {
+            java.util.List<String> waiting = new java.util.ArrayList<>();
+            if (!ledger.ready()) {
+              waiting.add("redis");
+            }
+            if (!auditLog.accepting()) {
+              waiting.add("audit_log");
+            }
+            return waiting;
+          },
           closer);
     } catch (RuntimeException | Error e) {
       if (redis != null) {
@@ -183,26 +215,15 @@ public record StoreBundle(
     }
   }
 
-  /**
-   * Connects at start, retrying for a few seconds: a cold JVM's first handshake can take longer
-   * than the 100 ms command timeout that every call afterwards is held to.
-   */
-  private static RedisStore connectRedis(String url, Clock clock) {
-    long deadline = System.nanoTime() + STARTUP_CONNECT.toNanos();
-    while (true) {
-      try {
-        return RedisStore.connect(url, RedisSettings.defaults(), clock);
-      } catch (StoreUnavailableException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StoreUnavailableException("interrupted while connecting to Redis");
-      }
+  /** Connects and makes sure Redis answers (a connection may open and drop at once). */
+  private static RedisStore connectRedis(String url, RedisSettings settings, Clock clock) {
+    RedisStore store = RedisStore.connect(url, settings, clock);
+    try {
+      store.ping();
+      return store;
+    } catch (StoreUnavailableException e) {
+      store.close();
+      throw e;
     }
   }
 

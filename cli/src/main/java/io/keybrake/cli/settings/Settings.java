@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param upstreams base URL per vendor overriding the vendor's real API
  * @param store {@code embedded} or {@code redis}
  * @param kekBase64 the key-encryption key for vendor credentials, base64 of 32 bytes
+ * @param fleet deadlines and the startup wait of fleet mode
  */
 public record Settings(
     Optional<String> adminKey,
@@ -28,10 +29,54 @@ public record Settings(
     String store,
     Optional<URI> redisUrl,
     Optional<String> postgresUrl,
-    Optional<String> kekBase64) {
+    Optional<String> kekBase64,
+    FleetTuning fleet) {
 
   public Settings {
     upstreams = Map.copyOf(upstreams);
+    java.util.Objects.requireNonNull(fleet);
+  }
+
+  /** Settings with the default {@link FleetTuning}. */
+  public Settings(
+      Optional<String> adminKey,
+      Path dataDir,
+      int httpPort,
+      int grpcPort,
+      int xdsPort,
+      Map<String, URI> upstreams,
+      String store,
+      Optional<URI> redisUrl,
+      Optional<String> postgresUrl,
+      Optional<String> kekBase64) {
+    this(
+        adminKey,
+        dataDir,
+        httpPort,
+        grpcPort,
+        xdsPort,
+        upstreams,
+        store,
+        redisUrl,
+        postgresUrl,
+        kekBase64,
+        FleetTuning.DEFAULTS);
+  }
+
+  /** A copy with other fleet deadlines. */
+  public Settings withFleet(FleetTuning tuning) {
+    return new Settings(
+        adminKey,
+        dataDir,
+        httpPort,
+        grpcPort,
+        xdsPort,
+        upstreams,
+        store,
+        redisUrl,
+        postgresUrl,
+        kekBase64,
+        tuning);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.keybrake.cli.settings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +26,49 @@ public final class SettingsParser {
     record Invalid(List<String> problems) implements Result {}
   }
 
+  /**
+   * {@code KEYBRAKE_REDIS_URL}: {@code redis://}, {@code rediss://} (TLS), {@code
+   * redis-sentinel://} or {@code rediss-sentinel://} (Sentinel, several hosts, master name after
+   * {@code #}), with an optional ACL user and password; checked by the Redis adapter itself. The
+   * problem never repeats the URL, which may hold a password.
+   */
+  private static Optional<URI> redisUrl(String v, List<String> problems) {
+    Optional<String> problem = io.keybrake.store.redis.RedisStore.urlProblem(v);
+    if (problem.isPresent()) {
+      problems.add("KEYBRAKE_REDIS_URL " + problem.get());
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new URI(v));
+    } catch (URISyntaxException e) {
+      problems.add("KEYBRAKE_REDIS_URL is not a valid URL");
+      return Optional.empty();
+    }
+  }
+
   private SettingsParser() {}
+
+  /** A duration such as {@code 150ms}, {@code 2s}, {@code 1m}; must be positive. */
+  private static Duration duration(
+      Map<String, String> env, String name, Duration dflt, List<String> problems) {
+    Optional<String> v = opt(env, name);
+    if (v.isEmpty()) {
+      return dflt;
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+)(ms|s|m)").matcher(v.get().toLowerCase(Locale.ROOT));
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      problems.add(
+          name + " must be a positive duration such as 500ms, 2s or 1m, not '" + v.get() + "'");
+      return dflt;
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      default -> Duration.ofMinutes(n);
+    };
+  }
 
   public static Result parse(Map<String, String> env) {
     List<String> problems = new ArrayList<>();
@@ -50,9 +93,13 @@ public final class SettingsParser {
                       .ifPresent(u -> upstreams.put(vendor, u)));
     }
     String store = opt(env, "KEYBRAKE_STORE").orElse("embedded").toLowerCase(Locale.ROOT);
-    Optional<URI> redis =
-        opt(env, "KEYBRAKE_REDIS_URL")
-            .flatMap(v -> url("KEYBRAKE_REDIS_URL", v, List.of("redis", "rediss"), problems));
+    Optional<URI> redis = opt(env, "KEYBRAKE_REDIS_URL").flatMap(v -> redisUrl(v, problems));
+    FleetTuning d = FleetTuning.DEFAULTS;
+    FleetTuning fleet =
+        new FleetTuning(
+            duration(env, "KEYBRAKE_REDIS_COMMAND_TIMEOUT", d.redisCommandTimeout(), problems),
+            duration(env, "KEYBRAKE_REDIS_CONNECT_TIMEOUT", d.redisConnectTimeout(), problems),
+            duration(env, "KEYBRAKE_STARTUP_WAIT", d.startupWait(), problems));
     Optional<String> postgres = opt(env, "KEYBRAKE_POSTGRES_URL");
     if (postgres.isPresent()
         && !postgres.get().startsWith("jdbc:postgresql:")
@@ -62,7 +109,7 @@ public final class SettingsParser {
     switch (store) {
       case "embedded" -> {}
       case "redis" -> {
-        if (redis.isEmpty()) {
+        if (opt(env, "KEYBRAKE_REDIS_URL").isEmpty()) {
           problems.add("KEYBRAKE_STORE=redis needs KEYBRAKE_REDIS_URL (redis://host:port)");
         }
         if (postgres.isEmpty()) {
@@ -91,7 +138,8 @@ public final class SettingsParser {
       return new Result.Invalid(problems);
     }
     return new Result.Ok(
-        new Settings(adminKey, dataDir, http, grpc, xds, upstreams, store, redis, postgres, kek));
+        new Settings(
+            adminKey, dataDir, http, grpc, xds, upstreams, store, redis, postgres, kek, fleet));
   }
 
   private static Optional<String> opt(Map<String, String> env, String name) {

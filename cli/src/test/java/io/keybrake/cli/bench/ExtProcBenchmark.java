@@ -51,6 +51,10 @@ public final class ExtProcBenchmark {
   private static final java.util.concurrent.ConcurrentHashMap<String, Integer> FAILURES =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** 503 answers (ledger or audit log unavailable) in the phase running now. */
+  private static final java.util.concurrent.atomic.AtomicLong REFUSED_503 =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private ExtProcBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -107,6 +111,15 @@ public final class ExtProcBenchmark {
         clientPhases(app.grpcPort(), noop.getPort(), vaultKey, rate, runFor, workers);
       }
       if (fleet) {
+        io.keybrake.store.redis.LatencyBuckets l =
+            ((io.keybrake.store.redis.RedisLedger) app.store().ledger()).store().commandLatency();
+        System.out.printf(
+            "  %-40s %d commands, p50 <= %.3f ms, p99 <= %.3f ms, p99.9 <= %.3f ms%n",
+            "Redis round trip (whole run)",
+            l.count(),
+            l.percentileMicros(0.5) / 1000.0,
+            l.percentileMicros(0.99) / 1000.0,
+            l.percentileMicros(0.999) / 1000.0);
         scriptFloor(redis.uri(), rate, runFor, workers);
         walFloor(dir.resolve("wal-floor"), rate, runFor, workers);
       }
@@ -180,9 +193,11 @@ public final class ExtProcBenchmark {
     print(
         "no-op,    offered " + (int) rate + "/s",
         LoadGenerator.openLoop(rate, runFor).run(noopExchange));
+    REFUSED_503.set(0);
     print(
         "keybrake, saturation (" + workers + " workers)",
         LoadGenerator.closedLoop(workers, runFor).run(keybrake));
+    System.out.printf("  %-40s %d%n", "503 answers at saturation", REFUSED_503.get());
     print(
         "no-op,    saturation (" + workers + " workers)",
         LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
@@ -367,6 +382,9 @@ public final class ExtProcBenchmark {
               body.getBytes(StandardCharsets.UTF_8));
       HttpResult r = client.exchange(req, twilio);
       if (r.status() != 201) {
+        if (r.status() == 503) {
+          REFUSED_503.incrementAndGet();
+        }
         FAILURES.merge(
             r.status() + " " + r.trace().localError().orElse(r.bodyText()), 1, Integer::sum);
         return false;

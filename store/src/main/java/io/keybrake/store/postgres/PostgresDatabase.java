@@ -40,8 +40,10 @@ public final class PostgresDatabase implements Closeable {
    * @throws StoreUnavailableException the database cannot be reached or migrated
    */
   public static PostgresDatabase open(String url, Settings settings) {
+    String jdbc = PostgresUrls.toJdbc(Objects.requireNonNull(url));
+    checkReachable(jdbc, settings.connectTimeout());
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(PostgresUrls.toJdbc(Objects.requireNonNull(url)));
+    config.setJdbcUrl(jdbc);
     config.setPoolName("keybrake-postgres");
     config.setMaximumPoolSize(settings.maxConnections());
     config.setMinimumIdle(1);
@@ -67,6 +69,28 @@ public final class PostgresDatabase implements Closeable {
       throw e;
     }
     return db;
+  }
+
+  /**
+   * Opens and closes one connection outside the pool, so a database that cannot be used is reported
+   * with the server's own words ({@code database "keybrake" does not exist}, {@code password
+   * authentication failed for user "…"}, {@code Connection to db:5432 refused}) rather than as the
+   * pool's "Connection is not available".
+   *
+   * @throws StoreUnavailableException with that cause
+   */
+  static void checkReachable(String jdbcUrl, Duration timeout) {
+    java.util.Properties props = new java.util.Properties();
+    String seconds = Long.toString(Math.max(1, timeout.toSeconds()));
+    props.setProperty("connectTimeout", seconds);
+    props.setProperty("loginTimeout", seconds);
+    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, props)) {
+      c.isValid(Math.max(1, (int) timeout.toSeconds()));
+    } catch (SQLException e) {
+      throw new StoreUnavailableException(
+          "cannot connect to PostgreSQL at " + PostgresUrls.where(jdbcUrl) + ": " + e.getMessage(),
+          e);
+    }
   }
 
   /**

@@ -58,6 +58,16 @@ public final class PostgresUrls {
     return jdbc.toString();
   }
 
+  /**
+   * {@code host:port/database} of a JDBC URL, without its user, password or parameters (for
+   * messages).
+   */
+  public static String where(String jdbcUrl) {
+    String rest = jdbcUrl.replaceFirst("^jdbc:postgresql:(//)?", "");
+    int q = rest.indexOf('?');
+    return q >= 0 ? rest.substring(0, q) : rest;
+  }
+
   private static String reencode(String raw) {
     return URLEncoder.encode(
         URLDecoder.decode(raw, StandardCharsets.UTF_8), StandardCharsets.UTF_8);

@@ -255,6 +255,27 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     return rebuild.run();
   }
 
+  /** The store this ledger runs on (for its command latency and breaker, in metrics and tests). */
+  public RedisStore store() {
+    return store;
+  }
+
+  /**
+   * Whether the ledger can serve now: Redis answers and holds the ledger (its epoch marker). When
+   * the marker is missing a rebuild is started, as any operation would.
+   */
+  public boolean ready() {
+    try {
+      if (store.call("read the ledger epoch", c -> c.exists(RedisKeys.EPOCH)) > 0) {
+        return true;
+      }
+      rebuildingNow();
+      return false;
+    } catch (StoreUnavailableException e) {
+      return false;
+    }
+  }
+
   /** Stops the background rebuild and compensation threads. */
   @Override
   public void close() {

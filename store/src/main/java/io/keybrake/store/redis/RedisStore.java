@@ -51,6 +51,7 @@ public final class RedisStore implements AutoCloseable {
   private final CircuitBreaker breaker;
   private final long timeoutNanos;
   private final AnswerWatch answers = new AnswerWatch(System::nanoTime);
+  private final LatencyBuckets latency = new LatencyBuckets();
   private final java.util.concurrent.atomic.AtomicLong slowAnswers =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -125,6 +126,32 @@ public final class RedisStore implements AutoCloseable {
     }
     store.warnUnlessNoEviction();
     return store;
+  }
+
+  /**
+   * What is wrong with {@code url} as a Redis URL, or empty when lettuce accepts it: {@code
+   * redis://[[user]:password@]host[:port][/db]}, {@code rediss://…} (TLS), {@code
+   * redis-sentinel://[[user]:password@]host[:port][,host[:port]…][/db]#master} (or {@code
+   * rediss-sentinel://}). The answer never repeats the URL, which may hold a password.
+   */
+  public static java.util.Optional<String> urlProblem(String url) {
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(url);
+    } catch (RuntimeException e) {
+      return java.util.Optional.of(
+          "must be a redis://, rediss://, redis-sentinel:// or rediss-sentinel:// URL");
+    }
+    boolean sentinel = !uri.getSentinels().isEmpty();
+    if (sentinel && (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isBlank())) {
+      return java.util.Optional.of("names Sentinels but no master (add #<master-name>)");
+    }
+    if (!sentinel
+        && (uri.getHost() == null || uri.getHost().isBlank())
+        && uri.getSocket() == null) {
+      return java.util.Optional.of("names no host");
+    }
+    return java.util.Optional.empty();
   }
 
   /**
@@ -250,7 +277,13 @@ public final class RedisStore implements AutoCloseable {
     RedisFuture<T> future = null;
     try {
       future = command.apply(commands);
-      future.whenComplete(this::noteAnswer);
+      future.whenComplete(
+          (v, error) -> {
+            if (error == null || error instanceof RedisCommandExecutionException) {
+              answers.answered();
+              latency.record(System.nanoTime() - sent);
+            }
+          });
       T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
       breaker.onSuccess();
       return value;
@@ -334,10 +367,9 @@ public final class RedisStore implements AutoCloseable {
         cause);
   }
 
-  private void noteAnswer(Object value, Throwable error) {
-    if (error == null || error instanceof RedisCommandExecutionException) {
-      answers.answered();
-    }
+  /** Round trips of the commands this store ran, from sending to the answer. */
+  public LatencyBuckets commandLatency() {
+    return latency;
   }
 
   /**

@@ -219,6 +219,13 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
+  /** Whether {@link #append} can take entries now (the log is open and its file never failed). */
+  public boolean accepting() {
+    synchronized (writeLock) {
+      return !closed && broken == null;
+    }
+  }
+
   /** Entries acknowledged by {@link #append} and not yet stored in the audit log. */
   public long pending() {
     return Math.max(0, durable - drainer.drained());

@@ -84,6 +84,18 @@ public final class StallingProxy implements AutoCloseable {
     timer.schedule(this::release, duration.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /** Holds every answer from the target until {@link #releaseAnswers()}. */
+  public void holdAnswers() {
+    synchronized (gate) {
+      stalled = true;
+    }
+  }
+
+  /** Delivers the answers held since {@link #holdAnswers()}, in order, and stops holding. */
+  public void releaseAnswers() {
+    release();
+  }
+
   private void release() {
     synchronized (gate) {
       stalled = false;

@@ -34,15 +34,30 @@ public final class RedisServer implements AutoCloseable {
     this.dir = dir;
   }
 
-  /** Starts a server on a free port and waits until it answers {@code PING}. */
-  public static RedisServer start() {
-    String binary = binary(System.getenv());
-    Path dir;
+  /**
+   * A server on a free port that is not started yet: nothing listens on {@link #port()} until
+   * {@link #restart()} (for tests of a client that starts before its Redis).
+   */
+  public static RedisServer notStarted() {
+    return new RedisServer(binary(), freePort(), tempDir());
+  }
+
+  private static String binary() {
+    return binary(System.getenv());
+  }
+
+  private static Path tempDir() {
     try {
-      dir = Files.createTempDirectory("keybrake-redis");
+      return Files.createTempDirectory("keybrake-redis");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Starts a server on a free port and waits until it answers {@code PING}. */
+  public static RedisServer start() {
+    String binary = binary();
+    Path dir = tempDir();
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       RedisServer server = new RedisServer(binary, freePort(), dir);
