@@ -3,9 +3,16 @@ package io.keybrake.cli;
 import io.keybrake.cli.app.KeybrakeApp;
 import io.keybrake.cli.app.Role;
 import io.keybrake.cli.settings.Settings;
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
@@ -14,8 +21,20 @@ final class Serve {
   private Serve() {}
 
   static int run(EnvFlags flags, Set<Role> roles) throws InterruptedException {
-    Settings settings = flags.settingsOrReport(System.getenv());
+    return run(flags, roles, Optional.empty());
+  }
+
+  /**
+   * Runs the roles; with {@code simulators}, the local gateway's upstreams are those simulators
+   * (they override {@code KEYBRAKE_UPSTREAM_*}) and they stop with the process.
+   */
+  static int run(EnvFlags flags, Set<Role> roles, Optional<LocalSimulators> simulators)
+      throws InterruptedException {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    simulators.ifPresent(s -> env.putAll(s.environment()));
+    Settings settings = flags.settingsOrReport(env);
     if (settings == null) {
+      simulators.ifPresent(LocalSimulators::close);
       return 2;
     }
     KeybrakeApp app;
@@ -23,6 +42,7 @@ final class Serve {
       app = KeybrakeApp.start(settings, Clock.systemUTC(), roles);
     } catch (IOException | RuntimeException e) {
       System.err.println("keybrake: cannot start: " + e.getMessage());
+      simulators.ifPresent(LocalSimulators::close);
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -35,20 +55,22 @@ final class Serve {
                   } catch (IOException e) {
                     System.err.println("keybrake: error while stopping: " + e.getMessage());
                   }
+                  simulators.ifPresent(LocalSimulators::close);
                   stopped.countDown();
                 }));
-    banner(System.out, settings, app, roles);
+    banner(System.out, settings, app, roles, simulators.isPresent());
     stopped.await();
     return 0;
   }
 
-  private static void banner(PrintStream out, Settings settings, KeybrakeApp app, Set<Role> roles) {
+  private static void banner(
+      PrintStream out, Settings settings, KeybrakeApp app, Set<Role> roles, boolean simulated) {
     int http = app.httpPort();
     out.println(
         "keybrake is up ("
             + settings.store()
             + " store in "
-            + settings.dataDir().toAbsolutePath()
+            + settings.dataDir().toAbsolutePath().normalize()
             + ")");
     if (roles.contains(Role.ADMIN)) {
       out.println("  admin API                  http://localhost:" + http + "/keys");
@@ -58,6 +80,7 @@ final class Serve {
           "  local gateway              http://localhost:"
               + http
               + "/twilio/… /stripe/… /resend/…");
+      vendorRoutes(out, settings, simulated);
     }
     out.println("  metrics                    http://localhost:" + http + "/metrics");
     if (roles.contains(Role.EXT_PROC)) {
@@ -78,5 +101,34 @@ final class Serve {
       }
     }
     out.flush();
+  }
+
+  /**
+   * Where the local gateway sends each vendor's calls, with a warning for the vendors' real APIs
+   * (real credentials, real money).
+   */
+  private static void vendorRoutes(PrintStream out, Settings settings, boolean simulated) {
+    for (VendorSpec spec : VendorRegistry.loadDefault().all()) {
+      URI upstream = settings.upstreams().getOrDefault(spec.id(), spec.upstream());
+      String name = spec.id();
+      String label = String.format(Locale.ROOT, "  %-27s", name + " calls go to");
+      if (upstream.getHost() != null && upstream.getHost().equals(spec.upstream().getHost())) {
+        out.println(
+            label
+                + upstream
+                + "   WARNING: the real "
+                + capitalized(name)
+                + " API: calls use the stored vendor credential and cost money");
+      } else if (simulated) {
+        out.println(label + upstream + "   (local simulator, --simulate)");
+      } else {
+        out.println(
+            label + upstream + "   (KEYBRAKE_UPSTREAM_" + name.toUpperCase(Locale.ROOT) + ")");
+      }
+    }
+  }
+
+  private static String capitalized(String vendor) {
+    return vendor.substring(0, 1).toUpperCase(Locale.ROOT) + vendor.substring(1);
   }
 }

@@ -1,8 +1,5 @@
 package io.keybrake.cli;
 
-import io.keybrake.harness.sim.ResendSimulator;
-import io.keybrake.harness.sim.StripeSimulator;
-import io.keybrake.harness.sim.TwilioSimulator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -11,7 +8,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code keybrake simulate}: local stand-ins for Twilio, Stripe and Resend (the test suite's
  * simulators), so the tour runs without vendor accounts. Prints the {@code KEYBRAKE_UPSTREAM_*}
- * lines to export, then serves until stopped.
+ * lines to export, then serves until stopped. {@code keybrake up --simulate} does the same inside
+ * the gateway's process.
  */
 @Command(
     name = "simulate",
@@ -20,38 +18,32 @@ import picocli.CommandLine.Option;
         "Run local Twilio, Stripe and Resend simulators and print the KEYBRAKE_UPSTREAM_* exports.")
 final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--twilio-sid", description = "account SID the Twilio simulator accepts")
-  String twilioSid = "AC00000000000000000000000000000000";
+  String twilioSid = LocalSimulators.TWILIO_SID;
 
   @Option(names = "--twilio-token", description = "auth token the Twilio simulator accepts")
-  String twilioToken = "your-token";
+  String twilioToken = LocalSimulators.TWILIO_TOKEN;
 
   @Option(names = "--stripe-key", description = "secret key the Stripe simulator accepts")
-  String stripeKey = "sk_test_simulated";
+  String stripeKey = LocalSimulators.STRIPE_KEY;
 
   @Option(names = "--resend-key", description = "API key the Resend simulator accepts")
-  String resendKey = "re_simulated";
+  String resendKey = LocalSimulators.RESEND_KEY;
 
   @Override
   public Integer call() throws InterruptedException {
-    TwilioSimulator twilio = new TwilioSimulator(twilioSid, twilioToken);
-    StripeSimulator stripe = new StripeSimulator(stripeKey);
-    ResendSimulator resend = new ResendSimulator(resendKey);
-    twilio.start();
-    stripe.start();
-    resend.start();
+    LocalSimulators simulators =
+        LocalSimulators.start(twilioSid, twilioToken, stripeKey, resendKey);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  twilio.close();
-                  stripe.close();
-                  resend.close();
+                  simulators.close();
                   stopped.countDown();
                 }));
-    System.out.println("export KEYBRAKE_UPSTREAM_TWILIO=" + twilio.baseUri());
-    System.out.println("export KEYBRAKE_UPSTREAM_STRIPE=" + stripe.baseUri());
-    System.out.println("export KEYBRAKE_UPSTREAM_RESEND=" + resend.baseUri());
+    simulators
+        .environment()
+        .forEach((name, value) -> System.out.println("export " + name + "=" + value));
     System.out.flush();
     stopped.await();
     return 0;
