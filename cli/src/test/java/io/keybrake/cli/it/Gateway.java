@@ -162,12 +162,19 @@ final class Gateway implements AutoCloseable {
     return json.readTree(r.body());
   }
 
+  /** The key's decision rows, newest first (its admin rows, such as its creation, left out). */
   JsonNode audit(String keyId) throws Exception {
     HttpResponse<String> r = admin("GET", "/audit?key_id=" + keyId + "&limit=1000", null);
     if (r.statusCode() != 200) {
       throw new AssertionError("audit answered " + r.statusCode() + ": " + r.body());
     }
-    return json.readTree(r.body()).get("rows");
+    com.fasterxml.jackson.databind.node.ArrayNode decisions = json.createArrayNode();
+    for (JsonNode row : json.readTree(r.body()).get("rows")) {
+      if (!row.get("decision").asText().equals("admin")) {
+        decisions.add(row);
+      }
+    }
+    return decisions;
   }
 
   static String form(Map<String, String> fields) {
