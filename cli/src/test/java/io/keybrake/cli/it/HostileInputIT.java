@@ -84,6 +84,25 @@ class HostileInputIT {
     assertThat(all).hasSizeGreaterThanOrEqualTo(300);
   }
 
+  @Test
+  void aUrlCallWithoutAllowedTwimlUrlsIsRefusedSayingWhy() throws Exception {
+    Gateway.Key key = KEYS.get(KeyRole.TWILIO_US);
+    var r =
+        gw.postForm(
+            "/twilio/2010-04-01/Accounts/" + key.vaultKey() + "/Calls.json",
+            Gateway.basic(key.vaultKey(), "x"),
+            "To=%2B14155552671&From=%2B15005550006&Url=https%3A%2F%2Fhooks.example.com%2Ft.xml");
+
+    assertThat(r.statusCode()).isEqualTo(403);
+    JsonNode body = gw.body(r);
+    assertThat(body.get("keybrake_code").asText()).isEqualTo("destination_not_allowed");
+    assertThat(body.get("message").asText())
+        .contains("Url hands the call to TwiML")
+        .contains("Keybrake cannot see")
+        .contains("allowed_twiml_urls");
+    assertThat(gw.twilio.received()).noneMatch(q -> q.method().equals("POST"));
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("rows")
   void hostileInputIsRefusedOrReachesTheVendorExactlyAsMeant(HostileCase row) throws Exception {
