@@ -55,12 +55,14 @@ public final class UpstreamClient implements AutoCloseable {
     this.http.setFollowRedirects(false);
     this.http.setMaxConnectionsPerDestination(256);
     this.http.setUserAgentField(null);
-    this.http.getContentDecoderFactories().clear();
     try {
       this.http.start();
     } catch (Exception e) {
       throw new java.io.IOException("cannot start the upstream HTTP client", e);
     }
+    // after start: starting adds the default (gzip) decoders, and with them Accept-Encoding: gzip
+    // on every call, when the body must reach settlement as the vendor sent it
+    this.http.getContentDecoderFactories().clear();
   }
 
   HttpReply forward(GatewayExchange ex) {

@@ -61,8 +61,13 @@ public final class JsonColumns {
     n.put("max_call_seconds", p.maxCallSeconds());
     n.put("allow_premium", p.allowPremium());
     n.put("time_zone", p.timeZone().getId());
-    strings(n.putArray("allowed_twiml_urls"), p.allowedTwimlUrls());
-    strings(n.putArray("allowed_accounts"), p.allowedAccounts());
+    // written only when set, so policies without them keep the column's earlier form
+    if (!p.allowedTwimlUrls().isEmpty()) {
+      strings(n.putArray("allowed_twiml_urls"), p.allowedTwimlUrls());
+    }
+    if (!p.allowedAccounts().isEmpty()) {
+      strings(n.putArray("allowed_accounts"), p.allowedAccounts());
+    }
     if (p.maxCallMicros().isPresent()) {
       n.put("max_call_micros", p.maxCallMicros().getAsLong());
     }

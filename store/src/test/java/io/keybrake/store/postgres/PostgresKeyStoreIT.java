@@ -180,8 +180,7 @@ class PostgresKeyStoreIT {
                       + "\"allowed_endpoints\":[\"POST /2010-04-01/Accounts/{sid}/Messages.json\"],"
                       + "\"dedup_window\":\"PT1M30S\",\"expires_in\":\"PT8H30M\","
                       + "\"max_call_seconds\":120,\"allow_premium\":true,"
-                      + "\"time_zone\":\"America/New_York\","
-                      + "\"allowed_twiml_urls\":[],\"allowed_accounts\":[]}"));
+                      + "\"time_zone\":\"America/New_York\"}"));
       assertThat(rs.getString(3)).isEqualTo("growth");
     }
   }
