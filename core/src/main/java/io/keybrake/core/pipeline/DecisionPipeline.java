@@ -244,7 +244,11 @@ public final class DecisionPipeline {
     }
     try {
       ex.estimate =
-          costs.estimate(ex.match, checked, ex.key.policy(), new KeyLookups(lookup, ex.key, waits));
+          costs.estimate(
+              ex.match,
+              checked,
+              ex.key.policy(),
+              new KeyLookups(lookup, ex.key, waits, nanoTicker));
     } catch (RequestRejected e) {
       return deny(ex, e.refusal());
     }
@@ -282,6 +286,15 @@ public final class DecisionPipeline {
       return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
+  }
+
+  /**
+   * The data plane reports that the forwarded call never left the machine (the vendor's name did
+   * not resolve, the connection was refused): its reservation is released, not kept as unsettled.
+   * Call before {@link #onResponseHeaders}.
+   */
+  public void neverSent(Exchange ex) {
+    ex.neverSent = true;
   }
 
   /** The vendor's whole response body arrived: settle, remember for replay, audit. */
@@ -438,7 +451,7 @@ public final class DecisionPipeline {
   Decision deny(Exchange ex, Refusal refusal) {
     ex.phase = Exchange.Phase.ANSWERED;
     String vendor = vendorForRendering(ex);
-    auditWriter.blocked(ex, refusal);
+    auditWriter.blocked(ex, refusal, forwarding.spentAtRefusal(ex, refusal));
     return new Decision.Deny(refusal, renderer.render(refusal, vendor));
   }
 }
