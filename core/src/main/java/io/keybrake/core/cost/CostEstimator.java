@@ -114,6 +114,7 @@ public final class CostEstimator {
           case STRIPE_SUBSCRIPTION ->
               StripeBillingCosts.subscription(form, canonical, objects, currencies);
           case STRIPE_SUBSCRIPTION_UPDATE -> StripeBillingCosts.subscriptionUpdate(form, canonical);
+          case STRIPE_SUBSCRIPTION_CANCEL -> StripeBillingCosts.subscriptionCancel(form, canonical);
           case STRIPE_INVOICE_ITEM ->
               StripeBillingCosts.invoiceItem(form, canonical, objects, currencies);
           case FREE -> free(canonical);

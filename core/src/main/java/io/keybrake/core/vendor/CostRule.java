@@ -22,6 +22,8 @@ public enum CostRule {
   STRIPE_SUBSCRIPTION,
   /** Free when it changes nothing billed; otherwise refused as unbounded. */
   STRIPE_SUBSCRIPTION_UPDATE,
+  /** Free, unless {@code invoice_now} asks for a final invoice now: then refused as unbounded. */
+  STRIPE_SUBSCRIPTION_CANCEL,
   /** {@code amount}, or price x quantity (price looked up). */
   STRIPE_INVOICE_ITEM,
   RESEND_EMAIL,
@@ -47,6 +49,6 @@ public enum CostRule {
 
   /** Whether calls under this rule can move money (and so never reserve $0). */
   public boolean movesMoney() {
-    return this != FREE && this != STRIPE_SUBSCRIPTION_UPDATE;
+    return this != FREE && this != STRIPE_SUBSCRIPTION_UPDATE && this != STRIPE_SUBSCRIPTION_CANCEL;
   }
 }

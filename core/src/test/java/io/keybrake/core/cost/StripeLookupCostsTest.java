@@ -163,6 +163,20 @@ class StripeLookupCostsTest {
         .hasMessageContaining("'items'");
   }
 
+  @Test
+  void cancellingIsFreeUnlessItInvoicesNow() throws RequestRejected {
+    EndpointMatch cancel = CostEstimatorTest.match("stripe", "DELETE", "/v1/subscriptions/sub_1");
+    assertThat(estimator.estimate(cancel, new byte[0], TestPolicies.open(), new Objects()).micros())
+        .isZero();
+    assertThatThrownBy(
+            () ->
+                estimator.estimate(
+                    cancel, "invoice_now=true".getBytes(UTF_8), TestPolicies.open(), new Objects()))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.COST_UNBOUNDED));
+  }
+
   static Stream<Arguments> refused() {
     String price = "/v1/prices/p";
     return Stream.of(
@@ -311,7 +325,15 @@ class StripeLookupCostsTest {
             "{}",
             RefusalCode.COST_UNBOUNDED),
         Arguments.of("/v1/transfers/tr_1/reversals", "", price, "{}", RefusalCode.COST_UNBOUNDED),
-        Arguments.of("/v1/credit_notes", "invoice=in_1", price, "{}", RefusalCode.COST_UNBOUNDED));
+        Arguments.of("/v1/credit_notes", "invoice=in_1", price, "{}", RefusalCode.COST_UNBOUNDED),
+        Arguments.of(
+            "/v1/charges/ch_1/refunds", "amount=100", price, "{}", RefusalCode.COST_UNBOUNDED),
+        Arguments.of(
+            "/v1/treasury/outbound_payments",
+            "amount=100",
+            price,
+            "{}",
+            RefusalCode.UNREADABLE_REQUEST));
   }
 
   @ParameterizedTest(name = "[{index}] POST {0} {1} with {3} -> {4}")
