@@ -235,7 +235,11 @@ public final class DecisionPipeline {
         return deny(ex, e.refusal());
       }
     }
+    WaitListener lookupWaits = waits;
     if (ex.match.endpoint().cost().looksUp()) {
+      // the budget check and the lookups may take longer than a data plane waits by default
+      waits.waitingUpTo(KeyLookups.WAIT);
+      lookupWaits = WaitListener.NONE;
       // a spent cap refuses the call before the vendor is asked anything
       Optional<Decision> spent = forwarding.refuseIfNoRoom(ex);
       if (spent.isPresent()) {
@@ -248,7 +252,7 @@ public final class DecisionPipeline {
               ex.match,
               checked,
               ex.key.policy(),
-              new KeyLookups(lookup, ex.key, waits, nanoTicker));
+              new KeyLookups(lookup, ex.key, lookupWaits, nanoTicker));
     } catch (RequestRejected e) {
       return deny(ex, e.refusal());
     }
