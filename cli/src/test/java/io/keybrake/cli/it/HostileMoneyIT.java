@@ -118,7 +118,14 @@ class HostileMoneyIT {
         form("charge negative", "/v1/charges", "amount=-1&currency=usd&source=tok_visa", 400, u),
         form("payout decimal", "/v1/payouts", "amount=1.0&currency=usd", 400, u),
         form("transfer without amount", "/v1/transfers", "currency=usd&destination=acct_1", 400, u),
-        form("refund without currency", "/v1/refunds", "charge=ch_1&amount=100", 400, u),
+        looked(
+            "refund of an unknown charge",
+            "/v1/refunds",
+            "charge=ch_1&amount=100",
+            502,
+            "cost_lookup_failed"),
+        form("refund naming no charge", "/v1/refunds", "amount=100", 400, u),
+        form("refund naming two objects", "/v1/refunds", "charge=ch_1&payment_intent=pi_1", 400, u),
         form("topup word", "/v1/topups", "amount=ten&currency=usd", 400, u),
         form(
             "invoice item without currency",

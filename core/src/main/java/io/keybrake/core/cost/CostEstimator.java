@@ -104,7 +104,7 @@ public final class CostEstimator {
           case TWILIO_MESSAGE -> TwilioCosts.message(form, canonical, prices);
           case TWILIO_CALL -> TwilioCosts.call(form, canonical, policy, prices);
           case STRIPE_AMOUNT -> StripeCosts.amount(form, canonical, currencies);
-          case STRIPE_REFUND -> StripeCosts.refund(form, canonical, currencies);
+          case STRIPE_REFUND -> StripeLookups.refund(form, canonical, objects, currencies);
           case STRIPE_INVOICE_PAY,
               STRIPE_INVOICE_FINALIZE,
               STRIPE_PAYMENT_INTENT_CONFIRM,

@@ -35,7 +35,8 @@ public enum CostRule {
   /** Whether estimating the cost may read a vendor object (a lookup with the real credential). */
   public boolean looksUp() {
     return switch (this) {
-      case STRIPE_INVOICE_PAY,
+      case STRIPE_REFUND,
+          STRIPE_INVOICE_PAY,
           STRIPE_INVOICE_FINALIZE,
           STRIPE_PAYMENT_INTENT_CONFIRM,
           STRIPE_PAYMENT_INTENT_CAPTURE,

@@ -164,6 +164,32 @@ class StripeLookupCostsTest {
   }
 
   @Test
+  void refundIsBoundedByTheRefundableAmountLookedUp() throws RequestRejected {
+    Objects o =
+        new Objects()
+            .with(
+                "/v1/charges/ch_1",
+                "{\"amount\":5000,\"amount_refunded\":1500,\"currency\":\"usd\"}")
+            .with(
+                "/v1/payment_intents/pi_1",
+                "{\"amount\":900,\"amount_received\":900,\"currency\":\"eur\"}");
+    assertThat(estimate("/v1/refunds", "charge=ch_1", o).micros()).isEqualTo(35_000_000L);
+    assertThat(estimate("/v1/refunds", "charge=ch_1&amount=200", o).micros())
+        .as("a given amount is the bound, in the charge's currency")
+        .isEqualTo(2_000_000L);
+    assertThat(estimate("/v1/refunds", "payment_intent=pi_1", o).micros())
+        .isEqualTo(FX.toUsdMicros(900, "eur"));
+    assertThatThrownBy(() -> estimate("/v1/refunds", "charge=ch_1&payment_intent=pi_1", o))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.UNREADABLE_REQUEST));
+    assertThatThrownBy(() -> estimate("/v1/refunds", "amount=100", o))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.UNREADABLE_REQUEST));
+  }
+
+  @Test
   void cancellingIsFreeUnlessItInvoicesNow() throws RequestRejected {
     EndpointMatch cancel = CostEstimatorTest.match("stripe", "DELETE", "/v1/subscriptions/sub_1");
     assertThat(estimator.estimate(cancel, new byte[0], TestPolicies.open(), new Objects()).micros())
