@@ -231,7 +231,18 @@ class StripeMoneyIT {
     assertThat(got.header("content-type"))
         .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/x-www-form-urlencoded"));
 
-    // the next customer (the same body again within the dedup window would be a replay)
+    HttpResponse<String> retry =
+        gw.send(
+            "/stripe/v1/payment_intents", Gateway.bearer(key.vaultKey()), "application/json", json);
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(retry.headers().firstValue("x-keybrake-dedup")).hasValue("replay");
+    JsonNode replayed = lastRow(key);
+    assertThat(replayed.get("decision").asText()).isEqualTo("replayed");
+    assertThat(replayed.get("spent_usd").decimalValue())
+        .as("a replayed row records the key's spend at that moment")
+        .isEqualByComparingTo("0.60");
+
+    // the next customer (the same body again within the dedup window is a replay)
     byte[] next =
         "{\"amount\":60,\"currency\":\"usd\",\"customer\":\"cus_456\"}"
             .getBytes(StandardCharsets.UTF_8);

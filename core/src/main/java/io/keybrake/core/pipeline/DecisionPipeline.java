@@ -228,7 +228,7 @@ public final class DecisionPipeline {
       return deny(ex, tooLarge());
     }
     byte[] checked = body;
-    if (sentJsonForForm(ex)) {
+    if (body.length > 0 && sentJsonForForm(ex)) {
       try {
         checked = StripeFormJson.toForm(body).encode(); // the policy checks what is forwarded
       } catch (RequestRejected e) {
