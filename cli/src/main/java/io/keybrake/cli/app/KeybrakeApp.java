@@ -24,6 +24,7 @@ import io.keybrake.core.vendor.VendorSpec;
 import io.keybrake.extproc.gateway.LocalGateway;
 import io.keybrake.extproc.gateway.UpstreamClient;
 import io.keybrake.extproc.gateway.Upstreams;
+import io.keybrake.extproc.lookup.HttpObjectLookup;
 import io.keybrake.extproc.reconcile.TwilioPriceReconciler;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
@@ -152,7 +153,8 @@ public final class KeybrakeApp implements AutoCloseable {
               System::nanoTime,
               ps,
               budgetCache::limitsFor,
-              store.unitOfWork());
+              store.unitOfWork(),
+              new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT));
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       startReconciler(settings, clock, vendors, costs);
       ExecutorService grpcExecutor =
@@ -288,10 +290,9 @@ public final class KeybrakeApp implements AutoCloseable {
     closer.register(inProcess::shutdownNow);
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     closer.register(channel::shutdownNow);
-    Map<String, URI> upstreamMap = new LinkedHashMap<>();
+    Map<String, URI> upstreamMap = upstreams(settings, vendors);
     Map<String, String> prefixToHost = new LinkedHashMap<>();
     for (VendorSpec spec : vendors.all()) {
-      upstreamMap.put(spec.id(), settings.upstreams().getOrDefault(spec.id(), spec.upstream()));
       prefixToHost.put(spec.id(), spec.upstream().getHost());
     }
     UpstreamClient upstream =
@@ -304,6 +305,18 @@ public final class KeybrakeApp implements AutoCloseable {
         MESSAGE_TIMEOUT,
         MAX_MESSAGE_TIMEOUT);
   }
+
+  /** Each vendor's API base URL: its spec's, or the one the settings put in its place. */
+  private static Map<String, URI> upstreams(Settings settings, VendorRegistry vendors) {
+    Map<String, URI> out = new LinkedHashMap<>();
+    for (VendorSpec spec : vendors.all()) {
+      out.put(spec.id(), settings.upstreams().getOrDefault(spec.id(), spec.upstream()));
+    }
+    return out;
+  }
+
+  /** The most one vendor-object lookup (pricing a call before it) may take. */
+  static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
 
   private void startXds(Settings settings, Clock clock) throws IOException {
     xds =

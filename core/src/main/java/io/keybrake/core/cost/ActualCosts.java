@@ -33,7 +33,7 @@ final class ActualCosts {
             stripe(json, StripeLookups.SPECS.get(rule).settledField(), currencies);
         case STRIPE_INVOICE_ITEM -> stripeCredit(json, currencies);
         case STRIPE_SUBSCRIPTION -> subscription(json, currencies);
-        case UNBOUNDED, STRIPE_SUBSCRIPTION_UPDATE -> idOnly(json);
+        case UNBOUNDED, STRIPE_SUBSCRIPTION_UPDATE, STRIPE_SUBSCRIPTION_CANCEL -> idOnly(json);
         case RESEND_EMAIL -> new ActualCost(OptionalLong.empty(), text(json, "id"));
         case RESEND_BATCH -> new ActualCost(OptionalLong.empty(), firstBatchId(json));
         case FREE -> idOnly(json);

@@ -105,7 +105,7 @@ public final class CostEstimator {
           case TWILIO_MESSAGE -> TwilioCosts.message(form, canonical, prices);
           case TWILIO_CALL -> TwilioCosts.call(form, canonical, policy, prices);
           case STRIPE_AMOUNT -> StripeCosts.amount(form, canonical, currencies);
-          case STRIPE_REFUND -> StripeCosts.refund(form, canonical, currencies);
+          case STRIPE_REFUND -> StripeLookups.refund(form, canonical, objects, currencies);
           case STRIPE_INVOICE_PAY,
               STRIPE_INVOICE_FINALIZE,
               STRIPE_PAYMENT_INTENT_CONFIRM,
@@ -115,6 +115,7 @@ public final class CostEstimator {
           case STRIPE_SUBSCRIPTION ->
               StripeBillingCosts.subscription(form, canonical, objects, currencies);
           case STRIPE_SUBSCRIPTION_UPDATE -> StripeBillingCosts.subscriptionUpdate(form, canonical);
+          case STRIPE_SUBSCRIPTION_CANCEL -> StripeBillingCosts.subscriptionCancel(form, canonical);
           case STRIPE_INVOICE_ITEM ->
               StripeBillingCosts.invoiceItem(form, canonical, objects, currencies);
           case FREE -> free(canonical);

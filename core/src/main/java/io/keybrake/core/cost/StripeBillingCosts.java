@@ -115,6 +115,17 @@ final class StripeBillingCosts {
     return new CallEstimate(0, List.of(), canonical, Optional.empty(), "changes nothing billed");
   }
 
+  /** A cancellation is free unless it asks for a final invoice now ({@code invoice_now}). */
+  static CallEstimate subscriptionCancel(FormBody form, String canonical) throws RequestRejected {
+    Optional<String> invoiceNow = Fields.single(form, "invoice_now");
+    if (invoiceNow.isPresent() && !invoiceNow.get().equals("false")) {
+      throw unbounded(
+          "cancelling with invoice_now charges a final invoice Keybrake cannot bound before the"
+              + " call; cancel without it");
+    }
+    return new CallEstimate(0, List.of(), canonical, Optional.empty(), "no invoice now");
+  }
+
   /**
    * One line's price x quantity: inline {@code price_data}, else the price named by {@code
    * priceField} (looked up). {@code line} is the field prefix, e.g. {@code items[0]}, or {@code

@@ -20,21 +20,7 @@ final class StripeCosts {
     return priced(amount, currency, canonical, currencies);
   }
 
-  static CallEstimate refund(FormBody form, String canonical, Currencies currencies)
-      throws RequestRejected {
-    Optional<String> amount = Fields.single(form, "amount");
-    Optional<String> currency = Fields.single(form, "currency");
-    if (amount.isEmpty()
-        || currency.isEmpty()
-        || amount.get().isEmpty()
-        || currency.get().isEmpty()) {
-      throw Fields.unreadable("a refund without amount and currency cannot be priced; pass both");
-    }
-    return priced(Fields.whole(amount.get(), "amount"), currency.get(), canonical, currencies);
-  }
-
-  private static CallEstimate priced(
-      long amount, String currency, String canonical, Currencies currencies)
+  static CallEstimate priced(long amount, String currency, String canonical, Currencies currencies)
       throws RequestRejected {
     long micros = currencies.toUsdMicros(amount, currency);
     String detail = describe(amount, currency, micros, currencies);

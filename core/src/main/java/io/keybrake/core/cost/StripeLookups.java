@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.decision.RequestRejected;
 import io.keybrake.core.pricing.Currencies;
+import io.keybrake.core.request.FormBody;
 import io.keybrake.core.vendor.CostRule;
 import io.keybrake.core.vendor.EndpointMatch;
 import java.util.List;
@@ -73,6 +74,52 @@ final class StripeLookups {
             + " "
             + StripeCosts.describe(amount.minor(), amount.currency(), micros, currencies)
             + " (looked up)";
+    return new CallEstimate(micros, List.of(), canonical, Optional.empty(), detail);
+  }
+
+  /**
+   * A refund: {@code amount} x {@code currency} when both are given (no lookup); otherwise the
+   * refunded charge ({@code charge}: its {@code amount - amount_refunded}) or PaymentIntent ({@code
+   * payment_intent}: its {@code amount_received}) is looked up for the currency and, without an
+   * {@code amount}, for the amount. A given {@code amount} is the bound either way.
+   */
+  static CallEstimate refund(
+      FormBody form, String canonical, VendorObjects objects, Currencies currencies)
+      throws RequestRejected {
+    Optional<String> amount = Fields.single(form, "amount").filter(a -> !a.isEmpty());
+    Optional<String> currency = Fields.single(form, "currency").filter(c -> !c.isEmpty());
+    Optional<Long> given =
+        amount.isPresent() ? Optional.of(Fields.whole(amount.get(), "amount")) : Optional.empty();
+    if (given.isPresent() && currency.isPresent()) {
+      return StripeCosts.priced(given.get(), currency.get(), canonical, currencies);
+    }
+    Optional<String> charge = Fields.single(form, "charge").filter(c -> !c.isEmpty());
+    Optional<String> intent = Fields.single(form, "payment_intent").filter(c -> !c.isEmpty());
+    if (charge.isPresent() == intent.isPresent()) {
+      throw Fields.unreadable(
+          "a refund names exactly one charge or payment_intent (or gives amount and currency)");
+    }
+    JsonNode object;
+    long refundable;
+    String what;
+    if (charge.isPresent()) {
+      what = "charge";
+      object = objects.get("/v1/charges/" + objectId(charge.get()));
+      long total = Amount.read(object, "amount", "the charge").minor();
+      JsonNode refunded = object.path("amount_refunded");
+      refundable = Math.max(0, total - (refunded.canConvertToLong() ? refunded.asLong() : 0));
+    } else {
+      what = "payment_intent";
+      object = objects.get("/v1/payment_intents/" + objectId(intent.get()));
+      refundable = Amount.read(object, "amount_received", "the payment_intent").minor();
+    }
+    String objectCurrency = Amount.read(object, "amount", "the " + what).currency();
+    long bound = given.orElse(refundable);
+    long micros = currencies.toUsdMicros(bound, objectCurrency);
+    String detail =
+        "refund of "
+            + StripeCosts.describe(bound, objectCurrency, micros, currencies)
+            + (given.isPresent() ? "" : " (the " + what + "'s refundable amount, looked up)");
     return new CallEstimate(micros, List.of(), canonical, Optional.empty(), detail);
   }
 

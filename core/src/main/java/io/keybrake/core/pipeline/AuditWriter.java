@@ -44,11 +44,21 @@ final class AuditWriter {
   }
 
   void blocked(Exchange ex, Refusal refusal) {
-    write(ex, "blocked", refusal.code().wireName(), refusal.status(), null, null, "none", 0);
+    blocked(ex, refusal, 0);
+  }
+
+  /** A refusal, with the spend at the moment of it ({@code spent}, micro-dollars). */
+  void blocked(Exchange ex, Refusal refusal, long spent) {
+    write(ex, "blocked", refusal.code().wireName(), refusal.status(), null, null, "none", spent);
   }
 
   void replayed(Exchange ex, int status) {
-    write(ex, "replayed", "duplicate", status, 0L, null, "none", 0);
+    replayed(ex, status, 0);
+  }
+
+  /** A replay, with the key's spend at the moment of it ({@code spent}, micro-dollars). */
+  void replayed(Exchange ex, int status, long spent) {
+    write(ex, "replayed", "duplicate", status, 0L, null, "none", spent);
   }
 
   void allowed(

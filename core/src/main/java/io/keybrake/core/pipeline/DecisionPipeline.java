@@ -233,14 +233,18 @@ public final class DecisionPipeline {
       return deny(ex, tooLarge());
     }
     byte[] checked = body;
-    if (sentJsonForForm(ex)) {
+    if (body.length > 0 && sentJsonForForm(ex)) {
       try {
         checked = StripeFormJson.toForm(body).encode(); // the policy checks what is forwarded
       } catch (RequestRejected e) {
         return deny(ex, e.refusal());
       }
     }
+    WaitListener lookupWaits = waits;
     if (ex.match.endpoint().cost().looksUp()) {
+      // the budget check and the lookups may take longer than a data plane waits by default
+      waits.waitingUpTo(KeyLookups.WAIT);
+      lookupWaits = WaitListener.NONE;
       // a spent cap refuses the call before the vendor is asked anything
       Optional<Decision> spent = forwarding.refuseIfNoRoom(ex);
       if (spent.isPresent()) {
@@ -249,7 +253,11 @@ public final class DecisionPipeline {
     }
     try {
       ex.estimate =
-          costs.estimate(ex.match, checked, ex.key.policy(), new KeyLookups(lookup, ex.key, waits));
+          costs.estimate(
+              ex.match,
+              checked,
+              ex.key.policy(),
+              new KeyLookups(lookup, ex.key, lookupWaits, nanoTicker));
     } catch (RequestRejected e) {
       return deny(ex, e.refusal());
     }
@@ -287,6 +295,15 @@ public final class DecisionPipeline {
       return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
+  }
+
+  /**
+   * The data plane reports that the forwarded call never left the machine (the vendor's name did
+   * not resolve, the connection was refused): its reservation is released, not kept as unsettled.
+   * Call before {@link #onResponseHeaders}.
+   */
+  public void neverSent(Exchange ex) {
+    ex.neverSent = true;
   }
 
   /** The vendor's whole response body arrived: settle, remember for replay, audit. */
@@ -441,7 +458,7 @@ public final class DecisionPipeline {
   Decision deny(Exchange ex, Refusal refusal) {
     ex.phase = Exchange.Phase.ANSWERED;
     String vendor = vendorForRendering(ex);
-    auditWriter.blocked(ex, refusal);
+    auditWriter.blocked(ex, refusal, forwarding.spentAtRefusal(ex, refusal));
     return new Decision.Deny(refusal, renderer.render(refusal, vendor));
   }
 }

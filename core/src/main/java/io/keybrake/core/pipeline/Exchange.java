@@ -33,6 +33,9 @@ public final class Exchange {
   /** The agent sent JSON; the vendor gets it form-encoded (the content type changes too). */
   boolean formFromJson;
 
+  /** The data plane says the call never left the machine (no connection was made). */
+  boolean neverSent;
+
   long bodyBytes;
   String fingerprint;
   String claimToken;

@@ -140,7 +140,7 @@ final class Forwarding {
       }
       if (claim instanceof Claim.Completed done) {
         ex.phase = Exchange.Phase.ANSWERED;
-        audit.replayed(ex, done.response().status());
+        audit.replayed(ex, done.response().status(), keySpentNow(ex));
         return new Claimed(new Decision.Replay(done.response()), null);
       }
       long left = deadline - nanoTicker.getAsLong();
@@ -242,6 +242,30 @@ final class Forwarding {
                   "the spend ledger is unavailable; the call was not forwarded")));
     }
     return Optional.empty();
+  }
+
+  /**
+   * The spend an audit row for a refusal records: for a spent budget, that budget's spend; for any
+   * other refusal of a known key, what the key's daily budget holds now (settled and reserved).
+   */
+  long spentAtRefusal(Exchange ex, Refusal refusal) {
+    Object spent = refusal.details().get("spent_usd");
+    if (spent instanceof java.math.BigDecimal usd) {
+      return Micros.fromUsd(usd);
+    }
+    return refusal.code() == RefusalCode.LEDGER_UNAVAILABLE ? 0 : keySpentNow(ex);
+  }
+
+  /** Settled + reserved in the key's daily budget now; 0 for no key or a store that is down. */
+  long keySpentNow(Exchange ex) {
+    if (ex.key == null) {
+      return 0;
+    }
+    try {
+      return ledger.counter(KeyBudgets.limitsFor(ex.key, clock.instant()).get(0)).totalMicros();
+    } catch (StoreUnavailableException e) {
+      return 0;
+    }
   }
 
   private void abandonClaim(Exchange ex) {

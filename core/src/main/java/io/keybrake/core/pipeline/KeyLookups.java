@@ -9,6 +9,7 @@ import io.keybrake.core.lookup.LookupResult;
 import io.keybrake.core.lookup.ObjectLookup;
 import io.keybrake.core.request.JsonBody;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +29,15 @@ final class KeyLookups implements VendorObjects {
   private final ObjectLookup lookup;
   private final KeyRecord key;
   private final WaitListener waits;
+  private final LongSupplier nanoTicker;
+  private long startNanos;
   private boolean told;
 
-  KeyLookups(ObjectLookup lookup, KeyRecord key, WaitListener waits) {
+  KeyLookups(ObjectLookup lookup, KeyRecord key, WaitListener waits, LongSupplier nanoTicker) {
     this.lookup = lookup;
     this.key = key;
     this.waits = waits;
+    this.nanoTicker = nanoTicker;
   }
 
   @Override
@@ -41,6 +45,9 @@ final class KeyLookups implements VendorObjects {
     if (!told) {
       waits.waitingUpTo(WAIT);
       told = true;
+      startNanos = nanoTicker.getAsLong();
+    } else if (nanoTicker.getAsLong() - startNanos > WAIT.toNanos()) {
+      throw failed(0, "reading what this call acts on took longer than " + WAIT.toSeconds() + " s");
     }
     String what = kind(path);
     LookupResult result = lookup.get(key.vendor(), key.credential(), path);

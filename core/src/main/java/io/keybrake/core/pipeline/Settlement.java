@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Step 8: the vendor answered. A 2xx settles the reservation at the actual cost (or the estimate
  * when the vendor gives no price, marked {@code estimated}) and is kept for replay; a 4xx releases
- * it (the vendor did not charge) and lets a retry through; anything else keeps it as {@code
- * unsettled}. Thread-safe.
+ * it (the vendor did not charge) and lets a retry through, and so does a call the data plane says
+ * never left the machine; anything else keeps it as {@code unsettled}. Thread-safe.
  */
 final class Settlement {
   private static final Logger log = LoggerFactory.getLogger(Settlement.class);
@@ -80,7 +80,7 @@ final class Settlement {
               ex.claimToken,
               new StoredResponse(status, headers, body));
         }
-      } else if (status >= 400 && status < 500) {
+      } else if ((status >= 400 && status < 500) || ex.neverSent) {
         counted = 0;
         state = "released";
         ledger.release(rid);

@@ -22,6 +22,8 @@ public enum CostRule {
   STRIPE_SUBSCRIPTION,
   /** Free when it changes nothing billed; otherwise refused as unbounded. */
   STRIPE_SUBSCRIPTION_UPDATE,
+  /** Free, unless {@code invoice_now} asks for a final invoice now: then refused as unbounded. */
+  STRIPE_SUBSCRIPTION_CANCEL,
   /** {@code amount}, or price x quantity (price looked up). */
   STRIPE_INVOICE_ITEM,
   RESEND_EMAIL,
@@ -33,7 +35,8 @@ public enum CostRule {
   /** Whether estimating the cost may read a vendor object (a lookup with the real credential). */
   public boolean looksUp() {
     return switch (this) {
-      case STRIPE_INVOICE_PAY,
+      case STRIPE_REFUND,
+          STRIPE_INVOICE_PAY,
           STRIPE_INVOICE_FINALIZE,
           STRIPE_PAYMENT_INTENT_CONFIRM,
           STRIPE_PAYMENT_INTENT_CAPTURE,
@@ -47,6 +50,6 @@ public enum CostRule {
 
   /** Whether calls under this rule can move money (and so never reserve $0). */
   public boolean movesMoney() {
-    return this != FREE && this != STRIPE_SUBSCRIPTION_UPDATE;
+    return this != FREE && this != STRIPE_SUBSCRIPTION_UPDATE && this != STRIPE_SUBSCRIPTION_CANCEL;
   }
 }

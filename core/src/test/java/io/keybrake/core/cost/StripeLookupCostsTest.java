@@ -163,6 +163,46 @@ class StripeLookupCostsTest {
         .hasMessageContaining("'items'");
   }
 
+  @Test
+  void refundIsBoundedByTheRefundableAmountLookedUp() throws RequestRejected {
+    Objects o =
+        new Objects()
+            .with(
+                "/v1/charges/ch_1",
+                "{\"amount\":5000,\"amount_refunded\":1500,\"currency\":\"usd\"}")
+            .with(
+                "/v1/payment_intents/pi_1",
+                "{\"amount\":900,\"amount_received\":900,\"currency\":\"eur\"}");
+    assertThat(estimate("/v1/refunds", "charge=ch_1", o).micros()).isEqualTo(35_000_000L);
+    assertThat(estimate("/v1/refunds", "charge=ch_1&amount=200", o).micros())
+        .as("a given amount is the bound, in the charge's currency")
+        .isEqualTo(2_000_000L);
+    assertThat(estimate("/v1/refunds", "payment_intent=pi_1", o).micros())
+        .isEqualTo(FX.toUsdMicros(900, "eur"));
+    assertThatThrownBy(() -> estimate("/v1/refunds", "charge=ch_1&payment_intent=pi_1", o))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.UNREADABLE_REQUEST));
+    assertThatThrownBy(() -> estimate("/v1/refunds", "amount=100", o))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.UNREADABLE_REQUEST));
+  }
+
+  @Test
+  void cancellingIsFreeUnlessItInvoicesNow() throws RequestRejected {
+    EndpointMatch cancel = CostEstimatorTest.match("stripe", "DELETE", "/v1/subscriptions/sub_1");
+    assertThat(estimator.estimate(cancel, new byte[0], TestPolicies.open(), new Objects()).micros())
+        .isZero();
+    assertThatThrownBy(
+            () ->
+                estimator.estimate(
+                    cancel, "invoice_now=true".getBytes(UTF_8), TestPolicies.open(), new Objects()))
+        .isInstanceOfSatisfying(
+            RequestRejected.class,
+            e -> assertThat(e.refusal().code()).isEqualTo(RefusalCode.COST_UNBOUNDED));
+  }
+
   static Stream<Arguments> refused() {
     String price = "/v1/prices/p";
     return Stream.of(
@@ -311,7 +351,15 @@ class StripeLookupCostsTest {
             "{}",
             RefusalCode.COST_UNBOUNDED),
         Arguments.of("/v1/transfers/tr_1/reversals", "", price, "{}", RefusalCode.COST_UNBOUNDED),
-        Arguments.of("/v1/credit_notes", "invoice=in_1", price, "{}", RefusalCode.COST_UNBOUNDED));
+        Arguments.of("/v1/credit_notes", "invoice=in_1", price, "{}", RefusalCode.COST_UNBOUNDED),
+        Arguments.of(
+            "/v1/charges/ch_1/refunds", "amount=100", price, "{}", RefusalCode.COST_UNBOUNDED),
+        Arguments.of(
+            "/v1/treasury/outbound_payments",
+            "amount=100",
+            price,
+            "{}",
+            RefusalCode.UNREADABLE_REQUEST));
   }
 
   @ParameterizedTest(name = "[{index}] POST {0} {1} with {3} -> {4}")

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends an allowed call to its vendor (the "vendor cluster" of the local data plane) and buffers
  * the response. The vendor comes from the {@code x-keybrake-vendor} header the processor set; every
- * {@code x-keybrake-*} header is stripped before the call leaves. A transport failure becomes a 502
- * reply, which the processor then sees as a response (the reservation stays unsettled).
+ * {@code x-keybrake-*} header is stripped before the call leaves (and from the vendor's answer). A
+ * transport failure becomes a 502 reply, which the processor then sees as a response: the
+ * reservation stays unsettled, unless the call surely never left this machine (name not resolved,
+ * connection refused), when the reply says so ({@link #NOT_SENT_HEADER}) and it is released.
  * Thread-safe.
  */
 public final class UpstreamClient implements AutoCloseable {
@@ -108,12 +110,19 @@ public final class UpstreamClient implements AutoCloseable {
       List<Map.Entry<String, String>> headers = new ArrayList<>();
       for (HttpField f : resp.getHeaders()) {
         String name = f.getLowerCaseName();
-        if (!DROP.contains(name)) {
+        if (!DROP.contains(name) && !name.startsWith("x-keybrake-")) {
           headers.add(Map.entry(name, f.getValue()));
         }
       }
       return new HttpReply(resp.getStatus(), headers, resp.getContent());
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      if (neverSent(e)) {
+        log.warn("upstream {} not reached, nothing sent: {}", vendor, e.getCause().toString());
+        return notSent(error(502, "the vendor could not be reached; nothing was sent"));
+      }
+      log.warn("upstream {} failed: {}", vendor, e.getMessage());
+      return error(502, "the vendor could not be reached");
+    } catch (TimeoutException e) {
       log.warn("upstream {} failed: {}", vendor, e.getMessage());
       return error(502, "the vendor could not be reached");
     } catch (InterruptedException e) {
@@ -121,6 +130,37 @@ public final class UpstreamClient implements AutoCloseable {
       return error(502, "interrupted");
     }
   }
+
+  /**
+   * Whether the request surely never left this machine: the name did not resolve or the connection
+   * was refused. A failure after connecting (reset, timeout) may have reached the vendor.
+   */
+  static boolean neverSent(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException
+          || t instanceof java.net.UnknownHostException
+          || t instanceof java.nio.channels.UnresolvedAddressException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /** Marks a reply as "the call was not sent": the processor then releases its reservation. */
+  private static HttpReply notSent(HttpReply reply) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(reply.headers());
+    headers.add(Map.entry(NOT_SENT_HEADER, "not-sent"));
+    return new HttpReply(reply.status(), headers, reply.body());
+  }
+
+  /**
+   * Set on the reply for a call that never left this machine (vendor headers of that name are
+   * dropped first, so only this data plane can set it).
+   */
+  public static final String NOT_SENT_HEADER = "x-keybrake-upstream";
 
   private static HttpReply error(int status, String message) {
     String json =

@@ -41,6 +41,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private static final Logger log = LoggerFactory.getLogger(ProcessStream.class);
   private static final Duration WAIT_HEADROOM = Duration.ofMillis(250);
 
+  /** Set by the local gateway's upstream client on a call that never left the machine. */
+  static final String NOT_SENT_HEADER = "x-keybrake-upstream";
+
   private final DecisionPipeline pipeline;
   private final StreamObserver<ProcessingResponse> out;
   private final StreamMetrics metrics;
@@ -139,6 +142,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       status = Integer.parseInt(String.valueOf(HeaderCodec.first(all, ":status")));
     } catch (NumberFormatException e) {
       status = 0;
+    }
+    if ("not-sent".equals(HeaderCodec.first(all, NOT_SENT_HEADER))) {
+      pipeline.neverSent(exchange); // the local gateway could not connect: nothing was sent
     }
     ResponseAnnotations ann =
         pipeline.onResponseHeaders(

@@ -13,11 +13,13 @@ import java.util.regex.Pattern;
  * {@code StripeSimulator} plays Stripe's v1 API for one secret key, enough for money-moving calls:
  * {@code POST /v1/payment_intents} (+ {@code /{id}/confirm}, {@code /{id}/capture}), {@code
  * /v1/charges}, {@code /v1/refunds}, {@code /v1/payouts}, {@code /v1/transfers}, {@code
- * /v1/invoices/{id}/pay}, and {@code GET /v1/customers}, {@code /v1/balance} and retrieval of the
- * objects it created. Form bodies with bracket nesting; answers are Stripe objects ({@code id},
- * {@code object}, {@code amount}, {@code currency}, {@code status}, …) or Stripe's error envelope
- * {@code {"error":{"type","code","message","param"}}}. Auth is Bearer (or Basic user) equal to the
- * key, else 401. Every response carries {@code Request-Id}; a repeated {@code Idempotency-Key} is
+ * /v1/invoices/{id}/pay}, Billing ({@link StripeBilling}: prices, invoices, invoice items,
+ * subscriptions, billing-portal sessions), and {@code GET /v1/customers}, {@code /v1/balance},
+ * {@code /v1/subscriptions} and retrieval of the objects it created. Form bodies with bracket
+ * nesting; answers are Stripe objects ({@code id}, {@code object}, {@code amount}, {@code
+ * currency}, {@code status}, …) or Stripe's error envelope {@code
+ * {"error":{"type","code","message","param"}}}. Auth is Bearer (or Basic user) equal to the key,
+ * else 401. Every response carries {@code Request-Id}; a repeated {@code Idempotency-Key} is
  * replayed with {@code Idempotent-Replayed: true}, as Stripe does. Works with stripe-java pointed
  * at {@link #baseUri()}. Thread-safe.
  */
@@ -26,13 +28,16 @@ public final class StripeSimulator extends VendorSimulator {
       Pattern.compile("^/v1/payment_intents/([^/]+)/(confirm|capture)$");
   private static final Pattern INVOICE_PAY = Pattern.compile("^/v1/invoices/([^/]+)/pay$");
   private static final Pattern RETRIEVE =
-      Pattern.compile("^/v1/(payment_intents|charges|refunds|payouts|transfers|invoices)/([^/]+)$");
+      Pattern.compile(
+          "^/v1/(payment_intents|charges|refunds|payouts|transfers|invoices|prices|invoiceitems"
+              + "|subscriptions)/([^/]+)$");
 
   private final String secretKey;
   private final Clock clock;
   private final Map<String, ObjectNode> objects = new ConcurrentHashMap<>();
   private final Map<String, SimResponse> idempotent = new ConcurrentHashMap<>();
   private final StripeObjects factory;
+  private final StripeBilling billing;
 
   public StripeSimulator(String secretKey) {
     this(secretKey, Clock.systemUTC());
@@ -42,12 +47,46 @@ public final class StripeSimulator extends VendorSimulator {
     this.secretKey = Objects.requireNonNull(secretKey, "secretKey");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.factory = new StripeObjects(JSON, this.clock);
+    this.billing = new StripeBilling(JSON, this.clock, objects);
   }
 
   @Override
   public StripeSimulator start() {
     super.start();
     return this;
+  }
+
+  /** Creates a price of {@code unitAmount} minor units a month; returns its id. */
+  public String createPrice(long unitAmount, String currency) {
+    FormBody form =
+        FormBody.parse(
+            "unit_amount=" + unitAmount + "&currency=" + currency + "&recurring[interval]=month");
+    return idOf(billing.post("/v1/prices", form).orElseThrow());
+  }
+
+  /**
+   * Creates a PaymentIntent with a payment method: awaiting confirmation, or, when {@code
+   * confirmed}, confirmed with manual capture (awaiting capture); returns its id.
+   */
+  public String createPaymentIntent(long amount, String currency, boolean confirmed) {
+    String capture = confirmed ? "&capture_method=manual&confirm=true" : "";
+    FormBody form =
+        FormBody.parse(
+            "amount="
+                + amount
+                + "&currency="
+                + currency
+                + "&payment_method=pm_card_visa"
+                + capture);
+    return idOf(paymentIntent(form));
+  }
+
+  private static String idOf(SimResponse created) {
+    try {
+      return JSON.readTree(created.bytes()).get("id").asText();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("simulator answered unreadable JSON", e);
+    }
   }
 
   /** Creates an open invoice that {@code POST /v1/invoices/{id}/pay} can pay; returns its id. */
@@ -124,6 +163,7 @@ public final class StripeSimulator extends VendorSimulator {
       return switch (path) {
         case "/v1/customers" -> ok(factory.list("/v1/customers"));
         case "/v1/balance" -> ok(factory.balance());
+        case "/v1/subscriptions" -> billing.listSubscriptions(request.query());
         default -> retrieve(request);
       };
     }
@@ -139,6 +179,10 @@ public final class StripeSimulator extends VendorSimulator {
     Matcher action = PI_ACTION.matcher(path);
     if (action.matches()) {
       return paymentIntentAction(action.group(1), action.group(2), form);
+    }
+    Optional<SimResponse> billed = billing.post(path, form);
+    if (billed.isPresent()) {
+      return billed.get();
     }
     Matcher pay = INVOICE_PAY.matcher(path);
     if (pay.matches()) {

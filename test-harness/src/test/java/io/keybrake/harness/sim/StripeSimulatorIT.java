@@ -198,4 +198,56 @@ class StripeSimulatorIT {
         .isInstanceOf(AuthenticationException.class)
         .hasMessageContaining("Invalid API Key provided");
   }
+
+  @Test
+  void billingObjectsHaveTheirDocumentedShapes() throws Exception {
+    JsonNode price =
+        post("/v1/prices", "unit_amount=1250&currency=usd&recurring%5Binterval%5D=month");
+    assertThat(price.get("id").asText()).startsWith("price_");
+    assertThat(price.get("object").asText()).isEqualTo("price");
+    assertThat(price.get("unit_amount").asLong()).isEqualTo(1250);
+    assertThat(price.at("/recurring/usage_type").asText()).isEqualTo("licensed");
+    String priceId = price.get("id").asText();
+
+    JsonNode sub =
+        post(
+            "/v1/subscriptions",
+            "customer=cus_1&items%5B0%5D%5Bprice%5D=" + priceId + "&items%5B0%5D%5Bquantity%5D=2");
+    assertThat(sub.get("id").asText()).startsWith("sub_");
+    assertThat(sub.get("object").asText()).isEqualTo("subscription");
+    assertThat(sub.get("status").asText()).isEqualTo("active");
+    assertThat(sub.at("/items/data/0/price/id").asText()).isEqualTo(priceId);
+    assertThat(sub.at("/items/data/0/quantity").asLong()).isEqualTo(2);
+    JsonNode firstInvoice =
+        Http.get(stripe.baseUri(), "/v1/invoices/" + sub.get("latest_invoice").asText(), AUTH)
+            .json();
+    assertThat(firstInvoice.get("amount_paid").asLong()).isEqualTo(2500);
+    assertThat(firstInvoice.get("status").asText()).isEqualTo("paid");
+
+    JsonNode list = Http.get(stripe.baseUri(), "/v1/subscriptions?customer=cus_1", AUTH).json();
+    assertThat(list.get("object").asText()).isEqualTo("list");
+    assertThat(list.get("data")).hasSize(1);
+    assertThat(
+            Http.get(stripe.baseUri(), "/v1/subscriptions?customer=cus_2", AUTH).json().get("data"))
+        .isEmpty();
+
+    JsonNode draft = post("/v1/invoices", "customer=cus_1");
+    assertThat(draft.get("status").asText()).isEqualTo("draft");
+    assertThat(draft.get("amount_due").asLong()).isZero();
+    String invoice = draft.get("id").asText();
+    JsonNode item =
+        post("/v1/invoiceitems", "customer=cus_1&amount=700&currency=usd&invoice=" + invoice);
+    assertThat(item.get("object").asText()).isEqualTo("invoiceitem");
+    assertThat(item.get("invoice").asText()).isEqualTo(invoice);
+    JsonNode open = post("/v1/invoices/" + invoice + "/finalize", "");
+    assertThat(open.get("status").asText()).isEqualTo("open");
+    assertThat(open.get("amount_due").asLong()).isEqualTo(700);
+    JsonNode paid = post("/v1/invoices/" + invoice + "/pay", "");
+    assertThat(paid.get("amount_paid").asLong()).isEqualTo(700);
+
+    JsonNode portal =
+        post("/v1/billing_portal/sessions", "customer=cus_1&return_url=https%3A%2F%2Fx.test");
+    assertThat(portal.get("object").asText()).isEqualTo("billing_portal.session");
+    assertThat(portal.get("url").asText()).startsWith("https://billing.stripe.com/");
+  }
 }
