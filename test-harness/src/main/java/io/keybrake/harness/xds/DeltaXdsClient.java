@@ -65,9 +65,8 @@ public final class DeltaXdsClient implements AutoCloseable {
     c.lock.lock();
     try {
       AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(c.observer());
-      c.requests.onNext(
-          DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(EnvoyXdsClient.CDS).build());
-      c.requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(EnvoyXdsClient.LDS).build());
+      c.requests.onNext(c.request(EnvoyXdsClient.CDS).build());
+      c.requests.onNext(c.request(EnvoyXdsClient.LDS).build());
     } finally {
       c.lock.unlock();
     }

@@ -87,7 +87,9 @@ class XdsKeyRoutesIT {
     assertThat(
             c.await(
                 s -> s.listeners().containsKey("keybrake_egress") && !s.routes().isEmpty(),
-                Duration.ofSeconds(5)))
+                // a liveness wait, not a latency claim: the first stream of a cold JVM on a
+                // loaded machine can take seconds
+                Duration.ofSeconds(30)))
         .as("%s got its listener and routes", nodeId)
         .isTrue();
     return c;
