@@ -87,7 +87,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private boolean adminKeyGenerated;
   private io.grpc.Server grpc;
   private XdsServer xds;
-  private KeySnapshotPublisher xdsPublisher;
+  private volatile KeySnapshotPublisher xdsPublisher;
   private Server http;
   private TwilioPriceReconciler reconciler;
 
@@ -129,6 +129,7 @@ public final class KeybrakeApp implements AutoCloseable {
                     budgetCache.invalidate();
                   } else {
                     keyCache.invalidate(id);
+                    xdsKeyRevoked(id); // another instance revoked it: its route goes here too
                   }
                 },
                 () -> {
@@ -197,9 +198,19 @@ public final class KeybrakeApp implements AutoCloseable {
                   revoked -> {
                     keyCache.invalidate(revoked.id());
                     store.revocations().publish(revoked.id());
-                    refreshXds();
+                    xdsKeyRevoked(revoked.id());
                   },
-                  created -> refreshXds())
+                  created -> {
+                    if (xdsPublisher != null) {
+                      xdsPublisher.keyChanged(created);
+                    }
+                  })
+              .withBulkRevocation(
+                  id -> {
+                    keyCache.invalidate(id);
+                    store.revocations().publish(id);
+                    xdsKeyRevoked(id);
+                  })
               .withBudgets(
                   store.budgetStore(),
                   () -> {
@@ -248,6 +259,12 @@ public final class KeybrakeApp implements AutoCloseable {
         30,
         TimeUnit.SECONDS);
   }
+
+  /** Revoked and expired keys leave the hot table this long after (the audit log keeps all). */
+  static final Duration KEY_RETENTION = Duration.ofDays(30);
+
+  /** A retried idempotent creation is shown the vault key again this long after the first. */
+  static final Duration IDEMPOTENT_SECRET_WINDOW = AdminApi.IDEMPOTENT_SECRET_WINDOW;
 
   /**
    * How long after its reservation an exchange is surely over (vendor timeouts are far shorter).
@@ -344,6 +361,7 @@ public final class KeybrakeApp implements AutoCloseable {
                     scheduler,
                     KeySnapshotPublisher.DEFAULT_PERIOD)
                 .start());
+    xds.onNodeGroup(xdsPublisher::nodeGroupSeen);
   }
 
   private void startHttp(Settings settings, List<Handler> handlers) throws IOException {
@@ -370,9 +388,10 @@ public final class KeybrakeApp implements AutoCloseable {
     closer.register(server::stop);
   }
 
-  private void refreshXds() {
-    if (xdsPublisher != null) {
-      xdsPublisher.refresh();
+  private void xdsKeyRevoked(String keyId) {
+    KeySnapshotPublisher publisher = xdsPublisher;
+    if (publisher != null) {
+      publisher.keyRevoked(keyId);
     }
   }
 
@@ -381,6 +400,15 @@ public final class KeybrakeApp implements AutoCloseable {
       store.purge().run();
     } catch (RuntimeException e) {
       log.warn("store purge failed: {}", e.getMessage());
+    }
+    try {
+      int archived =
+          store.keyStore().archive(clock.instant(), KEY_RETENTION, IDEMPOTENT_SECRET_WINDOW);
+      if (archived > 0) {
+        log.info("archived {} key(s) revoked or expired over {} ago", archived, KEY_RETENTION);
+      }
+    } catch (RuntimeException e) {
+      log.warn("key archive failed: {}", e.getMessage());
     }
   }
 

@@ -327,7 +327,7 @@ public final class ExtProcBenchmark {
     return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
-  private static ExtProcConfig config() {
+  static ExtProcConfig config() {
     return ExtProcConfig.defaults()
         .withMessageTimeout(Duration.ofMillis(500))
         .withMaxMessageTimeout(Duration.ofSeconds(5));
@@ -339,7 +339,7 @@ public final class ExtProcBenchmark {
    * message in the client would bill the floor and Keybrake alike for CPU that Envoy does not
    * spend. {@code -Dbench.clientThreadHop=true} restores grpc-java's default executor (for A/B).
    */
-  private static ManagedChannel channel(int port) {
+  static ManagedChannel channel(int port) {
     NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext();
     if (!Boolean.getBoolean("bench.clientThreadHop")) {
       b.directExecutor();
@@ -351,7 +351,7 @@ public final class ExtProcBenchmark {
     System.out.printf("  %-40s %s%n", label, r);
   }
 
-  private static Callable<Boolean> exchange(EnvoyExtProcClient client, String vaultKey) {
+  static Callable<Boolean> exchange(EnvoyExtProcClient client, String vaultKey) {
     AtomicLong n = new AtomicLong();
     String auth =
         "Basic "

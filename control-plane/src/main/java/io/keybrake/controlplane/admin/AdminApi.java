@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keybrake.controlplane.admin.JsonExchange.Reply;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditRecord;
+import io.keybrake.core.key.KeyCreation;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.key.StoreUnavailableException;
@@ -56,6 +57,10 @@ public final class AdminApi extends Handler.Abstract {
 
   static final String ADMIN_KEY_HEADER = "X-Admin-Key";
 
+  /** How long after an idempotent creation a retry is shown the vault key again. */
+  public static final java.time.Duration IDEMPOTENT_SECRET_WINDOW =
+      IdempotentCreation.SECRET_WINDOW;
+
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
   private static final Pattern KEY_ID = Pattern.compile("key_[0-9A-Za-z]{1,64}");
 
@@ -66,6 +71,7 @@ public final class AdminApi extends Handler.Abstract {
   private final Clock clock;
   private final Consumer<KeyRecord> onRevoke;
   private final Consumer<KeyRecord> onCreate;
+  private volatile KeyCollectionRoutes keyCollection;
   private volatile BudgetRoutes budgets;
   private volatile io.keybrake.core.budget.BudgetCache budgetLimits;
   private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
@@ -109,6 +115,17 @@ public final class AdminApi extends Handler.Abstract {
     this.onCreate = Objects.requireNonNull(onCreate);
     this.changes = new AdminAudit(audit, clock, adminKey);
     LOG.info("admin API: admin key id {}", changes.actor());
+    this.keyCollection =
+        new KeyCollectionRoutes(keys, clock, id -> keys.findById(id).ifPresent(onRevoke));
+  }
+
+  /**
+   * Tells {@code onRevokedId} (instead of the {@code onRevoke} hook, which needs the whole record)
+   * of each key {@code DELETE /keys?label=} revoked. Call before the server starts.
+   */
+  public AdminApi withBulkRevocation(Consumer<String> onRevokedId) {
+    this.keyCollection = new KeyCollectionRoutes(keys, clock, onRevokedId);
+    return this;
   }
 
   /**
@@ -161,7 +178,10 @@ public final class AdminApi extends Handler.Abstract {
         if (method.equals("POST")) {
           return createKey(request);
         }
-        return method.equals("GET") ? listKeys() : notAllowed("GET, POST");
+        if (method.equals("DELETE")) {
+          return keyCollection.revokeByLabel(request);
+        }
+        return method.equals("GET") ? keyCollection.list(request) : notAllowed("GET, POST, DELETE");
       case KEY:
         if (method.equals("GET")) {
           return getKey(route.keyId);
@@ -198,12 +218,23 @@ public final class AdminApi extends Handler.Abstract {
     if (body.error() != null) {
       return body.error();
     }
-    NewKeyRequest.Parsed parsed = NewKeyRequest.parse(body.node());
+    IdempotentCreation.Parsed idem = IdempotentCreation.parse(body.node());
+    if (idem instanceof IdempotentCreation.Parsed.Invalid bad) {
+      return Reply.error(400, "invalid_request", bad.message());
+    }
+    IdempotentCreation.Request retry = ((IdempotentCreation.Parsed.Ok) idem).request();
+    NewKeyRequest.Parsed parsed = NewKeyRequest.parse(retry.body());
     if (parsed instanceof NewKeyRequest.Parsed.Invalid bad) {
       return Reply.error(400, "invalid_request", bad.message());
     }
     NewKeyRequest req = ((NewKeyRequest.Parsed.Ok) parsed).request();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    if (retry.key().isPresent()) {
+      Optional<KeyCreation> before = keys.findCreation(retry.key().get());
+      if (before.isPresent()) {
+        return IdempotentCreation.replay(before.get(), retry, keys, clock.instant());
+      }
+    }
     String secret = VaultKeys.newSecret();
     KeyRecord key =
         new KeyRecord(
@@ -218,8 +249,19 @@ public final class AdminApi extends Handler.Abstract {
             req.policy().expiresIn().map(now::plus),
             Optional.empty());
     try {
-      keys.create(key);
+      if (retry.key().isPresent()) {
+        keys.create(
+            key,
+            new KeyCreation(
+                retry.key().get(), key.id(), retry.requestHash(), Optional.of(secret), now));
+      } else {
+        keys.create(key);
+      }
     } catch (IllegalStateException e) {
+      Optional<KeyCreation> raced = retry.key().flatMap(keys::findCreation);
+      if (raced.isPresent()) { // a concurrent retry created it first
+        return IdempotentCreation.replay(raced.get(), retry, keys, clock.instant());
+      }
       // the KeyStore contract's signal for a duplicate id or secret hash (SqliteKeyStore)
       return Reply.error(409, "conflict", "a key with the same id already exists; retry");
     }
@@ -242,17 +284,6 @@ public final class AdminApi extends Handler.Abstract {
       LOG.warn("admin: key {} created, but listeners were not told: {}", key.id(), e.getMessage());
     }
     return new Reply(201, AdminViews.createdKey(key, now, secret), "/keys/" + key.id());
-  }
-
-  private Reply listKeys() {
-    Instant now = clock.instant();
-    ArrayNode list = JsonNodeFactory.instance.arrayNode();
-    for (KeyRecord k : keys.list()) {
-      list.add(AdminViews.key(k, now));
-    }
-    ObjectNode o = JsonNodeFactory.instance.objectNode();
-    o.set("keys", list);
-    return Reply.ok(o);
   }
 
   private Reply getKey(String id) {

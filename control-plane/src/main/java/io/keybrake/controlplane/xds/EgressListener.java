@@ -52,19 +52,12 @@ public final class EgressListener {
 
   /** The listener for a node group: sidecars bind loopback, gateways every interface. */
   public Listener listener(String group) {
-    String bind = NodeGroups.EGRESS_GATEWAY.equals(group) ? "0.0.0.0" : "127.0.0.1";
-    HttpConnectionManager hcm =
+    String bind = NodeGroups.isGateway(group) ? "0.0.0.0" : "127.0.0.1";
+    HttpConnectionManager.Builder hcm =
         HttpConnectionManager.newBuilder()
             .setStatPrefix("keybrake_egress")
             .setCodecType(HttpConnectionManager.CodecType.AUTO)
             .setUseRemoteAddress(BoolValue.of(NodeGroups.EGRESS_GATEWAY.equals(group)))
-            .setRds(
-                Rds.newBuilder()
-                    .setRouteConfigName(KeyRoutes.ROUTE_CONFIG_NAME)
-                    .setConfigSource(
-                        ConfigSource.newBuilder()
-                            .setAds(AggregatedConfigSource.getDefaultInstance())
-                            .setResourceApiVersion(ApiVersion.V3)))
             .addHttpFilters(AgentHeaderFilter.filter())
             .addHttpFilters(
                 HttpFilter.newBuilder()
@@ -73,8 +66,18 @@ public final class EgressListener {
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName(ROUTER_FILTER)
-                    .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+                    .setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    ConfigSource ads =
+        ConfigSource.newBuilder()
+            .setAds(AggregatedConfigSource.getDefaultInstance())
+            .setResourceApiVersion(ApiVersion.V3)
             .build();
+    if (NodeGroups.isGateway(group)) {
+      hcm.setScopedRoutes(GatewayScopes.scopedRoutes(ads)); // one RDS table per shard
+    } else {
+      hcm.setRds(
+          Rds.newBuilder().setRouteConfigName(KeyRoutes.ROUTE_CONFIG_NAME).setConfigSource(ads));
+    }
     return Listener.newBuilder()
         .setName(LISTENER_NAME)
         .setAddress(
@@ -86,7 +89,8 @@ public final class EgressListener {
         .setPerConnectionBufferLimitBytes(UInt32Value.of(BUFFER_LIMIT_BYTES))
         .addFilterChains(
             FilterChain.newBuilder()
-                .addFilters(Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm))))
+                .addFilters(
+                    Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm.build()))))
         .build();
   }
 

@@ -16,8 +16,10 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.keybrake.core.key.KeyRecord;
+import io.keybrake.core.key.RouteShards;
 import java.util.Collection;
-import java.util.Comparator;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,29 +57,39 @@ public final class KeyRoutes {
 
   /** The route configuration for these keys, which the caller has already found active. */
   public RouteConfiguration routes(Collection<KeyRecord> activeKeys) {
+    SortedMap<String, String> vendorById = new TreeMap<>();
+    activeKeys.forEach(k -> vendorById.put(k.id(), k.vendor()));
+    return table(ROUTE_CONFIG_NAME, vendorById);
+  }
+
+  /** The name of a gateway's route table for shard {@code shard} ({@link RouteShards#of}). */
+  public static String shardTableName(String shard) {
+    return ROUTE_CONFIG_NAME + "_" + shard;
+  }
+
+  /**
+   * The route table {@code name}: a route per key of {@code vendorById} (key id to vendor), in id
+   * order, then the {@code invalid_key} fallback.
+   */
+  public RouteConfiguration table(String name, SortedMap<String, String> vendorById) {
     VirtualHost.Builder vhost =
         VirtualHost.newBuilder()
             .setName("keybrake_egress")
             .addDomains("*")
             .addRequestHeadersToRemove(KEY_ID_HEADER)
-            .addRequestHeadersToRemove(VENDOR_HEADER);
-    activeKeys.stream()
-        .sorted(Comparator.comparing(KeyRecord::id))
-        .forEach(
-            key -> {
-              XdsSettings.VendorUpstream upstream = settings.vendors().get(key.vendor());
-              if (upstream == null) {
-                LOG.warn(
-                    "key {} names vendor {} with no cluster; no route", key.id(), key.vendor());
-                return;
-              }
-              vhost.addRoutes(keyRoute(key.id(), key.vendor(), upstream));
-            });
+            .addRequestHeadersToRemove(VENDOR_HEADER)
+            .addRequestHeadersToRemove(RouteShards.HEADER);
+    vendorById.forEach(
+        (id, vendor) -> {
+          XdsSettings.VendorUpstream upstream = settings.vendors().get(vendor);
+          if (upstream == null) {
+            LOG.warn("key {} names vendor {} with no cluster; no route", id, vendor);
+            return;
+          }
+          vhost.addRoutes(keyRoute(id, vendor, upstream));
+        });
     vhost.addRoutes(fallback());
-    return RouteConfiguration.newBuilder()
-        .setName(ROUTE_CONFIG_NAME)
-        .addVirtualHosts(vhost)
-        .build();
+    return RouteConfiguration.newBuilder().setName(name).addVirtualHosts(vhost).build();
   }
 
   static Route keyRoute(String keyId, String vendor, XdsSettings.VendorUpstream upstream) {

@@ -2,13 +2,21 @@ package io.keybrake.controlplane.xds;
 
 import io.envoyproxy.controlplane.cache.SnapshotCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.keybrake.core.key.KeyChange;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.key.StoreUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,21 +25,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the snapshot cache in step with the key registry: reads {@link KeyStore#list()} every
- * {@link #DEFAULT_PERIOD} and on {@link #refresh()}, and publishes a new snapshot to every node
- * group whenever the set of active keys (not revoked, not expired at the clock's now) changes. A
- * key whose expiry passes is dropped at the next tick.
+ * Keeps the snapshot cache in step with the key registry from changes, never from a listing: it is
+ * told of each key created ({@link #keyChanged}) or revoked ({@link #keyRevoked}) by the admin API
+ * and, in a fleet, by the change feed, and every {@code period} it reads what changed in the
+ * registry since its cursor ({@link KeyStore#changesSince}) to catch what a feed lost. A key whose
+ * expiry passes is dropped at the next tick. Only the route tables a change touches are rebuilt:
+ * one gateway shard, and the sidecar tables of the key's node (of every sidecar for an unbound
+ * key).
+ *
+ * <p>Publishing runs on the scheduler, not on the caller's thread, and changes arriving within
+ * {@link #COALESCE} are published together. A revoked key is never routed again, whatever an older
+ * read of the registry says.
  *
  * <p>If the store cannot answer, the last published snapshot stays in place (Envoy keeps serving
  * the routes it has) and {@link #storeFailures()} counts the miss.
  *
- * <p>Thread-safe: {@link #refresh()} may be called from any thread, concurrently with the schedule.
+ * <p>Thread-safe: every method may be called from any thread.
  */
 public final class KeySnapshotPublisher implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(KeySnapshotPublisher.class);
 
-  public static final Duration DEFAULT_PERIOD = Duration.ofMillis(100);
+  /** How often the registry is asked what changed (a fleet's feed may lose a message). */
+  public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(1);
+
+  /** Changes arriving this close together are published as one snapshot. */
+  public static final Duration COALESCE = Duration.ofMillis(10);
+
+  /** How many changes one read of the feed takes. */
+  static final int BATCH = 5_000;
+
+  /** How far behind its cursor each read starts: fleet writes commit out of feed order. */
+  static final long OVERLAP = 100;
+
+  /** How many revoked ids are remembered so that no older read routes them again. */
+  static final int REMEMBERED_REVOCATIONS = 100_000;
+
+  private record Expiring(Instant at, String id) {}
 
   private final KeyStore keys;
   private final KeybrakeSnapshots snapshots;
@@ -42,11 +72,25 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   private final AtomicLong publications = new AtomicLong();
   private final AtomicLong storeFailures = new AtomicLong();
 
-  private List<ActiveKey> published; // guarded by this
-  private ScheduledFuture<?> tick; // guarded by this
-
-  /** What a route depends on: a change in either re-publishes. */
-  private record ActiveKey(String id, String vendor) {}
+  // all guarded by this
+  private final RouteTables tables;
+  private final TreeSet<Expiring> expiries =
+      new TreeSet<>(Comparator.comparing(Expiring::at).thenComparing(Expiring::id));
+  private final Map<String, Instant> expiryById = new HashMap<>();
+  private final Set<String> revoked =
+      java.util.Collections.newSetFromMap(
+          new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+              return size() > REMEMBERED_REVOCATIONS;
+            }
+          });
+  private final Set<String> groups = new TreeSet<>(NodeGroups.ALL);
+  private final Set<String> unpublishedGroups = new TreeSet<>(NodeGroups.ALL);
+  private List<RouteTable> gatewayTables = List.of();
+  private long cursor;
+  private boolean publishScheduled;
+  private ScheduledFuture<?> tick;
 
   public KeySnapshotPublisher(
       KeyStore keys,
@@ -61,9 +105,10 @@ public final class KeySnapshotPublisher implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock);
     this.scheduler = Objects.requireNonNull(scheduler);
     this.period = Objects.requireNonNull(period);
+    this.tables = new RouteTables(snapshots.routes());
   }
 
-  /** Publishes once, then every period. */
+  /** Reads the registry's active keys once, publishes to every group, then ticks every period. */
   public synchronized KeySnapshotPublisher start() {
     if (tick == null) {
       refresh();
@@ -73,38 +118,58 @@ public final class KeySnapshotPublisher implements AutoCloseable {
     return this;
   }
 
+  /** A key was created or changed: route it if active. Published shortly, off this thread. */
+  public void keyChanged(KeyRecord key) {
+    keyChanged(KeyChange.of(0, key));
+  }
+
+  /** A key was created or changed: route it if active. Published shortly, off this thread. */
+  public synchronized void keyChanged(KeyChange change) {
+    apply(change, clock.instant());
+    schedulePublish();
+  }
+
+  /** A key was revoked: its route goes. Published shortly, off this thread. */
+  public synchronized void keyRevoked(String keyId) {
+    revoked.add(keyId);
+    tables.remove(keyId);
+    schedulePublish();
+  }
+
+  /** An Envoy of {@code group} connected: make sure the group has a snapshot. */
+  public synchronized void nodeGroupSeen(String group) {
+    if (groups.add(group)) {
+      unpublishedGroups.add(group);
+      schedulePublish();
+    }
+  }
+
   /**
-   * Re-reads the registry and publishes if the active set changed. Call right after a key is
-   * created or revoked; returns once the new snapshot is in the cache (and on its way to Envoy).
+   * Reads what changed in the registry, drops expired keys and publishes what changed, now, on this
+   * thread (the schedule does the same every period).
    *
    * @return true if a new snapshot was published
    */
   public synchronized boolean refresh() {
-    List<KeyRecord> active;
     try {
-      active = KeybrakeSnapshots.activeAt(keys.list(), clock.instant());
+      readChanges();
     } catch (StoreUnavailableException e) {
       long n = storeFailures.incrementAndGet();
       LOG.warn(
           "key store unavailable, keeping the last xDS snapshot (miss #{}): {}", n, e.getMessage());
       return false;
     }
-    List<ActiveKey> next = active.stream().map(k -> new ActiveKey(k.id(), k.vendor())).toList();
-    if (next.equals(published)) {
-      return false;
-    }
-    for (String group : NodeGroups.ALL) {
-      cache.setSnapshot(group, snapshots.snapshot(group, active));
-    }
-    LOG.info(
-        "published xDS snapshot #{}: {} active key route(s)",
-        publications.incrementAndGet(),
-        next.size());
-    published = next;
-    return true;
+    expire(clock.instant());
+    return publish();
   }
 
-  /** How many snapshots have been published. */
+  /** Publishes the changes told so far, now, on this thread. @return true if it published */
+  public synchronized boolean flush() {
+    expire(clock.instant());
+    return publish();
+  }
+
+  /** How many snapshots have been published (one per group that changed). */
   public long publications() {
     return publications.get();
   }
@@ -112,6 +177,103 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   /** How many reads of the key store failed. */
   public long storeFailures() {
     return storeFailures.get();
+  }
+
+  /** How many keys have a route now. */
+  public synchronized int routedKeys() {
+    return tables.size();
+  }
+
+  private void readChanges() {
+    Instant now = clock.instant();
+    long from = Math.max(0, cursor - OVERLAP);
+    while (true) {
+      List<KeyChange> batch = keys.changesSince(from, BATCH);
+      for (KeyChange c : batch) {
+        apply(c, now);
+        from = c.seq();
+        cursor = Math.max(cursor, c.seq());
+      }
+      if (batch.size() < BATCH) {
+        return;
+      }
+    }
+  }
+
+  private void apply(KeyChange c, Instant now) {
+    if (c.revokedAt().isPresent()) {
+      revoked.add(c.id());
+    }
+    if (revoked.contains(c.id()) || !c.isActiveAt(now)) {
+      tables.remove(c.id());
+      return;
+    }
+    tables.put(c.id(), c.vendor(), c.binding());
+    c.expiresAt()
+        .ifPresent(
+            at -> {
+              Instant before = expiryById.put(c.id(), at);
+              if (before != null) {
+                expiries.remove(new Expiring(before, c.id()));
+              }
+              expiries.add(new Expiring(at, c.id()));
+            });
+  }
+
+  private void expire(Instant now) {
+    while (!expiries.isEmpty() && !expiries.first().at().isAfter(now)) {
+      Expiring e = expiries.pollFirst();
+      expiryById.remove(e.id());
+      tables.remove(e.id());
+    }
+  }
+
+  private void schedulePublish() {
+    if (!publishScheduled) {
+      publishScheduled = true;
+      scheduler.schedule(this::publishScheduled, COALESCE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private synchronized void publishScheduled() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      LOG.error("xDS snapshot publication failed", e);
+    }
+  }
+
+  private boolean publish() {
+    publishScheduled = false;
+    boolean gatewayChanged = tables.gatewayDirty();
+    if (gatewayChanged) {
+      gatewayTables = tables.gatewayTables();
+    }
+    int published = 0;
+    for (String group : groups) {
+      boolean due =
+          unpublishedGroups.contains(group)
+              || (NodeGroups.isGateway(group) ? gatewayChanged : tables.sidecarDirty(group));
+      if (!due) {
+        continue;
+      }
+      List<RouteTable> rds =
+          NodeGroups.isGateway(group) ? gatewayTables : List.of(tables.sidecarTable(group));
+      cache.setSnapshot(group, snapshots.fromTables(group, rds));
+      published++;
+    }
+    tables.clean();
+    unpublishedGroups.clear();
+    if (published == 0) {
+      return false;
+    }
+    long n = publications.addAndGet(published);
+    LOG.debug(
+        "published xDS snapshots (#{}) to {} group(s): {} routed key(s)",
+        n,
+        published,
+        tables.size());
+    return true;
   }
 
   private void tick() {

@@ -5,11 +5,12 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.keybrake.core.key.KeyBinding;
 import io.keybrake.core.key.KeyRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -43,22 +44,29 @@ public final class KeybrakeSnapshots {
         .toList();
   }
 
-  /** The snapshot for {@code group} with a route for each of {@code activeKeys}. */
+  /**
+   * The snapshot for {@code group} with a route for each of {@code activeKeys} that the group
+   * serves: all of them for the gateway (split into shard tables), the unbound ones and those bound
+   * to its node for a sidecar.
+   */
   public Snapshot snapshot(String group, Collection<KeyRecord> activeKeys) {
+    RouteTables tables = new RouteTables(routes);
+    activeKeys.forEach(k -> tables.put(k.id(), k.vendor(), KeyBinding.of(k.labels())));
+    return fromTables(
+        group,
+        NodeGroups.isGateway(group) ? tables.gatewayTables() : List.of(tables.sidecarTable(group)));
+  }
+
+  /** The snapshot for {@code group} serving these route tables. */
+  Snapshot fromTables(String group, List<RouteTable> tables) {
     List<Cluster> cds = clusters.clusters();
     List<Listener> lds = List.of(listeners.listener(group));
-    List<RouteConfiguration> rds = List.of(routes.routes(activeKeys));
-    return Snapshot.create(
-        cds,
-        version("c", cds),
-        List.of(),
-        "e-none",
-        lds,
-        version("l", lds),
-        rds,
-        version("r", rds),
-        List.of(),
-        "s-none");
+    StringBuilder versions = new StringBuilder();
+    for (RouteTable t : tables) {
+      versions.append(t.name()).append('=').append(t.version()).append(';');
+    }
+    return new ContentVersionedSnapshot(
+        cds, version("c", cds), lds, version("l", lds), tables, "r-" + digest(versions.toString()));
   }
 
   public EgressListener listeners() {
@@ -71,6 +79,15 @@ public final class KeybrakeSnapshots {
 
   public KeyRoutes routes() {
     return routes;
+  }
+
+  private static String digest(String text) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
   }
 
   /** {@code prefix-} and the first 16 hex digits of SHA-256 over the deterministic encodings. */

@@ -26,6 +26,7 @@ public final class XdsServer implements AutoCloseable {
 
   private final SimpleCache<String> cache;
   private final NackReporter reporter;
+  private final NodeGroupWatcher groupWatcher;
   private final Server server;
 
   /**
@@ -36,8 +37,10 @@ public final class XdsServer implements AutoCloseable {
     NodeGroups groups = new NodeGroups();
     this.cache = new SimpleCache<>(groups);
     this.reporter = new NackReporter(groups, clock);
+    this.groupWatcher = new NodeGroupWatcher(groups);
     V3DiscoveryServer discovery =
-        new V3DiscoveryServer(List.of(reporter), new NackHoldingConfigWatcher(cache, reporter));
+        new V3DiscoveryServer(
+            List.of(reporter, groupWatcher), new NackHoldingConfigWatcher(cache, reporter));
     this.server = builder.addService(discovery.getAggregatedDiscoveryServiceImpl()).build();
   }
 
@@ -55,6 +58,15 @@ public final class XdsServer implements AutoCloseable {
   /** The snapshot cache the publisher writes to. */
   public SimpleCache<String> cache() {
     return cache;
+  }
+
+  /**
+   * Tells {@code newGroup} of each node group the first time one of its Envoys connects (e.g. a
+   * sidecar of a newly bound node), so that its snapshot can be published; groups already seen are
+   * told at once. {@link KeySnapshotPublisher#nodeGroupSeen} is the usual listener.
+   */
+  public void onNodeGroup(java.util.function.Consumer<String> newGroup) {
+    groupWatcher.listen(newGroup);
   }
 
   /** How many NACKs Envoys have sent since start. */

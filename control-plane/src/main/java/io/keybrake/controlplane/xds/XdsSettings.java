@@ -1,6 +1,7 @@
 package io.keybrake.controlplane.xds;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -51,7 +52,9 @@ public record XdsSettings(
     if (maxMessageTimeout.compareTo(messageTimeout) < 0) {
       throw new IllegalArgumentException("max_message_timeout must be >= message_timeout");
     }
-    vendors = Map.copyOf(new TreeMap<>(vendors));
+    // sorted and kept sorted: Map.copyOf iterates in an order that changes from one JVM to the
+    // next, which made the CDS version differ between replicas and restarts
+    vendors = Collections.unmodifiableSortedMap(new TreeMap<>(vendors));
   }
 
   /**

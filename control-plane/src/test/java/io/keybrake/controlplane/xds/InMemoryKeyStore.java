@@ -22,6 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryKeyStore implements KeyStore {
 
   private final Map<String, KeyRecord> keys = new ConcurrentHashMap<>();
+  private final Map<String, Long> seqById = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong seq =
+      new java.util.concurrent.atomic.AtomicLong();
   public volatile boolean failing;
 
   /** A key with a generous policy and an API-key credential. */
@@ -53,8 +56,9 @@ public final class InMemoryKeyStore implements KeyStore {
   }
 
   @Override
-  public void create(KeyRecord key) {
+  public synchronized void create(KeyRecord key) {
     keys.put(key.id(), key);
+    seqById.put(key.id(), seq.incrementAndGet());
   }
 
   @Override
@@ -78,8 +82,27 @@ public final class InMemoryKeyStore implements KeyStore {
   }
 
   @Override
-  public Optional<KeyRecord> revoke(String id, Instant at) {
-    return Optional.ofNullable(
-        keys.computeIfPresent(id, (k, v) -> v.isRevoked() ? v : v.withRevokedAt(at)));
+  public synchronized Optional<KeyRecord> revoke(String id, Instant at) {
+    KeyRecord before = keys.get(id);
+    Optional<KeyRecord> after =
+        Optional.ofNullable(
+            keys.computeIfPresent(id, (k, v) -> v.isRevoked() ? v : v.withRevokedAt(at)));
+    if (before != null && !before.isRevoked()) {
+      seqById.put(id, seq.incrementAndGet());
+    }
+    return after;
+  }
+
+  @Override
+  public synchronized List<io.keybrake.core.key.KeyChange> changesSince(long cursor, int limit) {
+    if (failing) {
+      throw new StoreUnavailableException("registry down");
+    }
+    return seqById.entrySet().stream()
+        .filter(e -> e.getValue() > cursor)
+        .sorted(Map.Entry.comparingByValue())
+        .limit(limit)
+        .map(e -> io.keybrake.core.key.KeyChange.of(e.getValue(), keys.get(e.getKey())))
+        .toList();
   }
 }

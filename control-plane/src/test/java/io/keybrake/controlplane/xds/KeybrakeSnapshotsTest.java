@@ -142,6 +142,80 @@ class KeybrakeSnapshotsTest {
   }
 
   @Test
+  void theGatewayPicksOneOfItsShardTablesByTheShardHeader() throws Exception {
+    var s =
+        snapshots.snapshot(
+            NodeGroups.EGRESS_GATEWAY, List.of(key("key_a", "twilio"), key("key_b", "stripe")));
+    Listener l = s.listeners().resources().get("keybrake_egress");
+    HttpConnectionManager hcm =
+        l.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+    var scoped = hcm.getScopedRoutes();
+    assertThat(scoped.getScopeKeyBuilder().getFragments(0).getHeaderValueExtractor().getName())
+        .isEqualTo(io.keybrake.core.key.RouteShards.HEADER);
+    assertThat(scoped.getRdsConfigSource().hasAds()).isTrue();
+    var scopes = scoped.getScopedRouteConfigurationsList().getScopedRouteConfigurationsList();
+    assertThat(scopes).hasSize(io.keybrake.core.key.RouteShards.COUNT);
+    String shardA = io.keybrake.core.key.RouteShards.of("key_a");
+    var scopeA =
+        scopes.stream()
+            .filter(c -> c.getKey().getFragments(0).getStringKey().equals(shardA))
+            .findFirst()
+            .orElseThrow();
+    RouteConfiguration tableA = s.routes().resources().get(scopeA.getRouteConfigurationName());
+    assertThat(tableA.getVirtualHosts(0).getRoutesList())
+        .extracting(Route::getName)
+        .contains("key_key_a");
+    assertThat(s.routes().resources()).hasSize(io.keybrake.core.key.RouteShards.COUNT);
+  }
+
+  @Test
+  void versionsAreAFunctionOfContentWhateverTheOrderSettingsWereGivenIn() {
+    java.util.Map<String, XdsSettings.VendorUpstream> forward = new java.util.LinkedHashMap<>();
+    java.util.Map<String, XdsSettings.VendorUpstream> backward = new java.util.LinkedHashMap<>();
+    List<String> names = List.of("resend", "stripe", "twilio");
+    for (String n : names) {
+      forward.put(n, new XdsSettings.VendorUpstream("api." + n + ".com", 443));
+    }
+    for (String n : List.of("twilio", "stripe", "resend")) {
+      backward.put(n, new XdsSettings.VendorUpstream("api." + n + ".com", 443));
+    }
+    XdsSettings d = XdsSettings.defaults();
+    var a =
+        new KeybrakeSnapshots(
+                new XdsSettings(
+                    d.extProcHost(),
+                    d.extProcPort(),
+                    d.listenerPort(),
+                    d.messageTimeout(),
+                    d.maxMessageTimeout(),
+                    d.trustedCaFile(),
+                    forward))
+            .snapshot(NodeGroups.EGRESS_GATEWAY, List.of(key("key_a", "twilio")));
+    var b =
+        new KeybrakeSnapshots(
+                new XdsSettings(
+                    d.extProcHost(),
+                    d.extProcPort(),
+                    d.listenerPort(),
+                    d.messageTimeout(),
+                    d.maxMessageTimeout(),
+                    d.trustedCaFile(),
+                    backward))
+            .snapshot(NodeGroups.EGRESS_GATEWAY, List.of(key("key_a", "twilio")));
+    for (var type : Resources.ResourceType.values()) {
+      assertThat(a.version(type)).as(type.name()).isEqualTo(b.version(type));
+    }
+    assertThat(List.copyOf(a.clusters().resources().keySet()))
+        .isEqualTo(List.copyOf(b.clusters().resources().keySet()));
+    a.routes()
+        .versionedResources()
+        .forEach(
+            (name, r) ->
+                assertThat(r.version())
+                    .isEqualTo(b.routes().versionedResources().get(name).version()));
+  }
+
+  @Test
   void theGatewayListensOnEveryInterface() {
     Listener l =
         snapshots

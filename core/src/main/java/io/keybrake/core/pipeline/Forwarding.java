@@ -300,6 +300,10 @@ final class Forwarding {
     }
     set.add(Map.entry(KEY_ID_HEADER, key.id()));
     set.add(Map.entry(VENDOR_HEADER, key.vendor()));
+    set.add(
+        Map.entry(
+            io.keybrake.core.key.RouteShards.HEADER,
+            io.keybrake.core.key.RouteShards.of(key.id())));
     return new RequestRewrite(path, set, ex.dropHeaders, ex.estimate.rewrittenBody(), true);
   }
 

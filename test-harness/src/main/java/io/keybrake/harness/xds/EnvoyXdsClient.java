@@ -8,11 +8,8 @@ import com.google.rpc.Status;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -346,23 +343,7 @@ public final class EnvoyXdsClient implements AutoCloseable {
               c -> c.getType() == Cluster.DiscoveryType.EDS ? edsName(c) : null);
       resubscribeIfChanged(EDS, eds);
     } else if (type.equals(LDS)) {
-      Set<String> rds = new TreeSet<>();
-      for (Listener l : state.listeners().values()) {
-        for (FilterChain chain : l.getFilterChainsList()) {
-          for (Filter f : chain.getFiltersList()) {
-            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-              try {
-                HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
-                if (hcm.hasRds()) {
-                  rds.add(hcm.getRds().getRouteConfigName());
-                }
-              } catch (InvalidProtocolBufferException e) {
-                throw new IllegalStateException("validated listener does not unpack", e);
-              }
-            }
-          }
-        }
-      }
+      Set<String> rds = ListenerRoutes.names(state.listeners().values());
       resubscribeIfChanged(RDS, rds);
     }
   }

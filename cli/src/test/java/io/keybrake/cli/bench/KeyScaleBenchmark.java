@@ -1,0 +1,291 @@
+package io.keybrake.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.ManagedChannel;
+import io.keybrake.cli.app.KeybrakeApp;
+import io.keybrake.cli.settings.Settings;
+import io.keybrake.controlplane.xds.NodeGroups;
+import io.keybrake.harness.envoy.EnvoyExtProcClient;
+import io.keybrake.harness.load.LoadGenerator;
+import io.keybrake.harness.load.LoadReport;
+import io.keybrake.harness.xds.DeltaXdsClient;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Per-run keys at scale, on the embedded store with every role running ({@code keybrake up}):
+ *
+ * <ol>
+ *   <li>decision latency at a fixed rate with 10 keys in the registry;
+ *   <li>creation of N keys through {@code POST /keys} by 16 concurrent clients, the rate over the
+ *       first and the last tenth;
+ *   <li>idle CPU (process CPU time over a quiet period) and resident memory with N keys;
+ *   <li>decision latency at the same rate with N keys (the traffic uses the same 10 keys);
+ *   <li>xDS: a delta-ADS gateway client holds every route; 100 revocations through {@code DELETE
+ *       /keys/{id}}, time from the call's return to the route's removal in the client, and what
+ *       each push carried.
+ * </ol>
+ *
+ * A program, not a test:
+ *
+ * <pre>./mvnw -B -q -pl cli -am verify -Pbench -DskipTests \
+ *   -Dbench.main=io.keybrake.cli.bench.KeyScaleBenchmark -Dbench.jvm=-Xms64m \
+ *   -Dbench.args="100000 16 100 20"</pre>
+ *
+ * Arguments: [keys, default 100000] [creating clients, default 16] [decisions/s, default 100]
+ * [seconds per latency run, default 20] [revocations, default 100].
+ */
+public final class KeyScaleBenchmark {
+  private static final String ADMIN = "bench-admin-key-0123456789";
+  private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private KeyScaleBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int keys = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int clients = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+    double rate = args.length > 2 ? Double.parseDouble(args[2]) : 100;
+    Duration runFor = Duration.ofSeconds(args.length > 3 ? Long.parseLong(args[3]) : 20);
+    int revocations = args.length > 4 ? Integer.parseInt(args[4]) : 100;
+    Path dir = Files.createTempDirectory("keybrake-scale");
+    Settings settings =
+        new Settings(
+            Optional.of(ADMIN),
+            dir,
+            0,
+            0,
+            0,
+            Map.of(),
+            "embedded",
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty());
+    System.out.printf(
+        "keys %d, creating clients %d, decisions %.0f/s for %s, revocations %d, load average %.1f%n",
+        keys, clients, rate, runFor, revocations, loadAverage());
+    try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
+      List<String> hot = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        hot.add(create(app, i).get("vault_key").asText());
+      }
+      ManagedChannel channel = ExtProcBenchmark.channel(app.grpcPort());
+      Callable<Boolean> decide = roundRobin(channel, hot);
+      LoadGenerator.closedLoop(4, Duration.ofSeconds(10)).run(decide); // warm-up
+      LoadReport small = LoadGenerator.openLoop(rate, runFor).run(decide);
+      System.out.printf("decisions with 10 keys in the registry:      %s%n", small);
+
+      List<String> ids = createMany(app, keys, clients);
+
+      idle(Duration.ofSeconds(30));
+      LoadReport large = LoadGenerator.openLoop(rate, runFor).run(decide);
+      System.out.printf("decisions with %,d keys in the registry: %s%n", keys + 10, large);
+      System.out.printf(
+          "  p50 %.2fx, p99 %.2fx of the 10-key run%n",
+          (double) large.p50Micros() / small.p50Micros(),
+          (double) large.p99Micros() / small.p99Micros());
+
+      xdsRevocations(app, ids, revocations, keys + 10);
+      channel.shutdownNow();
+    }
+  }
+
+  private static Callable<Boolean> roundRobin(ManagedChannel channel, List<String> vaultKeys) {
+    List<Callable<Boolean>> each = new ArrayList<>();
+    for (String v : vaultKeys) {
+      each.add(
+          ExtProcBenchmark.exchange(new EnvoyExtProcClient(channel, ExtProcBenchmark.config()), v));
+    }
+    AtomicLong n = new AtomicLong();
+    return () -> each.get((int) (n.getAndIncrement() % each.size())).call();
+  }
+
+  /** Creates {@code count} keys with {@code clients} threads; prints the rate per tenth. */
+  private static List<String> createMany(KeybrakeApp app, int count, int clients) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    long[] doneAt = new long[count];
+    List<String> ids = Collections.synchronizedList(new ArrayList<>(count));
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    long start = System.nanoTime();
+    List<Future<?>> workers = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      workers.add(
+          pool.submit(
+              () -> {
+                for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                  ids.add(create(app, 100 + i).get("id").asText());
+                  doneAt[i] = System.nanoTime();
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : workers) {
+      f.get();
+    }
+    pool.shutdown();
+    long total = System.nanoTime() - start;
+    long[] sorted = doneAt.clone();
+    java.util.Arrays.sort(sorted);
+    int tenth = Math.max(1, count / 10);
+    double first = tenth / ((sorted[tenth - 1] - start) / 1e9);
+    double last = tenth / ((sorted[count - 1] - sorted[count - tenth - 1]) / 1e9);
+    System.out.printf(
+        "created %,d keys with %d clients in %.1f s: %.0f keys/s overall, first tenth %.0f/s,"
+            + " last tenth %.0f/s%n",
+        count, clients, total / 1e9, count / (total / 1e9), first, last);
+    return ids;
+  }
+
+  /** Process CPU over a quiet period, and resident memory after it. */
+  private static void idle(Duration quiet) throws Exception {
+    System.gc();
+    Thread.sleep(5_000); // a benchmark program, not a test: let the creation's work settle
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long t0 = System.nanoTime();
+    Thread.sleep(quiet.toMillis());
+    double cpu = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - t0);
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf(
+        "idle for %s: process CPU %.2f %% of one core; RSS %s; heap used %d MiB of %d MiB"
+            + " committed; load average %.1f%n",
+        quiet,
+        cpu * 100,
+        rss(),
+        (rt.totalMemory() - rt.freeMemory()) >> 20,
+        rt.totalMemory() >> 20,
+        loadAverage());
+  }
+
+  private static void xdsRevocations(KeybrakeApp app, List<String> ids, int count, int active)
+      throws Exception {
+    ManagedChannel xds =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                "127.0.0.1", app.xdsPort())
+            .usePlaintext()
+            .maxInboundMessageSize(256 << 20)
+            .build();
+    long t0 = System.nanoTime();
+    try (DeltaXdsClient gw =
+        DeltaXdsClient.connect(
+            xds,
+            Node.newBuilder()
+                .setId("bench-gateway")
+                .setCluster(NodeGroups.EGRESS_GATEWAY)
+                .build())) {
+      if (!gw.await(r -> r.size() >= active, Duration.ofMinutes(5))) {
+        throw new IllegalStateException("the gateway got " + gw.routedKeyIds().size() + " routes");
+      }
+      long initialBytes = gw.pushes().stream().mapToLong(DeltaXdsClient.Push::bytes).sum();
+      System.out.printf(
+          "xDS gateway (delta ADS) connected: %,d routes in %d tables, %.1f MiB in %.1f s%n",
+          gw.routedKeyIds().size(),
+          gw.routeTables(),
+          initialBytes / 1048576.0,
+          (System.nanoTime() - t0) / 1e9);
+      List<Long> nanos = new ArrayList<>();
+      List<Integer> resources = new ArrayList<>();
+      List<Integer> bytes = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        String id = ids.get(i * (ids.size() / count));
+        int before = gw.pushes().size();
+        HttpResponse<String> r = admin(app, "DELETE", "/keys/" + id, null);
+        long revoked = System.nanoTime();
+        if (r.statusCode() != 200) {
+          throw new IllegalStateException("DELETE answered " + r.statusCode() + " " + r.body());
+        }
+        if (!gw.await(routed -> !routed.contains(id), Duration.ofSeconds(10))) {
+          throw new IllegalStateException("route of " + id + " still there after 10 s");
+        }
+        nanos.add(System.nanoTime() - revoked);
+        for (DeltaXdsClient.Push p : gw.pushes().subList(before, gw.pushes().size())) {
+          resources.add(p.resources());
+          bytes.add(p.bytes());
+        }
+      }
+      Collections.sort(nanos);
+      Collections.sort(bytes);
+      System.out.printf(
+          "%d revocations, DELETE returned -> route gone in the gateway client: p50 %.1f ms,"
+              + " p99 %.1f ms, max %.1f ms%n",
+          count,
+          nanos.get(count / 2) / 1e6,
+          nanos.get((int) Math.ceil(count * 0.99) - 1) / 1e6,
+          nanos.get(count - 1) / 1e6);
+      System.out.printf(
+          "pushes: %d, resources per push %s, bytes per push p50 %,d max %,d%n",
+          bytes.size(),
+          resources.stream().distinct().sorted().toList(),
+          bytes.get(bytes.size() / 2),
+          bytes.get(bytes.size() - 1));
+    } finally {
+      xds.shutdownNow();
+    }
+  }
+
+  private static JsonNode create(KeybrakeApp app, int i) throws Exception {
+    String body =
+        "{\"name\":\"run-"
+            + i
+            + "\",\"vendor\":\"twilio\",\"twilio_account_sid\":\""
+            + SID
+            + "\",\"twilio_auth_token\":\"token\",\"labels\":{\"run\":\"r"
+            + i
+            + "\"},\"policy\":{\"daily_usd_cap\":1000000,\"allowed_prefixes\":[\"+1\"],"
+            + "\"dedup_window_seconds\":60,\"expires_in\":\"24h\"}}";
+    HttpResponse<String> r = admin(app, "POST", "/keys", body);
+    if (r.statusCode() != 201) {
+      throw new IllegalStateException("POST /keys answered " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private static HttpResponse<String> admin(KeybrakeApp app, String method, String path, String b)
+      throws Exception {
+    HttpRequest.Builder r =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + path))
+            .header("X-Admin-Key", ADMIN)
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                b == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(b));
+    return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String rss() throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return line.substring(6).trim();
+      }
+    }
+    return "unknown";
+  }
+
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+}
