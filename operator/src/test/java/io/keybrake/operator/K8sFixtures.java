@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.keybrake.operator.crd.CredentialReference;
 import io.keybrake.operator.crd.Injection;
 import io.keybrake.operator.crd.SpendPolicy;
@@ -32,14 +33,18 @@ public final class K8sFixtures {
             .addToData("account_sid", b64(TWILIO_SID))
             .addToData("auth_token", b64(TWILIO_TOKEN))
             .build();
-    client.secrets().inNamespace(PLATFORM).resource(secret).create();
+    client.secrets().inNamespace(PLATFORM).resource(secret).createOr(NonDeletingOperation::update);
     VendorCredential vc = new VendorCredential();
     vc.setMetadata(new ObjectMetaBuilder().withName("twilio").withNamespace(PLATFORM).build());
     VendorCredentialSpec spec = new VendorCredentialSpec();
     spec.setVendor("twilio");
     spec.setSecretName("twilio-cred");
     vc.setSpec(spec);
-    client.resources(VendorCredential.class).inNamespace(PLATFORM).resource(vc).create();
+    client
+        .resources(VendorCredential.class)
+        .inNamespace(PLATFORM)
+        .resource(vc)
+        .createOr(NonDeletingOperation::update);
   }
 
   /** A Twilio SpendPolicy in {@code namespace} with a daily cap, US only. */
@@ -57,7 +62,11 @@ public final class K8sFixtures {
     injection.setEnvVar("TWILIO_AUTH_TOKEN");
     spec.setInjection(injection);
     p.setSpec(spec);
-    return client.resources(SpendPolicy.class).inNamespace(namespace).resource(p).create();
+    return client
+        .resources(SpendPolicy.class)
+        .inNamespace(namespace)
+        .resource(p)
+        .createOr(NonDeletingOperation::update);
   }
 
   public static String b64(String s) {
