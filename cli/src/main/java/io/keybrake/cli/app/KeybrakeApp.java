@@ -315,8 +315,7 @@ public final class KeybrakeApp implements AutoCloseable {
     // ext_proc host, listener port, timeouts and CA path come from KEYBRAKE_XDS_* (a Service
     // name in Kubernetes); defaults match the shipped Envoy configs
     XdsEnvironment.Result xdsEnv =
-        XdsEnvironment.parse(
-            System.getenv(), grpc != null ? grpc.getPort() : settings.grpcPort());
+        XdsEnvironment.parse(System.getenv(), grpc != null ? grpc.getPort() : settings.grpcPort());
     if (xdsEnv instanceof XdsEnvironment.Result.Invalid bad) {
       throw new IllegalArgumentException(String.join("; ", bad.problems()));
     }

@@ -44,8 +44,7 @@ public final class XdsEnvironment {
       problems.add("KEYBRAKE_XDS_EXTPROC_HOST must be a host name or IP address");
     }
     int port = number(env, "KEYBRAKE_XDS_EXTPROC_PORT", extProcPort, 1, 65535, problems);
-    int listener =
-        number(env, "KEYBRAKE_XDS_LISTENER_PORT", d.listenerPort(), 1, 65535, problems);
+    int listener = number(env, "KEYBRAKE_XDS_LISTENER_PORT", d.listenerPort(), 1, 65535, problems);
     int message =
         number(
             env,

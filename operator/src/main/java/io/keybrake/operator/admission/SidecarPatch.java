@@ -215,12 +215,6 @@ final class SidecarPatch {
         .withDrop("ALL")
         .endCapabilities()
         .endSecurityContext()
-        .withNewReadinessProbe()
-        .withNewHttpGet()
-        .withPath("/ready")
-        .withNewPort(9901)
-        .endHttpGet()
-        .endReadinessProbe()
         .build();
   }
 
