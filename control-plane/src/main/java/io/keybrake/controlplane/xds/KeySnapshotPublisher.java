@@ -2,6 +2,7 @@ package io.keybrake.controlplane.xds;
 
 import io.envoyproxy.controlplane.cache.SnapshotCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.key.StoreUnavailableException;
@@ -19,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the snapshot cache in step with the key registry: reads {@link KeyStore#list()} every
  * {@link #DEFAULT_PERIOD} and on {@link #refresh()}, and publishes a new snapshot to every node
- * group whenever the set of active keys (not revoked, not expired at the clock's now) changes. A
- * key whose expiry passes is dropped at the next tick.
+ * group whenever the set of active keys (not revoked, not expired at the clock's now) or the SDS
+ * secrets (rotated certificates) change. A key whose expiry passes is dropped at the next tick.
  *
  * <p>If the store cannot answer, the last published snapshot stays in place (Envoy keeps serving
  * the routes it has) and {@link #storeFailures()} counts the miss.
@@ -43,6 +44,7 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   private final AtomicLong storeFailures = new AtomicLong();
 
   private List<ActiveKey> published; // guarded by this
+  private String publishedSecrets; // guarded by this
   private ScheduledFuture<?> tick; // guarded by this
 
   /** What a route depends on: a change in either re-publishes. */
@@ -90,12 +92,15 @@ public final class KeySnapshotPublisher implements AutoCloseable {
       return false;
     }
     List<ActiveKey> next = active.stream().map(k -> new ActiveKey(k.id(), k.vendor())).toList();
-    if (next.equals(published)) {
+    List<Secret> sds = snapshots.secrets(clock.instant());
+    String sdsVersion = KeybrakeSnapshots.secretsVersion(sds);
+    if (next.equals(published) && sdsVersion.equals(publishedSecrets)) {
       return false;
     }
     for (String group : NodeGroups.ALL) {
-      cache.setSnapshot(group, snapshots.snapshot(group, active));
+      cache.setSnapshot(group, snapshots.snapshot(group, active, sds));
     }
+    publishedSecrets = sdsVersion;
     LOG.info(
         "published xDS snapshot #{}: {} active key route(s)",
         publications.incrementAndGet(),

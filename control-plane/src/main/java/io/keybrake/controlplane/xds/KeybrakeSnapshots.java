@@ -6,6 +6,7 @@ import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.keybrake.core.key.KeyRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,11 +29,30 @@ public final class KeybrakeSnapshots {
   private final EgressListener listeners;
   private final UpstreamClusters clusters;
   private final KeyRoutes routes;
+  private final SecretSource secrets;
 
   public KeybrakeSnapshots(XdsSettings settings) {
+    this(settings, SecretSource.NONE);
+  }
+
+  /**
+   * @param secrets the SDS secrets every snapshot carries (vendor-host certificates)
+   */
+  public KeybrakeSnapshots(XdsSettings settings, SecretSource secrets) {
     this.listeners = new EgressListener(settings);
     this.clusters = new UpstreamClusters(settings);
     this.routes = new KeyRoutes(settings);
+    this.secrets = java.util.Objects.requireNonNull(secrets);
+  }
+
+  /** The SDS secrets for {@code now}. */
+  public List<Secret> secrets(Instant now) {
+    return secrets.secrets(now);
+  }
+
+  /** The SDS resources' version: a digest of their content, {@code "s-none"} when empty. */
+  public static String secretsVersion(List<Secret> sds) {
+    return sds.isEmpty() ? "s-none" : version("s", sds);
   }
 
   /** The keys that get a route at {@code now}: neither revoked nor expired, sorted by id. */
@@ -43,8 +63,13 @@ public final class KeybrakeSnapshots {
         .toList();
   }
 
-  /** The snapshot for {@code group} with a route for each of {@code activeKeys}. */
+  /** The snapshot for {@code group} with a route for each of {@code activeKeys}, no secrets. */
   public Snapshot snapshot(String group, Collection<KeyRecord> activeKeys) {
+    return snapshot(group, activeKeys, List.of());
+  }
+
+  /** The snapshot for {@code group}: a route for each of {@code activeKeys}, and {@code sds}. */
+  public Snapshot snapshot(String group, Collection<KeyRecord> activeKeys, List<Secret> sds) {
     List<Cluster> cds = clusters.clusters();
     List<Listener> lds = List.of(listeners.listener(group));
     List<RouteConfiguration> rds = List.of(routes.routes(activeKeys));
@@ -57,8 +82,8 @@ public final class KeybrakeSnapshots {
         version("l", lds),
         rds,
         version("r", rds),
-        List.of(),
-        "s-none");
+        sds,
+        secretsVersion(sds));
   }
 
   public EgressListener listeners() {
