@@ -7,6 +7,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.keybrake.cli.settings.Settings;
+import io.keybrake.cli.settings.XdsEnvironment;
 import io.keybrake.controlplane.admin.AdminApi;
 import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
@@ -341,16 +342,14 @@ public final class KeybrakeApp implements AutoCloseable {
             new XdsServer(
                     NettyServerBuilder.forAddress(new InetSocketAddress(settings.xdsPort())), clock)
                 .start());
-    XdsSettings d = XdsSettings.defaults();
-    XdsSettings xdsSettings =
-        new XdsSettings(
-            d.extProcHost(),
-            grpc != null ? grpc.getPort() : settings.grpcPort(),
-            d.listenerPort(),
-            d.messageTimeout(),
-            d.maxMessageTimeout(),
-            d.trustedCaFile(),
-            d.vendors());
+    // ext_proc host, listener port, timeouts and CA path come from KEYBRAKE_XDS_* (a Service
+    // name in Kubernetes); defaults match the shipped Envoy configs
+    XdsEnvironment.Result xdsEnv =
+        XdsEnvironment.parse(System.getenv(), grpc != null ? grpc.getPort() : settings.grpcPort());
+    if (xdsEnv instanceof XdsEnvironment.Result.Invalid bad) {
+      throw new IllegalArgumentException(String.join("; ", bad.problems()));
+    }
+    XdsSettings xdsSettings = ((XdsEnvironment.Result.Ok) xdsEnv).settings();
     xdsPublisher =
         closer.register(
             new KeySnapshotPublisher(

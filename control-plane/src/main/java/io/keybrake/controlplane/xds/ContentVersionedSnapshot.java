@@ -21,6 +21,7 @@ final class ContentVersionedSnapshot extends Snapshot {
   private final SnapshotResources<Cluster> clusters;
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
+  private final SnapshotResources<Secret> secrets;
 
   ContentVersionedSnapshot(
       List<Cluster> clusters,
@@ -28,12 +29,15 @@ final class ContentVersionedSnapshot extends Snapshot {
       List<Listener> listeners,
       String listenersVersion,
       List<RouteTable> tables,
-      String routesVersion) {
+      String routesVersion,
+      List<Secret> secrets,
+      String secretsVersion) {
     this.clusters = SnapshotResources.create(clusters, clustersVersion);
     this.listeners = SnapshotResources.create(listeners, listenersVersion);
     List<VersionedResource<RouteConfiguration>> versioned =
         tables.stream().map(t -> VersionedResource.create(t.config(), t.version())).toList();
     this.routes = SnapshotResources.create(versioned, names -> routesVersion);
+    this.secrets = SnapshotResources.create(secrets, secretsVersion);
   }
 
   @Override
@@ -69,6 +73,6 @@ final class ContentVersionedSnapshot extends Snapshot {
 
   @Override
   public SnapshotResources<Secret> secrets() {
-    return SnapshotResources.create(List.of(), "s-none");
+    return secrets;
   }
 }

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * key).
  *
  * <p>Publishing runs on the scheduler, not on the caller's thread, and changes arriving within
- * {@link #COALESCE} are published together. A revoked key is never routed again, whatever an older
+ * {@link #COALESCE} are published together. The SDS secrets (vendor-host certificates) are read at
+ * every publication: a rotation re-publishes every group at the next tick. A revoked key is never routed again, whatever an older
  * read of the registry says.
  *
  * <p>If the store cannot answer, the last published snapshot stays in place (Envoy keeps serving
@@ -88,6 +89,7 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   private final Set<String> groups = new TreeSet<>(NodeGroups.ALL);
   private final Set<String> unpublishedGroups = new TreeSet<>(NodeGroups.ALL);
   private List<RouteTable> gatewayTables = List.of();
+  private String publishedSecrets = "";
   private long cursor;
   private boolean publishScheduled;
   private ScheduledFuture<?> tick;
@@ -245,6 +247,11 @@ public final class KeySnapshotPublisher implements AutoCloseable {
 
   private boolean publish() {
     publishScheduled = false;
+    List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> sds =
+        snapshots.secrets(clock.instant());
+    String sdsVersion = KeybrakeSnapshots.secretsVersion(sds);
+    boolean secretsChanged = !sdsVersion.equals(publishedSecrets);
+    publishedSecrets = sdsVersion;
     boolean gatewayChanged = tables.gatewayDirty();
     if (gatewayChanged) {
       gatewayTables = tables.gatewayTables();
@@ -253,13 +260,14 @@ public final class KeySnapshotPublisher implements AutoCloseable {
     for (String group : groups) {
       boolean due =
           unpublishedGroups.contains(group)
+              || secretsChanged
               || (NodeGroups.isGateway(group) ? gatewayChanged : tables.sidecarDirty(group));
       if (!due) {
         continue;
       }
       List<RouteTable> rds =
           NodeGroups.isGateway(group) ? gatewayTables : List.of(tables.sidecarTable(group));
-      cache.setSnapshot(group, snapshots.fromTables(group, rds));
+      cache.setSnapshot(group, snapshots.fromTables(group, rds, sds));
       published++;
     }
     tables.clean();

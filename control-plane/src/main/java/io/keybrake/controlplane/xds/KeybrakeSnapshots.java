@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.keybrake.core.key.KeyBinding;
 import io.keybrake.core.key.KeyRecord;
 import java.io.ByteArrayOutputStream;
@@ -29,11 +30,30 @@ public final class KeybrakeSnapshots {
   private final EgressListener listeners;
   private final UpstreamClusters clusters;
   private final KeyRoutes routes;
+  private final SecretSource secrets;
 
   public KeybrakeSnapshots(XdsSettings settings) {
+    this(settings, SecretSource.NONE);
+  }
+
+  /**
+   * @param secrets the SDS secrets every snapshot carries (vendor-host certificates)
+   */
+  public KeybrakeSnapshots(XdsSettings settings, SecretSource secrets) {
     this.listeners = new EgressListener(settings);
     this.clusters = new UpstreamClusters(settings);
     this.routes = new KeyRoutes(settings);
+    this.secrets = java.util.Objects.requireNonNull(secrets);
+  }
+
+  /** The SDS secrets for {@code now}. */
+  public List<Secret> secrets(Instant now) {
+    return secrets.secrets(now);
+  }
+
+  /** The SDS resources' version: a digest of their content, {@code "s-none"} when empty. */
+  public static String secretsVersion(List<Secret> sds) {
+    return sds.isEmpty() ? "s-none" : version("s", sds);
   }
 
   /** The keys that get a route at {@code now}: neither revoked nor expired, sorted by id. */
@@ -50,15 +70,21 @@ public final class KeybrakeSnapshots {
    * to its node for a sidecar.
    */
   public Snapshot snapshot(String group, Collection<KeyRecord> activeKeys) {
+    return snapshot(group, activeKeys, List.of());
+  }
+
+  /** As {@link #snapshot(String, Collection)}, carrying {@code sds} as the SDS secrets. */
+  public Snapshot snapshot(String group, Collection<KeyRecord> activeKeys, List<Secret> sds) {
     RouteTables tables = new RouteTables(routes);
     activeKeys.forEach(k -> tables.put(k.id(), k.vendor(), KeyBinding.of(k.labels())));
     return fromTables(
         group,
-        NodeGroups.isGateway(group) ? tables.gatewayTables() : List.of(tables.sidecarTable(group)));
+        NodeGroups.isGateway(group) ? tables.gatewayTables() : List.of(tables.sidecarTable(group)),
+        sds);
   }
 
-  /** The snapshot for {@code group} serving these route tables. */
-  Snapshot fromTables(String group, List<RouteTable> tables) {
+  /** The snapshot for {@code group} serving these route tables and SDS secrets. */
+  Snapshot fromTables(String group, List<RouteTable> tables, List<Secret> sds) {
     List<Cluster> cds = clusters.clusters();
     List<Listener> lds = List.of(listeners.listener(group));
     StringBuilder versions = new StringBuilder();
@@ -66,7 +92,14 @@ public final class KeybrakeSnapshots {
       versions.append(t.name()).append('=').append(t.version()).append(';');
     }
     return new ContentVersionedSnapshot(
-        cds, version("c", cds), lds, version("l", lds), tables, "r-" + digest(versions.toString()));
+        cds,
+        version("c", cds),
+        lds,
+        version("l", lds),
+        tables,
+        "r-" + digest(versions.toString()),
+        sds,
+        secretsVersion(sds));
   }
 
   public EgressListener listeners() {

@@ -47,6 +47,9 @@ public final class EnvoyXdsClient implements AutoCloseable {
   public static final String CDS = EnvoyTypes.typeUrl(Cluster.getDescriptor());
   public static final String RDS = EnvoyTypes.typeUrl(RouteConfiguration.getDescriptor());
   public static final String EDS = EnvoyTypes.typeUrl(ClusterLoadAssignment.getDescriptor());
+  public static final String SDS =
+      EnvoyTypes.typeUrl(
+          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.getDescriptor());
 
   private final Node node;
   private final StrictProto strict = StrictProto.envoy();
@@ -58,6 +61,8 @@ public final class EnvoyXdsClient implements AutoCloseable {
   private final List<XdsExchange> history = new ArrayList<>();
   private final Map<String, String> lastNonce = new HashMap<>();
   private final Map<String, Set<String>> subscriptions = new HashMap<>();
+  private final Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret>
+      secrets = new HashMap<>();
   private Throwable streamError;
   private boolean closed;
   private ClientCallStreamObserver<DiscoveryRequest> requests;
@@ -97,6 +102,29 @@ public final class EnvoyXdsClient implements AutoCloseable {
     lock.lock();
     try {
       return state;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Asks for the named SDS secrets, as Envoy does for the {@code sds_secret_configs} of its
+   * listeners' TLS contexts.
+   */
+  public void subscribeSecrets(Set<String> names) {
+    lock.lock();
+    try {
+      subscribe(SDS, names);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The SDS secrets accepted so far, by name. */
+  public Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets() {
+    lock.lock();
+    try {
+      return Map.copyOf(secrets);
     } finally {
       lock.unlock();
     }
@@ -253,7 +281,7 @@ public final class EnvoyXdsClient implements AutoCloseable {
 
   private Optional<String> validate(DiscoveryResponse response, Map<String, Message> out) {
     String type = response.getTypeUrl();
-    if (!List.of(LDS, CDS, RDS, EDS).contains(type)) {
+    if (!List.of(LDS, CDS, RDS, EDS, SDS).contains(type)) {
       return Optional.of("unsupported type URL " + type);
     }
     for (int i = 0; i < response.getResourcesCount(); i++) {
@@ -281,6 +309,12 @@ public final class EnvoyXdsClient implements AutoCloseable {
           m = rc;
           name = rc.getName();
           ruleProblem = EnvoyRules.routeConfiguration(rc);
+        } else if (type.equals(SDS)) {
+          var secret =
+              any.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
+          m = secret;
+          name = secret.getName();
+          ruleProblem = Optional.empty();
         } else {
           ClusterLoadAssignment cla = any.unpack(ClusterLoadAssignment.class);
           m = cla;
@@ -300,8 +334,18 @@ public final class EnvoyXdsClient implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** LDS and CDS replace the whole set; RDS and EDS update the named resources. */
+  /** LDS and CDS replace the whole set; RDS, EDS and SDS update the named resources. */
   private void apply(String type, String version, Map<String, Message> resources) {
+    if (type.equals(SDS)) {
+      resources.forEach(
+          (n, m) ->
+              secrets.put(n, (io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret) m));
+      Map<String, String> versions = new HashMap<>(state.versions());
+      versions.put(type, version);
+      XdsState s = state;
+      state = new XdsState(s.listeners(), s.clusters(), s.routes(), s.endpoints(), versions);
+      return;
+    }
     Map<String, String> versions = new HashMap<>(state.versions());
     versions.put(type, version);
     XdsState s = state;
