@@ -1,8 +1,8 @@
 package io.keybrake.cli.app;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -10,10 +10,13 @@ import org.eclipse.jetty.util.Callback;
 
 /** {@code GET /metrics} (Prometheus text) and {@code GET /healthz}. Thread-safe. */
 final class OpsHandler extends Handler.Abstract {
-  private final PrometheusMeterRegistry registry;
+  private final Supplier<String> scrape;
 
-  OpsHandler(PrometheusMeterRegistry registry) {
-    this.registry = registry;
+  /**
+   * @param scrape the Prometheus text exposition of this process's metrics
+   */
+  OpsHandler(Supplier<String> scrape) {
+    this.scrape = scrape;
   }
 
   @Override
@@ -26,7 +29,7 @@ final class OpsHandler extends Handler.Abstract {
     String type;
     switch (path) {
       case "/metrics" -> {
-        body = registry.scrape();
+        body = scrape.get();
         type = "text/plain; version=0.0.4; charset=utf-8";
       }
       case "/healthz" -> {

@@ -44,7 +44,8 @@ public record StoreBundle(
     RevocationFeed revocations,
     StaleSweep staleSweep,
     io.keybrake.core.pipeline.UnitOfWork unitOfWork,
-    AutoCloseable closer) {
+    AutoCloseable closer,
+    io.keybrake.core.notify.ThresholdStore thresholds) {
 
   /** Audits and unsettles reservations left open by an instance that died; returns how many. */
   @FunctionalInterface
@@ -90,7 +91,8 @@ public record StoreBundle(
             return store.database().write(what, s -> work.get());
           }
         },
-        store);
+        store,
+        store.thresholdStore());
   }
 
   /**
@@ -170,7 +172,8 @@ public record StoreBundle(
           feed,
           sweep,
           io.keybrake.core.pipeline.UnitOfWork.NONE,
-          closer);
+          closer,
+          new io.keybrake.store.postgres.PostgresThresholdStore(pg));
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

@@ -46,6 +46,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private final StreamMetrics metrics;
   private Exchange exchange;
 
+  /** When the call was allowed (ticker of {@link StreamMetrics#now()}), for the forward phase. */
+  private long forwardedAt = -1;
+
   /** An ImmediateResponse was sent: later messages are ignored. */
   private boolean finished;
 
@@ -115,7 +118,10 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       }
     }
     RequestHead head = new RequestHead(method, path, authority, regular, headers.getEndOfStream());
+    long started = metrics.now();
     Decision d = pipeline.onRequestHeaders(exchange, head, waits());
+    // a request without a body (end_of_stream) is also reserved in this phase
+    metrics.phase(StreamMetrics.Phase.IDENTIFY, started);
     answer(d, true);
   }
 
@@ -124,7 +130,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription("request body before headers"));
       return;
     }
+    long started = metrics.now();
     Decision d = pipeline.onRequestBody(exchange, body.toByteArray(), waits());
+    metrics.phase(StreamMetrics.Phase.RESERVE, started);
     answer(d, false);
   }
 
@@ -140,12 +148,18 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
     } catch (NumberFormatException e) {
       status = 0;
     }
+    long started = metrics.now();
+    if (forwardedAt >= 0) {
+      metrics.phase(StreamMetrics.Phase.FORWARD, forwardedAt);
+      forwardedAt = -1;
+    }
     ResponseAnnotations ann =
         pipeline.onResponseHeaders(
             exchange,
             status,
             Optional.ofNullable(HeaderCodec.first(all, "content-type")),
             headers.getEndOfStream());
+    metrics.phase(StreamMetrics.Phase.SETTLE, started);
     ProcessingResponse.Builder r =
         ProcessingResponse.newBuilder()
             .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
@@ -164,7 +178,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription("response body before request"));
       return;
     }
+    long started = metrics.now();
     ResponseAnnotations ann = pipeline.onResponseBody(exchange, body.toByteArray());
+    metrics.phase(StreamMetrics.Phase.SETTLE, started);
     send(
         ProcessingResponse.newBuilder()
             .setResponseBody(BodyResponse.newBuilder().setResponse(common(ann)))
@@ -188,13 +204,11 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       } else {
         r.setRequestBody(BodyResponse.newBuilder().setResponse(common));
       }
-      metrics.decision("allowed");
+      forwardedAt = metrics.now();
     } else if (d instanceof Decision.Deny deny) {
       r.setImmediateResponse(immediate(deny.response(), deny.refusal().code().wireName()));
-      metrics.decision("blocked");
     } else if (d instanceof Decision.Replay replay) {
       r.setImmediateResponse(replay(replay.response()));
-      metrics.decision("replayed");
     } else {
       r.setRequestHeaders(HeadersResponse.getDefaultInstance());
     }
@@ -242,14 +256,16 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   }
 
   private WaitListener waits() {
-    return upTo ->
-        send(
-            ProcessingResponse.newBuilder()
-                .setOverrideMessageTimeout(
-                    com.google.protobuf.Duration.newBuilder()
-                        .setSeconds(upTo.plus(WAIT_HEADROOM).getSeconds())
-                        .setNanos(upTo.plus(WAIT_HEADROOM).getNano()))
-                .build());
+    return upTo -> {
+      metrics.dedupWait();
+      send(
+          ProcessingResponse.newBuilder()
+              .setOverrideMessageTimeout(
+                  com.google.protobuf.Duration.newBuilder()
+                      .setSeconds(upTo.plus(WAIT_HEADROOM).getSeconds())
+                      .setNanos(upTo.plus(WAIT_HEADROOM).getNano()))
+              .build());
+    };
   }
 
   private void send(ProcessingResponse r) {
