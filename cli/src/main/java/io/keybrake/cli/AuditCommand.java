@@ -24,7 +24,7 @@ import picocli.CommandLine.Mixin;
     name = "audit",
     mixinStandardHelpOptions = true,
     description = "Audit log tools.",
-    subcommands = {AuditCommand.Verify.class})
+    subcommands = {AuditCommand.Verify.class, io.keybrake.cli.admin.AuditTailCommand.class})
 final class AuditCommand implements Runnable {
   @Override
   public void run() {

@@ -14,6 +14,10 @@ import picocli.CommandLine.Command;
       ExtProcCommand.class,
       ControlPlaneCommand.class,
       AuditCommand.class,
+      io.keybrake.cli.admin.KeysCommand.class,
+      io.keybrake.cli.admin.BudgetsCommand.class,
+      io.keybrake.cli.admin.SpendCommand.class,
+      io.keybrake.cli.admin.PricesCommand.class,
       SimulateCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -21,7 +25,7 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(io.keybrake.cli.admin.Cli.configure(new CommandLine(new Main())).execute(args));
   }
 
   @Override

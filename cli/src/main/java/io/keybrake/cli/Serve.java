@@ -2,6 +2,7 @@ package io.keybrake.cli;
 
 import io.keybrake.cli.app.KeybrakeApp;
 import io.keybrake.cli.app.Role;
+import io.keybrake.cli.settings.OpsSettings;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.core.vendor.VendorRegistry;
 import io.keybrake.core.vendor.VendorSpec;
@@ -37,9 +38,16 @@ final class Serve {
       simulators.ifPresent(LocalSimulators::close);
       return 2;
     }
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    OpsSettings ops = OpsSettings.parse(System.getenv(), problems);
+    if (!problems.isEmpty()) {
+      System.err.println("keybrake: invalid settings:");
+      problems.forEach(p -> System.err.println("  - " + p));
+      return 2;
+    }
     KeybrakeApp app;
     try {
-      app = KeybrakeApp.start(settings, Clock.systemUTC(), roles);
+      app = KeybrakeApp.start(settings, ops, Clock.systemUTC(), roles);
     } catch (IOException | RuntimeException e) {
       System.err.println("keybrake: cannot start: " + e.getMessage());
       simulators.ifPresent(LocalSimulators::close);

@@ -81,6 +81,11 @@ public final class EmbeddedStore implements AutoCloseable {
     return auditLog;
   }
 
+  /** Budget threshold notifications (webhooks), in the same file. */
+  public io.keybrake.core.notify.ThresholdStore thresholdStore() {
+    return new io.keybrake.store.sqlite.SqliteThresholdStore(db);
+  }
+
   /** The database, for health checks and tooling. */
   public SqliteDatabase database() {
     return db;

@@ -6,8 +6,11 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.keybrake.cli.metrics.OpsMetrics;
+import io.keybrake.cli.settings.OpsSettings;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.cli.settings.XdsEnvironment;
+import io.keybrake.cli.webhook.BudgetWebhooks;
 import io.keybrake.controlplane.admin.AdminApi;
 import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
@@ -29,8 +32,6 @@ import io.keybrake.extproc.lookup.HttpObjectLookup;
 import io.keybrake.extproc.reconcile.TwilioPriceReconciler;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -79,9 +80,9 @@ public final class KeybrakeApp implements AutoCloseable {
   private final Closer closer = new Closer();
   private final Clock clock;
   private final StoreBundle store;
-  private final PrometheusMeterRegistry registry =
-      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final StreamMetrics streamMetrics = new StreamMetrics(registry);
+  private final OpsMetrics metrics;
+  private final OpsSettings ops;
+  private final StreamMetrics streamMetrics;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(daemonThreads("keybrake-scheduler"));
   private String adminKey;
@@ -92,11 +93,16 @@ public final class KeybrakeApp implements AutoCloseable {
   private Server http;
   private TwilioPriceReconciler reconciler;
 
-  private KeybrakeApp(Settings settings, Clock clock, Set<Role> roles, StoreBundle store)
+  private KeybrakeApp(
+      Settings settings, OpsSettings ops, Clock clock, Set<Role> roles, StoreBundle store)
       throws IOException {
-    this.store = store;
+    this.ops = ops;
+    this.metrics = new OpsMetrics(clock, VendorRegistry.loadDefault(), ops.metricsKeyLabels());
+    this.streamMetrics = new StreamMetrics(metrics.registry());
+    this.store = metrics.meter(store);
     this.clock = clock;
     closer.register(store.closer());
+    closer.register(metrics);
     closer.register(scheduler::shutdownNow);
     try {
       startRoles(settings, clock, roles);
@@ -114,7 +120,13 @@ public final class KeybrakeApp implements AutoCloseable {
   /** Starts the given roles on the store the settings name. */
   public static KeybrakeApp start(Settings settings, Clock clock, Set<Role> roles)
       throws IOException {
-    return new KeybrakeApp(settings, clock, roles, StoreBundle.open(settings, clock));
+    return start(settings, OpsSettings.DEFAULTS, clock, roles);
+  }
+
+  /** Starts the given roles with operations settings (metric key labels, webhooks). */
+  public static KeybrakeApp start(Settings settings, OpsSettings ops, Clock clock, Set<Role> roles)
+      throws IOException {
+    return new KeybrakeApp(settings, ops, clock, roles, StoreBundle.open(settings, clock));
   }
 
   private void startRoles(Settings settings, Clock clock, Set<Role> roles) throws IOException {
@@ -131,6 +143,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   } else {
                     keyCache.invalidate(id);
                     xdsKeyRevoked(id); // another instance revoked it: its route goes here too
+                    metrics.revocations().reached(id, "feed");
                   }
                 },
                 () -> {
@@ -138,9 +151,12 @@ public final class KeybrakeApp implements AutoCloseable {
                   budgetCache.invalidate();
                 }));
     VendorRegistry vendors = VendorRegistry.loadDefault();
-    CostEstimator costs = new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault());
+    PriceTable prices = io.keybrake.cli.prices.PriceFiles.load(settings.dataDir());
+    CostEstimator costs = new CostEstimator(prices, Currencies.loadDefault());
+    metrics.watchPriceTable("twilio", prices::asOf);
+    metrics.watchBudgets(store.budgetStore(), store.ledger());
     List<Handler> handlers = new ArrayList<>();
-    handlers.add(new OpsHandler(registry, store.readiness()));
+    handlers.add(new OpsHandler(metrics::scrape, store.readiness()));
 
     if (roles.contains(Role.EXT_PROC) || roles.contains(Role.GATEWAY)) {
       DecisionPipeline pipeline =
@@ -158,6 +174,18 @@ public final class KeybrakeApp implements AutoCloseable {
               store.unitOfWork(),
               new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT));
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
+      BudgetWebhooks webhooks =
+          closer.register(
+              BudgetWebhooks.start(
+                  store.thresholds(),
+                  store.ledger(),
+                  clock,
+                  ops.webhookUrls(),
+                  store.budgetStore(),
+                  ops.webhookSecret().orElse(""),
+                  ops.webhookSlack(),
+                  metrics.registry()));
+      metrics.onReservation(webhooks::reserved);
       startReconciler(settings, clock, vendors, costs);
       ExecutorService grpcExecutor =
           Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
@@ -197,9 +225,13 @@ public final class KeybrakeApp implements AutoCloseable {
                   store.auditLog(),
                   clock,
                   revoked -> {
+                    metrics.revocations().revoked(revoked.id());
                     keyCache.invalidate(revoked.id());
+                    metrics.revocations().reached(revoked.id(), "cache");
                     store.revocations().publish(revoked.id());
-                    xdsKeyRevoked(revoked.id());
+                    if (xdsKeyRevoked(revoked.id())) {
+                      metrics.revocations().reached(revoked.id(), "xds");
+                    }
                   },
                   created -> {
                     if (xdsPublisher != null) {
@@ -208,9 +240,13 @@ public final class KeybrakeApp implements AutoCloseable {
                   })
               .withBulkRevocation(
                   id -> {
+                    metrics.revocations().revoked(id);
                     keyCache.invalidate(id);
+                    metrics.revocations().reached(id, "cache");
                     store.revocations().publish(id);
-                    xdsKeyRevoked(id);
+                    if (xdsKeyRevoked(id)) {
+                      metrics.revocations().reached(id, "xds");
+                    }
                   })
               .withBudgets(
                   store.budgetStore(),
@@ -361,6 +397,7 @@ public final class KeybrakeApp implements AutoCloseable {
                     KeySnapshotPublisher.DEFAULT_PERIOD)
                 .start());
     xds.onNodeGroup(xdsPublisher::nodeGroupSeen);
+    metrics.watchXds(xds, xdsPublisher);
   }
 
   private void startHttp(Settings settings, List<Handler> handlers) throws IOException {
@@ -387,11 +424,14 @@ public final class KeybrakeApp implements AutoCloseable {
     closer.register(server::stop);
   }
 
-  private void xdsKeyRevoked(String keyId) {
+  /** Tells the xDS publisher a key was revoked; false when this process serves no xDS. */
+  private boolean xdsKeyRevoked(String keyId) {
     KeySnapshotPublisher publisher = xdsPublisher;
     if (publisher != null) {
       publisher.keyRevoked(keyId);
+      return true;
     }
+    return false;
   }
 
   private void purge() {

@@ -1,8 +1,8 @@
 package io.keybrake.cli.app;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -15,11 +15,15 @@ import org.eclipse.jetty.util.Callback;
  * Thread-safe.
  */
 final class OpsHandler extends Handler.Abstract {
-  private final PrometheusMeterRegistry registry;
+  private final Supplier<String> scrape;
   private final StoreBundle.Readiness readiness;
 
-  OpsHandler(PrometheusMeterRegistry registry, StoreBundle.Readiness readiness) {
-    this.registry = registry;
+  /**
+   * @param scrape the Prometheus text exposition of this process's metrics
+   * @param readiness what the process still waits for before it can serve
+   */
+  OpsHandler(Supplier<String> scrape, StoreBundle.Readiness readiness) {
+    this.scrape = scrape;
     this.readiness = readiness;
   }
 
@@ -34,7 +38,7 @@ final class OpsHandler extends Handler.Abstract {
     int status = 200;
     switch (path) {
       case "/metrics" -> {
-        body = registry.scrape();
+        body = scrape.get();
         type = "text/plain; version=0.0.4; charset=utf-8";
       }
       case "/healthz" -> {

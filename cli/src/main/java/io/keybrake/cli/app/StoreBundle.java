@@ -44,7 +44,8 @@ public record StoreBundle(
     StaleSweep staleSweep,
     io.keybrake.core.pipeline.UnitOfWork unitOfWork,
     Readiness readiness,
-    AutoCloseable closer) {
+    AutoCloseable closer,
+    io.keybrake.core.notify.ThresholdStore thresholds) {
 
   /** What a process still waits for before it can serve (empty: ready). */
   @FunctionalInterface
@@ -98,7 +99,8 @@ public record StoreBundle(
           }
         },
         Readiness.ALWAYS,
-        store);
+        store,
+        store.thresholdStore());
   }
 
   /**
@@ -202,7 +204,8 @@ public record StoreBundle(
             }
             return waiting;
           },
-          closer);
+          closer,
+          new io.keybrake.store.postgres.PostgresThresholdStore(pg));
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

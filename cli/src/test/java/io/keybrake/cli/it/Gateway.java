@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keybrake.cli.app.KeybrakeApp;
+import io.keybrake.cli.settings.OpsSettings;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.core.testing.MutableClock;
 import io.keybrake.harness.sim.ResendSimulator;
@@ -48,6 +49,7 @@ final class Gateway implements AutoCloseable {
   final TwilioSimulator twilio;
   final StripeSimulator stripe;
   final ResendSimulator resend;
+  final OpsSettings ops;
   KeybrakeApp app;
 
   Gateway(Path dataDir) throws Exception {
@@ -60,6 +62,13 @@ final class Gateway implements AutoCloseable {
 
   /** With a Twilio simulator that prices a message {@code pricingDelay} after creation. */
   Gateway(Path dataDir, MutableClock clock, java.time.Duration pricingDelay) throws Exception {
+    this(dataDir, clock, pricingDelay, OpsSettings.DEFAULTS);
+  }
+
+  /** With operations settings (metric key labels, webhooks). */
+  Gateway(Path dataDir, MutableClock clock, java.time.Duration pricingDelay, OpsSettings ops)
+      throws Exception {
+    this.ops = ops;
     this.dataDir = dataDir;
     this.clock = clock;
     twilio = new TwilioSimulator(TWILIO_SID, TWILIO_TOKEN, clock, pricingDelay);
@@ -87,7 +96,7 @@ final class Gateway implements AutoCloseable {
             Optional.empty(),
             Optional.empty(),
             Optional.empty());
-    app = KeybrakeApp.start(settings, clock);
+    app = KeybrakeApp.start(settings, ops, clock, io.keybrake.cli.app.Role.all());
   }
 
   void restart() throws Exception {

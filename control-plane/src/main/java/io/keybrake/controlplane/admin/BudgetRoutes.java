@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
 final class BudgetRoutes {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Set<String> FIELDS =
-      Set.of("name", "selector", "daily_usd_cap", "monthly_usd_cap");
+      Set.of("name", "selector", "daily_usd_cap", "monthly_usd_cap", "webhook_url");
   private static final Set<String> VENDORS = Set.of("twilio", "stripe", "resend");
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
@@ -103,7 +103,11 @@ final class BudgetRoutes {
     if (daily.isEmpty() && monthly.isEmpty()) {
       return invalid("a budget needs daily_usd_cap or monthly_usd_cap");
     }
-    Budget b = new Budget(name.asText(), labels, vendor, daily, monthly, clock.instant());
+    Optional<java.net.URI> webhook = BudgetWebhookField.parse(body.get("webhook_url"));
+    if (webhook == null) {
+      return invalid("webhook_url must be an http(s) URL");
+    }
+    Budget b = new Budget(name.asText(), labels, vendor, daily, monthly, clock.instant(), webhook);
     try {
       budgets.create(b);
     } catch (IllegalStateException e) {
@@ -145,6 +149,7 @@ final class BudgetRoutes {
             ? PolicyParser.usd(b.monthlyCapMicros().getAsLong())
             : F.nullNode());
     o.put("created_at", b.createdAt().toString());
+    b.webhookUrl().ifPresent(u -> o.put("webhook_url", BudgetWebhookField.masked(u)));
     ArrayNode spend = o.putArray("spend");
     Instant now = clock.instant();
     for (BudgetLimit limit : BudgetLimits.limitsOf(b, now)) {

@@ -1,5 +1,6 @@
 package io.keybrake.core.budget;
 
+import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -13,6 +14,8 @@ import java.util.TreeMap;
  *
  * @param labels the key labels that must all match (empty when the budget selects by vendor)
  * @param vendor the vendor whose keys it covers (empty when it selects by labels)
+ * @param webhookUrl where its threshold notifications go besides the global webhooks (may carry a
+ *     token: never shown whole)
  */
 public record Budget(
     String name,
@@ -20,9 +23,22 @@ public record Budget(
     Optional<String> vendor,
     OptionalLong dailyCapMicros,
     OptionalLong monthlyCapMicros,
-    Instant createdAt) {
+    Instant createdAt,
+    Optional<URI> webhookUrl) {
+
+  /** A budget without a webhook of its own. */
+  public Budget(
+      String name,
+      Map<String, String> labels,
+      Optional<String> vendor,
+      OptionalLong dailyCapMicros,
+      OptionalLong monthlyCapMicros,
+      Instant createdAt) {
+    this(name, labels, vendor, dailyCapMicros, monthlyCapMicros, createdAt, Optional.empty());
+  }
 
   public Budget {
+    Objects.requireNonNull(webhookUrl);
     Objects.requireNonNull(name);
     labels = java.util.Collections.unmodifiableMap(new TreeMap<>(labels));
     Objects.requireNonNull(vendor);

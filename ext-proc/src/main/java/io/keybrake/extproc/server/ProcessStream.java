@@ -49,6 +49,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private final StreamMetrics metrics;
   private Exchange exchange;
 
+  /** When the call was allowed (ticker of {@link StreamMetrics#now()}), for the forward phase. */
+  private long forwardedAt = -1;
+
   /** An ImmediateResponse was sent: later messages are ignored. */
   private boolean finished;
 
@@ -118,7 +121,10 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       }
     }
     RequestHead head = new RequestHead(method, path, authority, regular, headers.getEndOfStream());
+    long started = metrics.now();
     Decision d = pipeline.onRequestHeaders(exchange, head, waits());
+    // a request without a body (end_of_stream) is also reserved in this phase
+    metrics.phase(StreamMetrics.Phase.IDENTIFY, started);
     answer(d, true);
   }
 
@@ -127,7 +133,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription("request body before headers"));
       return;
     }
+    long started = metrics.now();
     Decision d = pipeline.onRequestBody(exchange, body.toByteArray(), waits());
+    metrics.phase(StreamMetrics.Phase.RESERVE, started);
     answer(d, false);
   }
 
@@ -143,6 +151,11 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
     } catch (NumberFormatException e) {
       status = 0;
     }
+    long started = metrics.now();
+    if (forwardedAt >= 0) {
+      metrics.phase(StreamMetrics.Phase.FORWARD, forwardedAt);
+      forwardedAt = -1;
+    }
     if ("not-sent".equals(HeaderCodec.first(all, NOT_SENT_HEADER))) {
       pipeline.neverSent(exchange); // the local gateway could not connect: nothing was sent
     }
@@ -152,6 +165,7 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
             status,
             Optional.ofNullable(HeaderCodec.first(all, "content-type")),
             headers.getEndOfStream());
+    metrics.phase(StreamMetrics.Phase.SETTLE, started);
     ProcessingResponse.Builder r =
         ProcessingResponse.newBuilder()
             .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
@@ -170,7 +184,9 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription("response body before request"));
       return;
     }
+    long started = metrics.now();
     ResponseAnnotations ann = pipeline.onResponseBody(exchange, body.toByteArray());
+    metrics.phase(StreamMetrics.Phase.SETTLE, started);
     send(
         ProcessingResponse.newBuilder()
             .setResponseBody(BodyResponse.newBuilder().setResponse(common(ann)))
@@ -194,13 +210,11 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       } else {
         r.setRequestBody(BodyResponse.newBuilder().setResponse(common));
       }
-      metrics.decision("allowed");
+      forwardedAt = metrics.now();
     } else if (d instanceof Decision.Deny deny) {
       r.setImmediateResponse(immediate(deny.response(), deny.refusal().code().wireName()));
-      metrics.decision("blocked");
     } else if (d instanceof Decision.Replay replay) {
       r.setImmediateResponse(replay(replay.response()));
-      metrics.decision("replayed");
     } else {
       r.setRequestHeaders(HeadersResponse.getDefaultInstance());
     }
@@ -248,14 +262,16 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   }
 
   private WaitListener waits() {
-    return upTo ->
-        send(
-            ProcessingResponse.newBuilder()
-                .setOverrideMessageTimeout(
-                    com.google.protobuf.Duration.newBuilder()
-                        .setSeconds(upTo.plus(WAIT_HEADROOM).getSeconds())
-                        .setNanos(upTo.plus(WAIT_HEADROOM).getNano()))
-                .build());
+    return upTo -> {
+      metrics.dedupWait();
+      send(
+          ProcessingResponse.newBuilder()
+              .setOverrideMessageTimeout(
+                  com.google.protobuf.Duration.newBuilder()
+                      .setSeconds(upTo.plus(WAIT_HEADROOM).getSeconds())
+                      .setNanos(upTo.plus(WAIT_HEADROOM).getNano()))
+              .build());
+    };
   }
 
   private void send(ProcessingResponse r) {

@@ -65,6 +65,30 @@ public final class BudgetRows {
     }
   }
 
+  /** Binds the webhook URL (or NULL) at {@code index}. */
+  public static void bindWebhook(PreparedStatement ps, int index, Budget b) throws SQLException {
+    if (b.webhookUrl().isPresent()) {
+      ps.setString(index, b.webhookUrl().get().toString());
+    } else {
+      ps.setNull(index, Types.VARCHAR);
+    }
+  }
+
+  /** The budget read by {@link #read} with the webhook URL of column {@code index}. */
+  public static Budget withWebhook(Budget b, ResultSet rs, int index) throws SQLException {
+    String url = rs.getString(index);
+    return url == null
+        ? b
+        : new Budget(
+            b.name(),
+            b.labels(),
+            b.vendor(),
+            b.dailyCapMicros(),
+            b.monthlyCapMicros(),
+            b.createdAt(),
+            Optional.of(java.net.URI.create(url)));
+  }
+
   private static OptionalLong getLong(ResultSet rs, int i) throws SQLException {
     long v = rs.getLong(i);
     return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(v);

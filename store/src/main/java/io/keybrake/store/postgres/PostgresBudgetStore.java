@@ -15,10 +15,10 @@ import java.util.Objects;
 public final class PostgresBudgetStore implements BudgetStore {
   private static final String INSERT =
       "INSERT INTO budgets (name, labels, vendor, daily_micros, monthly_micros, created_at,"
-          + " created_nano) VALUES (?, ?::jsonb, ?, ?, ?, ?, ?)";
+          + " created_nano, webhook_url) VALUES (?, ?::jsonb, ?, ?, ?, ?, ?, ?)";
   private static final String ALL =
-      "SELECT name, labels::text, vendor, daily_micros, monthly_micros, created_at, created_nano"
-          + " FROM budgets ORDER BY name";
+      "SELECT name, labels::text, vendor, daily_micros, monthly_micros, created_at, created_nano,"
+          + " webhook_url FROM budgets ORDER BY name";
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final PostgresDatabase db;
@@ -37,6 +37,7 @@ public final class PostgresBudgetStore implements BudgetStore {
                 BudgetRows.bind(ps, budget);
                 ps.setTimestamp(6, Timestamp.from(budget.createdAt()));
                 ps.setInt(7, budget.createdAt().getNano());
+                BudgetRows.bindWebhook(ps, 8, budget);
                 ps.executeUpdate();
                 return true;
               } catch (SQLException e) {
@@ -61,11 +62,14 @@ public final class PostgresBudgetStore implements BudgetStore {
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               out.add(
-                  BudgetRows.read(
+                  BudgetRows.withWebhook(
+                      BudgetRows.read(
+                          rs,
+                          rs.getTimestamp(6)
+                              .toInstant()
+                              .with(java.time.temporal.ChronoField.NANO_OF_SECOND, rs.getInt(7))),
                       rs,
-                      rs.getTimestamp(6)
-                          .toInstant()
-                          .with(java.time.temporal.ChronoField.NANO_OF_SECOND, rs.getInt(7))));
+                      8));
             }
           }
           return out;

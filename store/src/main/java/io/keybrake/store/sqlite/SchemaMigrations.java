@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 final class SchemaMigrations {
   /** Every migration in order; the number after {@code V} is its version. */
   static final List<String> FILES =
-      List.of("V1__init.sql", "V2__budgets.sql", "V3__key_changes.sql");
+      List.of(
+          "V1__init.sql", "V2__budgets.sql", "V3__key_changes.sql", "V4__budget_notifications.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 

@@ -15,10 +15,10 @@ import java.util.Objects;
 public final class SqliteBudgetStore implements BudgetStore {
   private static final String INSERT =
       "INSERT INTO budgets (name, labels, vendor, daily_micros, monthly_micros, created_s,"
-          + " created_n) VALUES (?, ?, ?, ?, ?, ?, ?)";
+          + " created_n, webhook_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String ALL =
-      "SELECT name, labels, vendor, daily_micros, monthly_micros, created_s, created_n"
-          + " FROM budgets ORDER BY name";
+      "SELECT name, labels, vendor, daily_micros, monthly_micros, created_s, created_n,"
+          + " webhook_url FROM budgets ORDER BY name";
   private static final int SQLITE_CONSTRAINT = 19;
 
   private final SqliteDatabase db;
@@ -37,6 +37,7 @@ public final class SqliteBudgetStore implements BudgetStore {
               BudgetRows.bind(ps, budget);
               ps.setLong(6, budget.createdAt().getEpochSecond());
               ps.setInt(7, budget.createdAt().getNano());
+              BudgetRows.bindWebhook(ps, 8, budget);
               try {
                 ps.executeUpdate();
                 return true;
@@ -60,7 +61,11 @@ public final class SqliteBudgetStore implements BudgetStore {
           List<Budget> out = new ArrayList<>();
           try (ResultSet rs = s.prepare(ALL).executeQuery()) {
             while (rs.next()) {
-              out.add(BudgetRows.read(rs, Instant.ofEpochSecond(rs.getLong(6), rs.getInt(7))));
+              out.add(
+                  BudgetRows.withWebhook(
+                      BudgetRows.read(rs, Instant.ofEpochSecond(rs.getLong(6), rs.getInt(7))),
+                      rs,
+                      8));
             }
           }
           return out;

@@ -36,15 +36,11 @@ class SqliteDatabaseTest {
         ResultSet rs =
             c.createStatement()
                 .executeQuery("SELECT version, name FROM schema_version ORDER BY version")) {
-      assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(1);
-      assertThat(rs.getString(2)).isEqualTo("V1__init.sql");
-      assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(2);
-      assertThat(rs.getString(2)).isEqualTo("V2__budgets.sql");
-      assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(3);
-      assertThat(rs.getString(2)).isEqualTo("V3__key_changes.sql");
+      for (String file : SchemaMigrations.FILES) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(SchemaMigrations.version(file));
+        assertThat(rs.getString(2)).isEqualTo(file);
+      }
       assertThat(rs.next()).isFalse();
     }
   }
