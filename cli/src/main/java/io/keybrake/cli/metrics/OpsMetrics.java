@@ -119,6 +119,7 @@ public final class OpsMetrics implements AutoCloseable {
         store.revocations(),
         store.staleSweep(),
         relay.wrap(store.unitOfWork()),
+        store.readiness(),
         store.closer(),
         store.thresholds());
   }
