@@ -93,7 +93,7 @@ public final class RedisStore implements AutoCloseable {
     Duration timeout = settings.commandTimeout();
     // the URI's timeout bounds the connection's handshake; commands get their own deadline
     uri.setTimeout(settings.connectTimeout());
-    forSentinels(uri, t -> t.setTimeout(settings.connectTimeout()));
+    RedisUrls.forSentinels(uri, t -> t.setTimeout(settings.connectTimeout()));
     ClientResources resources =
         ClientResources.builder()
             .reconnectDelay(
@@ -120,7 +120,7 @@ public final class RedisStore implements AutoCloseable {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
       throw new StoreUnavailableException(
-          "cannot connect to Redis at " + safe(uri) + ": " + rootMessage(e), e);
+          "cannot connect to Redis at " + RedisUrls.safe(uri) + ": " + RedisUrls.rootMessage(e), e);
     }
     RedisStore store = new RedisStore(client, resources, connection, settings, clock);
     try {
@@ -133,32 +133,6 @@ public final class RedisStore implements AutoCloseable {
     }
     store.warnUnlessNoEviction();
     return store;
-  }
-
-  /**
-   * What is wrong with {@code url} as a Redis URL, or empty when lettuce accepts it: {@code
-   * redis://[[user]:password@]host[:port][/db]}, {@code rediss://…} (TLS), {@code
-   * redis-sentinel://[[user]:password@]host[:port][,host[:port]…][/db]#master} (or {@code
-   * rediss-sentinel://}). The answer never repeats the URL, which may hold a password.
-   */
-  public static java.util.Optional<String> urlProblem(String url) {
-    RedisURI uri;
-    try {
-      uri = RedisURI.create(url);
-    } catch (RuntimeException e) {
-      return java.util.Optional.of(
-          "must be a redis://, rediss://, redis-sentinel:// or rediss-sentinel:// URL");
-    }
-    boolean sentinel = !uri.getSentinels().isEmpty();
-    if (sentinel && (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isBlank())) {
-      return java.util.Optional.of("names Sentinels but no master (add #<master-name>)");
-    }
-    if (!sentinel
-        && (uri.getHost() == null || uri.getHost().isBlank())
-        && uri.getSocket() == null) {
-      return java.util.Optional.of("names no host");
-    }
-    return java.util.Optional.empty();
   }
 
   /**
@@ -399,30 +373,5 @@ public final class RedisStore implements AutoCloseable {
 
   private static String message(Throwable t) {
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  /** The innermost cause's message: "Connection refused", "WRONGPASS …", "NOAUTH …". */
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return message(t);
-  }
-
-  private static void forSentinels(RedisURI uri, java.util.function.Consumer<RedisURI> action) {
-    uri.getSentinels().forEach(action);
-  }
-
-  /** Where the URL points, without its password. */
-  private static String safe(RedisURI uri) {
-    if (uri.getSentinelMasterId() != null && !uri.getSentinels().isEmpty()) {
-      StringBuilder b = new StringBuilder("master '" + uri.getSentinelMasterId() + "' via");
-      for (RedisURI s : uri.getSentinels()) {
-        b.append(' ').append(s.getHost()).append(':').append(s.getPort());
-      }
-      return b.toString();
-    }
-    return uri.getHost() + ":" + uri.getPort();
   }
 }
