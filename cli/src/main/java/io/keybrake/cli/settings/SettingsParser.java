@@ -33,7 +33,7 @@ public final class SettingsParser {
    * problem never repeats the URL, which may hold a password.
    */
   private static Optional<URI> redisUrl(String v, List<String> problems) {
-    Optional<String> problem = io.keybrake.store.redis.RedisStore.urlProblem(v);
+    Optional<String> problem = io.keybrake.store.redis.RedisUrls.urlProblem(v);
     if (problem.isPresent()) {
       problems.add("KEYBRAKE_REDIS_URL " + problem.get());
       return Optional.empty();

@@ -50,6 +50,13 @@ public final class RedisStore implements AutoCloseable {
   private final Clock clock;
   private final CircuitBreaker breaker;
   private final long timeoutNanos;
+
+  /**
+   * Most deadlines a command waits in all while Redis keeps answering others (time queued in this
+   * process or behind other commands is not an outage).
+   */
+  static final int MAX_DEADLINES = 4;
+
   private final AnswerWatch answers = new AnswerWatch(System::nanoTime);
   private final LatencyBuckets latency = new LatencyBuckets();
   private final java.util.concurrent.atomic.AtomicLong slowAnswers =
@@ -86,7 +93,7 @@ public final class RedisStore implements AutoCloseable {
     Duration timeout = settings.commandTimeout();
     // the URI's timeout bounds the connection's handshake; commands get their own deadline
     uri.setTimeout(settings.connectTimeout());
-    forSentinels(uri, t -> t.setTimeout(settings.connectTimeout()));
+    RedisUrls.forSentinels(uri, t -> t.setTimeout(settings.connectTimeout()));
     ClientResources resources =
         ClientResources.builder()
             .reconnectDelay(
@@ -99,7 +106,7 @@ public final class RedisStore implements AutoCloseable {
             .autoReconnect(true)
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             // lettuce's own expiry is a backstop behind the deadline this store enforces
-            .timeoutOptions(TimeoutOptions.enabled(timeout.multipliedBy(2)))
+            .timeoutOptions(TimeoutOptions.enabled(timeout.multipliedBy(MAX_DEADLINES + 1L)))
             .socketOptions(
                 SocketOptions.builder()
                     .connectTimeout(settings.connectTimeout())
@@ -113,7 +120,7 @@ public final class RedisStore implements AutoCloseable {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
       throw new StoreUnavailableException(
-          "cannot connect to Redis at " + safe(uri) + ": " + rootMessage(e), e);
+          "cannot connect to Redis at " + RedisUrls.safe(uri) + ": " + RedisUrls.rootMessage(e), e);
     }
     RedisStore store = new RedisStore(client, resources, connection, settings, clock);
     try {
@@ -126,32 +133,6 @@ public final class RedisStore implements AutoCloseable {
     }
     store.warnUnlessNoEviction();
     return store;
-  }
-
-  /**
-   * What is wrong with {@code url} as a Redis URL, or empty when lettuce accepts it: {@code
-   * redis://[[user]:password@]host[:port][/db]}, {@code rediss://…} (TLS), {@code
-   * redis-sentinel://[[user]:password@]host[:port][,host[:port]…][/db]#master} (or {@code
-   * rediss-sentinel://}). The answer never repeats the URL, which may hold a password.
-   */
-  public static java.util.Optional<String> urlProblem(String url) {
-    RedisURI uri;
-    try {
-      uri = RedisURI.create(url);
-    } catch (RuntimeException e) {
-      return java.util.Optional.of(
-          "must be a redis://, rediss://, redis-sentinel:// or rediss-sentinel:// URL");
-    }
-    boolean sentinel = !uri.getSentinels().isEmpty();
-    if (sentinel && (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isBlank())) {
-      return java.util.Optional.of("names Sentinels but no master (add #<master-name>)");
-    }
-    if (!sentinel
-        && (uri.getHost() == null || uri.getHost().isBlank())
-        && uri.getSocket() == null) {
-      return java.util.Optional.of("names no host");
-    }
-    return java.util.Optional.empty();
   }
 
   /**
@@ -284,15 +265,28 @@ public final class RedisStore implements AutoCloseable {
               latency.record(System.nanoTime() - sent);
             }
           });
-      T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-      breaker.onSuccess();
-      return value;
-    } catch (TimeoutException e) {
-      if (future.isDone()) {
-        return answerOf(future, what, passNoScript); // completed while this thread was waking
+      long windowStart = sent;
+      while (true) {
+        try {
+          T value = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+          breaker.onSuccess();
+          return value;
+        } catch (TimeoutException e) {
+          if (future.isDone()) {
+            return answerOf(future, what, passNoScript); // completed while this thread woke up
+          }
+          long now = System.nanoTime();
+          boolean silent = !answers.answeredSince(windowStart);
+          if (silent || now - sent >= timeoutNanos * MAX_DEADLINES) {
+            future.cancel(false);
+            throw deadlinePassed(what, silent, e);
+          }
+          // Redis answered other commands meanwhile: the connection is alive and this command is
+          // queued (in this process or behind others), not lost; give it another deadline
+          slowAnswers.incrementAndGet();
+          windowStart = now;
+        }
       }
-      future.cancel(false);
-      throw deadlinePassed(what, sent, e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RedisNoScriptException && passNoScript) {
@@ -304,7 +298,7 @@ public final class RedisStore implements AutoCloseable {
         throw new StoreUnavailableException("Redis refused " + what + ": " + cause.getMessage(), e);
       }
       if (cause instanceof RedisCommandTimeoutException) {
-        throw deadlinePassed(what, sent, cause);
+        throw deadlinePassed(what, !answers.answeredSince(sent), cause);
       }
       breaker.onFailure();
       throw new AnswerLostException("Redis unavailable: " + what + ": " + message(cause), cause);
@@ -346,16 +340,13 @@ public final class RedisStore implements AutoCloseable {
 
   /**
    * A command passed its deadline. It counts against the breaker only when the connection was
-   * silent the whole time (no answer to any command since it was sent): Redis is unreachable. When
-   * other answers arrived meanwhile, Redis (or this process) is slow, not down: the call is refused
-   * but the breaker stays closed.
+   * silent (no answer to any command during the last deadline): Redis is unreachable. A command
+   * that Redis kept answering others around is waited for up to {@link #MAX_DEADLINES} deadlines
+   * before it is given up, without counting against the breaker.
    */
-  private AnswerLostException deadlinePassed(String what, long sentNanos, Throwable cause) {
-    boolean silent = !answers.answeredSince(sentNanos);
+  private AnswerLostException deadlinePassed(String what, boolean silent, Throwable cause) {
     if (silent) {
       breaker.onFailure();
-    } else {
-      slowAnswers.incrementAndGet();
     }
     return new AnswerLostException(
         "Redis did not answer in "
@@ -373,7 +364,8 @@ public final class RedisStore implements AutoCloseable {
   }
 
   /**
-   * Commands refused because their deadline passed while Redis answered others (slow, not down).
+   * Deadlines that passed while Redis answered other commands (slow or queued, not down): the
+   * command was given another deadline.
    */
   public long slowAnswers() {
     return slowAnswers.get();
@@ -381,30 +373,5 @@ public final class RedisStore implements AutoCloseable {
 
   private static String message(Throwable t) {
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  /** The innermost cause's message: "Connection refused", "WRONGPASS …", "NOAUTH …". */
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return message(t);
-  }
-
-  private static void forSentinels(RedisURI uri, java.util.function.Consumer<RedisURI> action) {
-    uri.getSentinels().forEach(action);
-  }
-
-  /** Where the URL points, without its password. */
-  private static String safe(RedisURI uri) {
-    if (uri.getSentinelMasterId() != null && !uri.getSentinels().isEmpty()) {
-      StringBuilder b = new StringBuilder("master '" + uri.getSentinelMasterId() + "' via");
-      for (RedisURI s : uri.getSentinels()) {
-        b.append(' ').append(s.getHost()).append(':').append(s.getPort());
-      }
-      return b.toString();
-    }
-    return uri.getHost() + ":" + uri.getPort();
   }
 }

@@ -50,8 +50,14 @@ class RedisLostAnswerIT {
     proxy = StallingProxy.to(REDIS.server().port());
     RedisSettings settings = RedisSettings.defaults().withCommandTimeout(DEADLINE);
     // the first commands of a cold JVM may be slow: warm up before the test's calls
-    store = RedisStore.connect(proxy.redisUri(), settings, RedisFixtures.CLOCK);
-    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> ping(store));
+    store =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(
+                () -> RedisStore.connect(proxy.redisUri(), settings, RedisFixtures.CLOCK),
+                s -> s != null);
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> ping(store));
     ledger = RedisFixtures.readyLedger(store);
     cache = new RedisDedupCache(store);
     dedupLedger = new RedisDedupLedger(store, cache, ledger);
