@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -88,7 +90,7 @@ final class Serve {
           "  local gateway              http://localhost:"
               + http
               + "/twilio/… /stripe/… /resend/…");
-      vendorRoutes(out, settings, simulated);
+      vendorRoutes(settings.upstreams(), simulated).forEach(out::println);
     }
     out.println("  metrics                    http://localhost:" + http + "/metrics");
     if (roles.contains(Role.EXT_PROC)) {
@@ -112,28 +114,30 @@ final class Serve {
   }
 
   /**
-   * Where the local gateway sends each vendor's calls, with a warning for the vendors' real APIs
-   * (real credentials, real money).
+   * Where the local gateway sends each vendor's calls, one line per vendor, with a warning for the
+   * vendors' real APIs (real credentials, real money).
    */
-  private static void vendorRoutes(PrintStream out, Settings settings, boolean simulated) {
+  static List<String> vendorRoutes(Map<String, URI> overrides, boolean simulated) {
+    List<String> lines = new ArrayList<>();
     for (VendorSpec spec : VendorRegistry.loadDefault().all()) {
-      URI upstream = settings.upstreams().getOrDefault(spec.id(), spec.upstream());
+      URI upstream = overrides.getOrDefault(spec.id(), spec.upstream());
       String name = spec.id();
       String label = String.format(Locale.ROOT, "  %-27s", name + " calls go to");
       if (upstream.getHost() != null && upstream.getHost().equals(spec.upstream().getHost())) {
-        out.println(
+        lines.add(
             label
                 + upstream
                 + "   WARNING: the real "
                 + capitalized(name)
                 + " API: calls use the stored vendor credential and cost money");
       } else if (simulated) {
-        out.println(label + upstream + "   (local simulator, --simulate)");
+        lines.add(label + upstream + "   (local simulator, --simulate)");
       } else {
-        out.println(
+        lines.add(
             label + upstream + "   (KEYBRAKE_UPSTREAM_" + name.toUpperCase(Locale.ROOT) + ")");
       }
     }
+    return lines;
   }
 
   private static String capitalized(String vendor) {
