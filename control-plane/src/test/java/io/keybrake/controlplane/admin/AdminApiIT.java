@@ -397,7 +397,7 @@ class AdminApiIT {
   void wrongMethodIs405WithAllow() throws Exception {
     HttpResponse<String> r = admin("PUT", "/keys", "{}");
     assertError(r, 405, "method_not_allowed");
-    assertThat(r.headers().firstValue("allow")).contains("GET, POST");
+    assertThat(r.headers().firstValue("allow")).contains("GET, POST, DELETE");
 
     HttpResponse<String> onAudit = admin("DELETE", "/audit", null);
     assertError(onAudit, 405, "method_not_allowed");
