@@ -48,7 +48,7 @@ public final class ExtProcBenchmark {
   private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
 
   /** Non-201 answers by status and reason, printed at the end. */
-  private static final java.util.concurrent.ConcurrentHashMap<String, Integer> FAILURES =
+  static final java.util.concurrent.ConcurrentHashMap<String, Integer> FAILURES =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /** 503 answers (ledger or audit log unavailable) in the phase running now. */

@@ -106,6 +106,9 @@ public final class KeyScaleBenchmark {
           (double) large.p50Micros() / small.p50Micros(),
           (double) large.p99Micros() / small.p99Micros());
 
+      if (!ExtProcBenchmark.FAILURES.isEmpty()) {
+        System.out.println("failed decisions by answer: " + ExtProcBenchmark.FAILURES);
+      }
       xdsRevocations(app, ids, revocations, keys + 10);
       channel.shutdownNow();
     }
@@ -253,6 +256,10 @@ public final class KeyScaleBenchmark {
             + SID
             + "\",\"twilio_auth_token\":\"token\",\"labels\":{\"run\":\"r"
             + i
+            // one key per agent run, bound to the run's pod (500 pods): its route goes to that
+            // pod's sidecar and to the gateway, not to every sidecar
+            + "\",\"keybrake.io/node\":\"pod-"
+            + (i % 500)
             + "\"},\"policy\":{\"daily_usd_cap\":1000000,\"allowed_prefixes\":[\"+1\"],"
             + "\"dedup_window_seconds\":60,\"expires_in\":\"24h\"}}";
     HttpResponse<String> r = admin(app, "POST", "/keys", body);

@@ -116,15 +116,17 @@ public final class AdminApi extends Handler.Abstract {
     this.changes = new AdminAudit(audit, clock, adminKey);
     LOG.info("admin API: admin key id {}", changes.actor());
     this.keyCollection =
-        new KeyCollectionRoutes(keys, clock, id -> keys.findById(id).ifPresent(onRevoke));
+        new KeyCollectionRoutes(
+            keys, clock, ids -> ids.forEach(id -> keys.findById(id).ifPresent(onRevoke)));
   }
 
   /**
-   * Tells {@code onRevokedId} (instead of the {@code onRevoke} hook, which needs the whole record)
-   * of each key {@code DELETE /keys?label=} revoked. Call before the server starts.
+   * Tells {@code onRevokedIds}, once per call (instead of the {@code onRevoke} hook once per key,
+   * which needs the whole record), of the keys {@code DELETE /keys?label=} revoked. Call before the
+   * server starts.
    */
-  public AdminApi withBulkRevocation(Consumer<String> onRevokedId) {
-    this.keyCollection = new KeyCollectionRoutes(keys, clock, onRevokedId);
+  public AdminApi withBulkRevocation(Consumer<List<String>> onRevokedIds) {
+    this.keyCollection = new KeyCollectionRoutes(keys, clock, onRevokedIds);
     return this;
   }
 

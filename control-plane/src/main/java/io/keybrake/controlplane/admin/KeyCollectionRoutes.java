@@ -31,16 +31,16 @@ final class KeyCollectionRoutes {
 
   private final KeyStore keys;
   private final Clock clock;
-  private final Consumer<String> onRevokedId;
+  private final Consumer<List<String>> onRevokedIds;
 
   /**
-   * @param onRevokedId told of each key a bulk revocation revoked, after the store holds it (drops
-   *     caches and routes everywhere)
+   * @param onRevokedIds told, once per call, of the keys a bulk revocation revoked, after the store
+   *     holds them (drops caches and routes everywhere)
    */
-  KeyCollectionRoutes(KeyStore keys, Clock clock, Consumer<String> onRevokedId) {
+  KeyCollectionRoutes(KeyStore keys, Clock clock, Consumer<List<String>> onRevokedIds) {
     this.keys = Objects.requireNonNull(keys);
     this.clock = Objects.requireNonNull(clock);
-    this.onRevokedId = Objects.requireNonNull(onRevokedId);
+    this.onRevokedIds = Objects.requireNonNull(onRevokedIds);
   }
 
   /** {@code GET /keys}: {@code {"keys": [...], "next_cursor": "…" | null}}. */
@@ -88,23 +88,23 @@ final class KeyCollectionRoutes {
     List<String> revoked =
         keys.revokeMatching(labels, clock.instant().truncatedTo(ChronoUnit.MILLIS));
     LOG.info("admin: revoked {} key(s) labelled {}", revoked.size(), labels);
-    int told = 0;
-    for (String id : revoked) {
+    if (!revoked.isEmpty()) {
       try {
-        onRevokedId.accept(id);
-        told++;
+        onRevokedIds.accept(revoked);
       } catch (RuntimeException e) {
-        LOG.error("admin: key {} revoked in the store but the revocation hook failed", id, e);
+        LOG.error(
+            "admin: {} key(s) revoked in the store but the revocation hook failed",
+            revoked.size(),
+            e);
+        ObjectNode o =
+            AdminViews.error(
+                "revoke_not_propagated",
+                revoked.size()
+                    + " key(s) are revoked in the registry but running instances could not be told;"
+                    + " repeat DELETE /keys/{id} for each of key_ids");
+        o.putArray("key_ids").addAll(revoked.stream().map(F::textNode).toList());
+        return new Reply(500, o, null);
       }
-    }
-    if (told < revoked.size()) {
-      return Reply.error(
-          500,
-          "revoke_not_propagated",
-          revoked.size()
-              + " key(s) are revoked in the registry but running instances could not be told of "
-              + (revoked.size() - told)
-              + "; repeat the DELETE of those keys by id");
     }
     ObjectNode o = F.objectNode();
     o.put("revoked", revoked.size());
