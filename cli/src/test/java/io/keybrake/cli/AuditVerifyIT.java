@@ -43,10 +43,7 @@ class AuditVerifyIT {
   }
 
   private static String postgresBase() {
-    String env = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
-    return env != null && !env.isBlank()
-        ? env
-        : "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    return io.keybrake.store.postgres.TestPostgres.baseUrl();
   }
 
   @Test

@@ -71,11 +71,18 @@ public final class KeybrakeApp implements AutoCloseable {
   /**
    * The local data plane's ext_proc message timeout. Envoy gets 500 ms from the control plane; the
    * local gateway, which shares the processor's machine (and its CPU) with the agent, allows more
-   * before it fails closed with 504.
+   * before it fails closed with 504: longer than the fleet ledger's whole deadline (a command
+   * deadline of 2 s, extended while Redis keeps answering, at most 8 s), so that a busy machine
+   * gets an answer from the processor (forwarded, or 503 when the ledger is really down) rather
+   * than a 504 from its own data plane.
    */
-  static final Duration MESSAGE_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration MESSAGE_TIMEOUT = Duration.ofSeconds(10);
 
-  static final Duration MAX_MESSAGE_TIMEOUT = XdsSettings.defaults().maxMessageTimeout();
+  /** The most a processor's {@code override_message_timeout} may ask of the local gateway. */
+  static final Duration MAX_MESSAGE_TIMEOUT =
+      XdsSettings.defaults().maxMessageTimeout().compareTo(MESSAGE_TIMEOUT) > 0
+          ? XdsSettings.defaults().maxMessageTimeout()
+          : MESSAGE_TIMEOUT;
 
   private final Closer closer = new Closer();
   private final Clock clock;

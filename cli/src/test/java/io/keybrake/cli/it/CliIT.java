@@ -297,12 +297,12 @@ class CliIT {
 
   @Test
   void spendRunsTheReportingQueriesAgainstPostgres() throws Exception {
-    String base = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    String base = io.keybrake.store.postgres.TestPostgres.baseUrl();
     String schema = "cli_spend_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try (Connection c = DriverManager.getConnection(base)) {
       c.createStatement().execute("CREATE SCHEMA " + schema);
     }
-    String url = base + "&currentSchema=" + schema;
+    String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
     try (PostgresDatabase db = PostgresDatabase.open(url)) {
       PostgresAuditLog audit = new PostgresAuditLog(db, Clock.fixed(NOW, ZoneOffset.UTC));
       audit.append(row("key_a", "growth", "twilio", NOW.minusSeconds(3600), 250_000));

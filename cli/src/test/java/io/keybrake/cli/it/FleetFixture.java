@@ -47,10 +47,7 @@ final class FleetFixture implements AutoCloseable {
 
   /** {@code KEYBRAKE_TEST_POSTGRES_URL}, or the local server's {@code test} database. */
   static String baseUrl() {
-    String env = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
-    return env != null && !env.isBlank()
-        ? env
-        : "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    return io.keybrake.store.postgres.TestPostgres.baseUrl();
   }
 
   Settings settings(Path dir, String redisUri, Map<String, URI> upstreams, FleetTuning tuning) {

@@ -58,10 +58,7 @@ class FleetModeIT {
   final ObjectMapper json = new ObjectMapper();
 
   static String baseUrl() {
-    String env = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
-    return env != null && !env.isBlank()
-        ? env
-        : "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    return io.keybrake.store.postgres.TestPostgres.baseUrl();
   }
 
   @BeforeEach

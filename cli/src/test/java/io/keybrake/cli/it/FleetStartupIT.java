@@ -126,11 +126,9 @@ class FleetStartupIT {
   void anInstanceWhoseDatabaseIsMissingExitsNonZeroNamingIt() throws Exception {
     redis = RedisServer.start();
     String missing = "kb_missing_" + UUID.randomUUID().toString().substring(0, 8);
-    String url = "jdbc:postgresql://127.0.0.1:5432/" + missing + "?user=postgres";
-    String env = System.getenv("KEYBRAKE_TEST_POSTGRES_URL");
-    if (env != null && !env.isBlank()) {
-      url = env.replaceFirst("(//[^/]+/)[^?]*", "$1" + missing);
-    }
+    String url =
+        io.keybrake.store.postgres.TestPostgres.baseUrl()
+            .replaceFirst("(//[^/]+/)[^?]*", "$1" + missing);
     Path err = dir.resolve("instance.err");
     ProcessBuilder pb =
         new ProcessBuilder(
