@@ -35,8 +35,7 @@ public final class RedisSentinel implements AutoCloseable {
 
   /** Starts a Sentinel monitoring {@code 127.0.0.1:primaryPort} as {@code master}. */
   public static RedisSentinel start(String master, int primaryPort) {
-    String binary =
-        System.getenv().getOrDefault("KEYBRAKE_REDIS_SERVER", RedisServer.DEFAULT_BINARY);
+    String binary = RedisServer.binary(System.getenv());
     int port = freePort();
     try {
       Path dir = Files.createTempDirectory("keybrake-sentinel");
