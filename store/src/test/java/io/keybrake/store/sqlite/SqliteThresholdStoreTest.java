@@ -75,7 +75,7 @@ class SqliteThresholdStoreTest {
       assertThat(budgets.list())
           .extracting(Budget::webhookUrl)
           .containsExactly(
-              Optional.empty(), Optional.of(URI.create("https://hooks.example.com/T1/B2/secret")));
+              Optional.of(URI.create("https://hooks.example.com/T1/B2/secret")), Optional.empty());
     }
   }
 }
