@@ -75,6 +75,9 @@ class PolicyScopeIT {
     assertThat(shown.get("policy").get("allowed_endpoints"))
         .extracting(JsonNode::asText)
         .containsExactly("/v1/invoices", "/v1/subscriptions", "/v1/billing_portal/sessions");
+    assertThat(shown.get("policy").has("allowed_prefixes")).isFalse();
+    assertThat(shown.get("policy").has("max_call_seconds")).isFalse();
+    assertThat(shown.get("policy").get("daily_usd_cap").decimalValue()).isEqualByComparingTo("100");
     JsonNode invoices = shown.get("allowed_endpoints_expanded").get("/v1/invoices");
     assertThat(invoices)
         .extracting(n -> n.get("name").asText())

@@ -53,7 +53,7 @@ final class AdminViews {
       o.put("vault_key", vaultKey);
     }
     o.set("labels", labels(k.labels()));
-    o.set("policy", PolicyParser.toJson(k.policy()));
+    o.set("policy", PolicyParser.toJson(k.policy(), k.vendor()));
     o.set("allowed_endpoints_expanded", expanded(k));
     o.put("created_at", k.createdAt().toString());
     o.set("expires_at", instant(k.expiresAt()));

@@ -140,6 +140,22 @@ public final class PolicyParser {
     return o;
   }
 
+  /**
+   * The policy as the admin API shows it for a key of {@code vendor}: as {@link #toJson(Policy)},
+   * without the fields that do not apply to that vendor (they are refused at creation and have no
+   * effect).
+   */
+  public static ObjectNode toJson(Policy p, String vendor) {
+    ObjectNode o = toJson(p);
+    PolicyForVendor.VENDOR_FIELDS.forEach(
+        (field, vendors) -> {
+          if (!vendors.contains(vendor)) {
+            o.remove(field);
+          }
+        });
+    return o;
+  }
+
   /** A micro-dollar amount as an exact JSON number, e.g. {@code 50.00} or {@code 0.0079}. */
   public static JsonNode usd(long micros) {
     return DecimalNode.valueOf(Micros.toUsd(micros));

@@ -28,8 +28,8 @@ public final class SecretMask {
               + "|(?<sid>\\bAC[0-9a-fA-F]{32}\\b)"
               // 3: Stripe secret / restricted / webhook keys, Resend keys
               + "|\\b(?<prefix>sk_|rk_|whsec_|re_)[A-Za-z0-9_]{6,}"
-              // 4: a credential after an HTTP auth scheme
-              + "|\\b(?<scheme>(?i:basic|bearer))(?<space>\\s+)[A-Za-z0-9+/=._~-]{8,}"
+              // 4: a credential after an HTTP auth scheme (long enough not to be a word)
+              + "|\\b(?<scheme>(?i:basic|bearer))(?<space>\\s+)[A-Za-z0-9+/=._~-]{16,}"
               // 5: Twilio auth tokens (and any other bare 128-bit hex secret)
               + "|(?<hex>\\b[0-9a-f]{32}\\b)");
 

@@ -36,7 +36,7 @@ class SecretMaskTest {
         "key sk_live_51HxAbCdEf0123 refused | key sk_****",
         "rk_test_abcdef12 and whsec_abcdefgh | rk_**** and whsec_****",
         "resend re_123456789_abc | resend re_****",
-        "Authorization: Basic dmF1bHRfa2V5X2FiYzp4 | Authorization: Basic ****",
+        "Authorization: Basic dmF1bHRfa2V5X2FiYzp4eHh4 | Authorization: Basic ****",
         "bearer sk_live_0123456789 | bearer ****",
         "token 0123456789abcdef0123456789abcdef. | token ****.",
       })
@@ -53,6 +53,7 @@ class SecretMaskTest {
         "the credential presented is not a Keybrake vault key (vault_key_…)",
         "store_unavailable key_AbCdEf0123456789AbCd",
         "send it as the Basic user, as a Bearer token",
+        "a basic authentication scheme, bearer authorization",
         "hash 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         "/2010-04-01/Accounts/{AccountSid}/Messages/SM0123456789abcdef0123456789abcdef.json",
       })
