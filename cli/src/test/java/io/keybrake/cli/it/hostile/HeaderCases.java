@@ -184,6 +184,9 @@ final class HeaderCases {
               legit(KeyRole.STRIPE, List.of(h(a[0], a[1]))),
               e));
     }
+    for (KeyRole role : vendors) {
+      out.addAll(framing(role));
+    }
     out.add(
         row(
             "stripe refuses two Stripe-Account",
@@ -193,6 +196,56 @@ final class HeaderCases {
                 List.of(h("Stripe-Account", "acct_allowed001"), h("Stripe-Account", "acct_other"))),
             refused(400, "unreadable_request")));
     return out;
+  }
+
+  /**
+   * Conflicting framing: the HTTP server or Keybrake refuses it with 400 (whichever reads it first,
+   * so only the status is stated).
+   */
+  private static List<HostileCase> framing(KeyRole role) {
+    String v = role.name().toLowerCase(java.util.Locale.ROOT);
+    HostileRequest legit = legit(role, List.of());
+    byte[] body = legit.body();
+    String hex = Integer.toHexString(body.length);
+    byte[] chunked = concat(utf8(hex + "\r\n"), body, utf8("\r\n0\r\n\r\n"));
+    List<HostileCase> out = new ArrayList<>();
+    out.add(
+        row(
+            v + " refuses Content-Length with Transfer-Encoding",
+            role,
+            withHeaders(
+                legit,
+                chunked,
+                h("Content-Length", Integer.toString(body.length)),
+                h("Transfer-Encoding", "chunked")),
+            refused(400, null)));
+    out.add(
+        row(
+            v + " refuses two different Content-Length",
+            role,
+            withHeaders(
+                legit,
+                body,
+                h("Content-Length", Integer.toString(body.length)),
+                h("Content-Length", Integer.toString(body.length - 5))),
+            refused(400, null)));
+    return out;
+  }
+
+  private static HostileRequest withHeaders(
+      HostileRequest r, byte[] body, Map.Entry<String, String> a, Map.Entry<String, String> b) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>(r.headers());
+    headers.add(a);
+    headers.add(b);
+    return new HostileRequest(r.method(), r.path(), headers, body);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
   }
 
   /** {header, account, status or "forward", code}. */
