@@ -2,6 +2,7 @@ package io.keybrake.cli;
 
 import io.keybrake.cli.app.KeybrakeApp;
 import io.keybrake.cli.app.Role;
+import io.keybrake.cli.settings.KubernetesMode;
 import io.keybrake.cli.settings.OpsSettings;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.core.vendor.VendorRegistry;
@@ -42,6 +43,12 @@ final class Serve {
     }
     java.util.List<String> problems = new java.util.ArrayList<>();
     OpsSettings ops = OpsSettings.parse(System.getenv(), problems);
+    // Kubernetes mode belongs to the control plane (the xDS role): the operator, the pod webhook
+    // and token exchange, the SDS certificates
+    Optional<KubernetesMode> k8s =
+        roles.contains(Role.XDS)
+            ? KubernetesMode.parse(System.getenv(), problems)
+            : Optional.empty();
     if (!problems.isEmpty()) {
       System.err.println("keybrake: invalid settings:");
       problems.forEach(p -> System.err.println("  - " + p));
@@ -49,7 +56,7 @@ final class Serve {
     }
     KeybrakeApp app;
     try {
-      app = KeybrakeApp.start(settings, ops, Clock.systemUTC(), roles);
+      app = KeybrakeApp.start(settings, ops, Clock.systemUTC(), roles, k8s, KeybrakeApp.IN_CLUSTER);
     } catch (IOException | RuntimeException e) {
       System.err.println("keybrake: cannot start: " + e.getMessage());
       simulators.ifPresent(LocalSimulators::close);
@@ -98,6 +105,9 @@ final class Serve {
     }
     if (roles.contains(Role.XDS)) {
       out.println("  xDS (ADS) for Envoy        localhost:" + app.xdsPort());
+    }
+    if (app.kubernetesHttpsPort() >= 0) {
+      out.println("  pod webhook, pod keys      https://localhost:" + app.kubernetesHttpsPort());
     }
     if (roles.contains(Role.ADMIN)) {
       if (app.adminKeyGenerated()) {

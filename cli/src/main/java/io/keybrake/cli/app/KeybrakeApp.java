@@ -1,12 +1,15 @@
 package io.keybrake.cli.app;
 
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.keybrake.cli.metrics.OpsMetrics;
+import io.keybrake.cli.settings.KubernetesMode;
 import io.keybrake.cli.settings.OpsSettings;
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.cli.settings.XdsEnvironment;
@@ -14,11 +17,13 @@ import io.keybrake.cli.webhook.BudgetWebhooks;
 import io.keybrake.controlplane.admin.AdminApi;
 import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
+import io.keybrake.controlplane.xds.SecretSource;
 import io.keybrake.controlplane.xds.XdsServer;
 import io.keybrake.controlplane.xds.XdsSettings;
 import io.keybrake.core.budget.BudgetCache;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.key.KeyCache;
+import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.pipeline.DecisionPipeline;
 import io.keybrake.core.pipeline.PipelineSettings;
 import io.keybrake.core.pricing.Currencies;
@@ -32,6 +37,7 @@ import io.keybrake.extproc.lookup.HttpObjectLookup;
 import io.keybrake.extproc.reconcile.TwilioPriceReconciler;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
+import io.keybrake.operator.keys.KeyEvents;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -41,6 +47,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -49,6 +56,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -99,9 +108,16 @@ public final class KeybrakeApp implements AutoCloseable {
   private volatile KeySnapshotPublisher xdsPublisher;
   private Server http;
   private TwilioPriceReconciler reconciler;
+  private KubernetesRole kubernetes;
 
   private KeybrakeApp(
-      Settings settings, OpsSettings ops, Clock clock, Set<Role> roles, StoreBundle store)
+      Settings settings,
+      OpsSettings ops,
+      Clock clock,
+      Set<Role> roles,
+      StoreBundle store,
+      Optional<KubernetesMode> k8s,
+      Supplier<KubernetesClient> k8sClients)
       throws IOException {
     this.ops = ops;
     this.metrics = new OpsMetrics(clock, VendorRegistry.loadDefault(), ops.metricsKeyLabels());
@@ -112,7 +128,7 @@ public final class KeybrakeApp implements AutoCloseable {
     closer.register(metrics);
     closer.register(scheduler::shutdownNow);
     try {
-      startRoles(settings, clock, roles);
+      startRoles(settings, clock, roles, k8s, k8sClients);
     } catch (IOException | RuntimeException | Error e) {
       closeQuietly();
       throw e;
@@ -133,10 +149,36 @@ public final class KeybrakeApp implements AutoCloseable {
   /** Starts the given roles with operations settings (metric key labels, webhooks). */
   public static KeybrakeApp start(Settings settings, OpsSettings ops, Clock clock, Set<Role> roles)
       throws IOException {
-    return new KeybrakeApp(settings, ops, clock, roles, StoreBundle.open(settings, clock));
+    return start(settings, ops, clock, roles, Optional.empty(), IN_CLUSTER);
   }
 
-  private void startRoles(Settings settings, Clock clock, Set<Role> roles) throws IOException {
+  /** A client from the pod's service account (or the kubeconfig outside a cluster). */
+  public static final Supplier<KubernetesClient> IN_CLUSTER =
+      () -> new KubernetesClientBuilder().build();
+
+  /**
+   * Starts the given roles, and with {@code k8s} the Kubernetes part of a control plane on a client
+   * from {@code k8sClients} (in a pod: {@code new KubernetesClientBuilder().build()}).
+   */
+  public static KeybrakeApp start(
+      Settings settings,
+      OpsSettings ops,
+      Clock clock,
+      Set<Role> roles,
+      Optional<KubernetesMode> k8s,
+      Supplier<KubernetesClient> k8sClients)
+      throws IOException {
+    return new KeybrakeApp(
+        settings, ops, clock, roles, StoreBundle.open(settings, clock), k8s, k8sClients);
+  }
+
+  private void startRoles(
+      Settings settings,
+      Clock clock,
+      Set<Role> roles,
+      Optional<KubernetesMode> k8s,
+      Supplier<KubernetesClient> k8sClients)
+      throws IOException {
     PipelineSettings ps = PipelineSettings.DEFAULTS;
     KeyCache keyCache = new KeyCache(store.keyStore(), clock, ps.keyCacheTtl());
     BudgetCache budgetCache = new BudgetCache(store.budgetStore(), clock, ps.keyCacheTtl());
@@ -216,8 +258,46 @@ public final class KeybrakeApp implements AutoCloseable {
         handlers.add(gateway(settings, vendors, processor, grpcExecutor, ps));
       }
     }
+    // a key revoked here: this instance's cache, every other instance, and the xDS routes
+    Consumer<String> revokedHere =
+        id -> {
+          metrics.revocations().revoked(id);
+          keyCache.invalidate(id);
+          metrics.revocations().reached(id, "cache");
+          store.revocations().publish(id);
+          if (xdsKeyRevoked(id)) {
+            metrics.revocations().reached(id, "xds");
+          }
+        };
+    SecretSource sdsSecrets = SecretSource.NONE;
+    if (k8s.isPresent()) {
+      kubernetes =
+          closer.register(
+              KubernetesRole.start(
+                  k8s.get(),
+                  k8sClients,
+                  store.keyStore(),
+                  store.budgetStore(),
+                  store.ledger(),
+                  clock,
+                  new KeyEvents() {
+                    @Override
+                    public void created(KeyRecord key) {
+                      KeySnapshotPublisher publisher = xdsPublisher;
+                      if (publisher != null) {
+                        publisher.keyChanged(key);
+                      }
+                    }
+
+                    @Override
+                    public void revoked(KeyRecord key) {
+                      revokedHere.accept(key.id());
+                    }
+                  }));
+      sdsSecrets = kubernetes.secrets();
+    }
     if (roles.contains(Role.XDS)) {
-      startXds(settings, clock);
+      startXds(settings, clock, sdsSecrets);
     }
     if (roles.contains(Role.ADMIN)) {
       if (settings.adminKey().isPresent()) {
@@ -397,7 +477,8 @@ public final class KeybrakeApp implements AutoCloseable {
   /** The most one vendor-object lookup (pricing a call before it) may take. */
   static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
 
-  private void startXds(Settings settings, Clock clock) throws IOException {
+  private void startXds(Settings settings, Clock clock, SecretSource sdsSecrets)
+      throws IOException {
     xds =
         closer.register(
             new XdsServer(
@@ -415,7 +496,7 @@ public final class KeybrakeApp implements AutoCloseable {
         closer.register(
             new KeySnapshotPublisher(
                     store.keyStore(),
-                    new KeybrakeSnapshots(xdsSettings),
+                    new KeybrakeSnapshots(xdsSettings, sdsSecrets),
                     xds.cache(),
                     clock,
                     scheduler,
@@ -490,6 +571,16 @@ public final class KeybrakeApp implements AutoCloseable {
   /** The ext_proc port, or -1 when this process does not serve ext_proc. */
   public int grpcPort() {
     return grpc == null ? -1 : grpc.getPort();
+  }
+
+  /** The Kubernetes webhook and token exchange port, or -1 outside Kubernetes mode. */
+  public int kubernetesHttpsPort() {
+    return kubernetes == null ? -1 : kubernetes.httpsPort();
+  }
+
+  /** Whether this replica leads the Kubernetes operator (false outside Kubernetes mode). */
+  public boolean kubernetesLeading() {
+    return kubernetes != null && kubernetes.isLeading();
   }
 
   /** The xDS port, or -1 when this process does not serve xDS. */

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Publishing runs on the scheduler, not on the caller's thread, and changes arriving within
  * {@link #COALESCE} are published together. The SDS secrets (vendor-host certificates) are read at
- * every publication: a rotation re-publishes every group at the next tick. A revoked key is never routed again, whatever an older
- * read of the registry says.
+ * every publication: a rotation re-publishes every group at the next tick. A revoked key is never
+ * routed again, whatever an older read of the registry says.
  *
  * <p>If the store cannot answer, the last published snapshot stays in place (Envoy keeps serving
  * the routes it has) and {@link #storeFailures()} counts the miss.

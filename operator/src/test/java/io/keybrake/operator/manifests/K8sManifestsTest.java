@@ -68,6 +68,26 @@ class K8sManifestsTest {
     assertThat(env.stream().filter(e -> e.getName().equals("KEYBRAKE_XDS_EXTPROC_HOST")))
         .extracting(EnvVar::getValue)
         .containsExactly("keybrake-ext-proc.keybrake.svc");
+    // Kubernetes mode on, the webhook port the Service and the webhook configuration use
+    assertThat(env.stream().filter(e -> e.getName().equals("KEYBRAKE_KUBERNETES")))
+        .extracting(EnvVar::getValue)
+        .containsExactly("true");
+    assertThat(env.stream().filter(e -> e.getName().equals("KEYBRAKE_K8S_HTTPS_PORT")))
+        .extracting(EnvVar::getValue)
+        .containsExactly("8443");
+    assertThat(env)
+        .extracting(EnvVar::getName)
+        .contains(
+            "KEYBRAKE_K8S_NAMESPACE",
+            "KEYBRAKE_K8S_POD_NAME",
+            "KEYBRAKE_K8S_TLS_KEYSTORE",
+            "KEYBRAKE_K8S_TLS_KEYSTORE_PASSWORD");
+    assertThat(cp.getSpec().getTemplate().getSpec().getContainers().get(0).getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("webhook");
+              assertThat(p.getContainerPort()).isEqualTo(8443);
+            });
     assertThat(one(base, Deployment.class, "keybrake-ext-proc")).isNotNull();
     assertThat(kinds(base))
         .contains(
