@@ -206,8 +206,9 @@ class CliIT {
     assertThat(gw.sendSms(key.vaultKey(), Gateway.NG_NUMBER, "two").statusCode()).isEqualTo(403);
     Run tail = run("audit", "tail", "--key", key.id(), "-o", "json");
     assertThat(tail.exit()).as(tail.err()).isZero();
+    // the key's whole life: its creation (an admin row), the forwarded call, the refusal
     assertThat(tail.json().get("rows").findValuesAsText("decision"))
-        .containsExactly("allowed", "blocked");
+        .containsExactly("admin", "allowed", "blocked");
     Run refused = run("audit", "tail", "--key", key.id(), "--reason", "destination_not_allowed");
     List<String> lines = refused.out().lines().toList();
     assertThat(lines).hasSize(2);
