@@ -52,6 +52,9 @@ final class DecisionMeters {
 
   /** One decision, as its audit row says. */
   void record(AuditEntry e) {
+    if ("admin".equals(e.decision())) {
+      return; // a key or budget change made through the admin API, not a gateway decision
+    }
     String vendor =
         e.vendor() != null && e.vendor().matches("[a-z0-9_]{1,32}") ? e.vendor() : "unknown";
     String endpoint =

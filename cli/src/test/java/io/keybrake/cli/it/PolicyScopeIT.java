@@ -81,7 +81,8 @@ class PolicyScopeIT {
     JsonNode invoices = shown.get("allowed_endpoints_expanded").get("/v1/invoices");
     assertThat(invoices)
         .extracting(n -> n.get("name").asText())
-        .containsExactly("invoices.pay", "other.post", "other.get", "other.delete");
+        .containsExactly(
+            "invoices.pay", "invoices.finalize", "other.post", "other.get", "other.delete");
   }
 
   @Test
