@@ -54,4 +54,9 @@ final class MeteredLedger implements Ledger {
   public CounterSnapshot counter(BudgetLimit limit) {
     return meters.time("counter", () -> ledger.counter(limit));
   }
+
+  /** The ledger this one times. */
+  Ledger delegate() {
+    return ledger;
+  }
 }

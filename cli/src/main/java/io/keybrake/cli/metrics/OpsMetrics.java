@@ -188,4 +188,9 @@ public final class OpsMetrics implements AutoCloseable {
     gc.close();
     registry.close();
   }
+
+  /** The store's own ledger under the timing wrapper {@link #meter} puts around it. */
+  public static io.keybrake.core.ledger.Ledger unwrap(io.keybrake.core.ledger.Ledger ledger) {
+    return ledger instanceof MeteredLedger m ? m.delegate() : ledger;
+  }
 }

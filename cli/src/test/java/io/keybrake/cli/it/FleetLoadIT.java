@@ -201,7 +201,10 @@ class FleetLoadIT {
     }
     reports.forEach(System.out::println);
     for (int i = 0; i < apps.size(); i++) {
-      LatencyBuckets l = ((RedisLedger) apps.get(i).store().ledger()).store().commandLatency();
+      LatencyBuckets l =
+          ((RedisLedger) io.keybrake.cli.metrics.OpsMetrics.unwrap(apps.get(i).store().ledger()))
+              .store()
+              .commandLatency();
       System.out.printf(
           "instance %d: %d Redis commands, round trip p50 <= %.3f ms, p99 <= %.3f ms,"
               + " p99.9 <= %.3f ms%n",

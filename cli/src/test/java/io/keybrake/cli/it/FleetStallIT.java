@@ -82,7 +82,8 @@ class FleetStallIT {
     assertThat(fleet.json.readTree(stalled.body()).get("keybrake_code").asText())
         .isEqualTo("ledger_unavailable");
 
-    RedisLedger ledger = (RedisLedger) app.store().ledger();
+    RedisLedger ledger =
+        (RedisLedger) io.keybrake.cli.metrics.OpsMetrics.unwrap(app.store().ledger());
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(

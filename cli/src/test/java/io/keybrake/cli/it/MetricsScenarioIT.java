@@ -160,9 +160,10 @@ class MetricsScenarioIT {
     assertThat(m.sum("keybrake_decision_phase_seconds_count", Map.of("phase", "settle")))
         .isGreaterThanOrEqualTo(6);
     assertThat(m.has("keybrake_decision_phase_seconds_bucket", Map.of("le", "0.2"))).isTrue();
-    // ledger and audit calls: one audit append per decision, none failed
+    // ledger and audit calls: one audit append per decision and one per admin change (the
+    // budget, the key, its revocation), none failed
     assertThat(m.sum("keybrake_audit_call_seconds_count", Map.of("operation", "append")))
-        .isEqualTo(12);
+        .isEqualTo(12 + 3);
     assertThat(m.sum("keybrake_audit_errors_total", Map.of())).isZero();
     assertThat(m.sum("keybrake_ledger_call_seconds_count", Map.of("operation", "reserve")))
         .isGreaterThanOrEqualTo(7);
