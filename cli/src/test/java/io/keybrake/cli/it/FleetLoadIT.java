@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FleetLoadIT {
   private static final int SEEDS = 5;
-  private static final int CALLS = 2_000;
+  private static final int CALLS = 10_000;
   private static final int CLIENTS = 64;
   private static final int MAX_CENTS = 200;
 
