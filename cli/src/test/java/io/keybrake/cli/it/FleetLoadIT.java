@@ -40,9 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The fleet under load on one healthy Redis: three instances (ext_proc, as Envoy reaches them), 64
  * concurrent clients, a burst of 10,000 calls per seed against one key cap and one fleet budget,
  * over five seeds (a few minutes on a quiet 2-core machine; on a loaded one it takes longer but
- * asserts the same). No call is refused 503 (a busy machine is
- * not an outage), spend ends within one call's cost of the tighter cap and never past it, and
- * nothing stays reserved once the burst is over.
+ * asserts the same). No call is refused 503 (a busy machine is not an outage), spend ends within
+ * one call's cost of the tighter cap and never past it, and nothing stays reserved once the burst
+ * is over.
  */
 class FleetLoadIT {
   private static final int SEEDS = 5;
