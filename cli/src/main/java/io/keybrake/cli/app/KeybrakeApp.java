@@ -259,15 +259,23 @@ public final class KeybrakeApp implements AutoCloseable {
       }
     }
     // a key revoked here: this instance's cache, every other instance, and the xDS routes
-    Consumer<String> revokedHere =
+    Consumer<String> dropFromCache =
         id -> {
           metrics.revocations().revoked(id);
           keyCache.invalidate(id);
           metrics.revocations().reached(id, "cache");
-          store.revocations().publish(id);
+        };
+    Consumer<String> dropRoute =
+        id -> {
           if (xdsKeyRevoked(id)) {
             metrics.revocations().reached(id, "xds");
           }
+        };
+    Consumer<String> revokedHere =
+        id -> {
+          dropFromCache.accept(id);
+          store.revocations().publish(id);
+          dropRoute.accept(id);
         };
     SecretSource sdsSecrets = SecretSource.NONE;
     if (k8s.isPresent()) {
@@ -314,15 +322,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   store.ledger(),
                   store.auditLog(),
                   clock,
-                  revoked -> {
-                    metrics.revocations().revoked(revoked.id());
-                    keyCache.invalidate(revoked.id());
-                    metrics.revocations().reached(revoked.id(), "cache");
-                    store.revocations().publish(revoked.id());
-                    if (xdsKeyRevoked(revoked.id())) {
-                      metrics.revocations().reached(revoked.id(), "xds");
-                    }
-                  },
+                  revoked -> revokedHere.accept(revoked.id()),
                   created -> {
                     if (xdsPublisher != null) {
                       xdsPublisher.keyChanged(created);
@@ -330,9 +330,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   })
               .withBulkRevocation(
                   ids -> {
-                    ids.forEach(metrics.revocations()::revoked);
-                    ids.forEach(keyCache::invalidate);
-                    ids.forEach(id -> metrics.revocations().reached(id, "cache"));
+                    ids.forEach(dropFromCache);
                     // one message per 200 ids rather than one per id: fewer round trips that
                     // can time out while an incident is being handled
                     for (int i = 0; i < ids.size(); i += REVOCATIONS_PER_MESSAGE) {
@@ -344,11 +342,7 @@ public final class KeybrakeApp implements AutoCloseable {
                                   ids.subList(
                                       i, Math.min(ids.size(), i + REVOCATIONS_PER_MESSAGE))));
                     }
-                    for (String id : ids) {
-                      if (xdsKeyRevoked(id)) {
-                        metrics.revocations().reached(id, "xds");
-                      }
-                    }
+                    ids.forEach(dropRoute);
                   })
               .withBudgets(
                   store.budgetStore(),
