@@ -6,7 +6,6 @@ import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.StoreUnavailableException;
-import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.Ledger;
@@ -20,7 +19,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -197,7 +195,7 @@ final class Forwarding {
     }
     ex.reservation = (ReserveOutcome.Reserved) outcome;
     ex.phase = Exchange.Phase.FORWARDED;
-    return new Decision.Allow(rewrite(ex));
+    return new Decision.Allow(CredentialRewrite.of(ex));
   }
 
   /**
@@ -279,54 +277,6 @@ final class Forwarding {
     }
   }
 
-  private static RequestRewrite rewrite(Exchange ex) {
-    KeyRecord key = ex.key;
-    List<Map.Entry<String, String>> set = new ArrayList<>();
-    Optional<String> path = Optional.empty();
-    VendorCredential cred = key.credential();
-    if (cred instanceof VendorCredential.Twilio t) {
-      String basic = t.accountSid() + ":" + t.authToken();
-      set.add(
-          Map.entry(
-              "authorization",
-              "Basic "
-                  + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8))));
-      path = Optional.of(withPathVariable(ex, "AccountSid", t.accountSid()));
-    } else if (cred instanceof VendorCredential.ApiKey k) {
-      set.add(Map.entry("authorization", "Bearer " + k.secret()));
-    }
-    if (ex.formFromJson) {
-      set.add(Map.entry("content-type", "application/x-www-form-urlencoded"));
-    }
-    set.add(Map.entry(KEY_ID_HEADER, key.id()));
-    set.add(Map.entry(VENDOR_HEADER, key.vendor()));
-    set.add(
-        Map.entry(
-            io.keybrake.core.key.RouteShards.HEADER,
-            io.keybrake.core.key.RouteShards.of(key.id())));
-    return new RequestRewrite(path, set, ex.dropHeaders, ex.estimate.rewrittenBody(), true);
-  }
-
-  /** The request path with one template variable's segment replaced, query kept. */
-  static String withPathVariable(Exchange ex, String variable, String value) {
-    String[] template = ex.match.endpoint().pathTemplate().split("/", -1);
-    String[] actual = ex.encodedPath.split("/", -1);
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < actual.length; i++) {
-      if (i > 0) {
-        b.append('/');
-      }
-      boolean replace = i < template.length && template[i].equals("{" + variable + "}");
-      b.append(replace ? value : actual[i]);
-    }
-    String raw = ex.head.path();
-    int q = raw.indexOf('?');
-    if (q >= 0) {
-      b.append(raw, q, raw.length());
-    }
-    return b.toString();
-  }
-
   private static String fingerprint(Exchange ex) {
     try {
       MessageDigest d = MessageDigest.getInstance("SHA-256");
@@ -340,7 +290,7 @@ final class Forwarding {
               + "\n"
               + ex.match.endpoint().name()
               + "\n"
-              + withPathVariable(ex, "AccountSid", "-")
+              + CredentialRewrite.withPathVariable(ex, "AccountSid", "-")
               + "\n"
               + dest
               + "\n"
