@@ -136,6 +136,8 @@ final class AdminViews {
     o.put("reason", e.reason());
     o.put("http_status", e.httpStatus());
     o.set("spent_usd", PolicyParser.usd(e.spentMicros()));
+    o.set("cap_usd", e.capMicros() == null ? F.nullNode() : PolicyParser.usd(e.capMicros()));
+    o.put("budget", e.budget());
     o.set("latency_ms", millis(e.latencyMicros()));
     o.put("settlement", e.settlement());
     o.put("prev_hash", r.prevHash());

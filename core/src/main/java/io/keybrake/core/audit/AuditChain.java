@@ -9,6 +9,11 @@ import java.util.Map;
 /**
  * The tamper-evident link between audit rows: SHA-256 over the previous hash and a canonical,
  * length-prefixed encoding of every field of the row. Stateless and thread-safe.
+ *
+ * <p>The cap and budget (added in schema version 5) are encoded after every older field, behind a
+ * marker, and only when either is present: a row written before they existed has neither and hashes
+ * exactly as it did then, so old chains still verify; a row that has them cannot lose, gain or
+ * change them without its hash changing.
  */
 public final class AuditChain {
   /** The {@code prevHash} of the first row. */
@@ -43,6 +48,11 @@ public final class AuditChain {
     field(b, Long.toString(e.latencyMicros()));
     field(b, e.settlement());
     field(b, e.reservationId());
+    if (e.capMicros() != null || e.budget() != null) {
+      field(b, "v5");
+      field(b, e.capMicros() == null ? null : e.capMicros().toString());
+      field(b, e.budget());
+    }
     try {
       MessageDigest d = MessageDigest.getInstance("SHA-256");
       return HexFormat.of().formatHex(d.digest(b.toString().getBytes(StandardCharsets.UTF_8)));

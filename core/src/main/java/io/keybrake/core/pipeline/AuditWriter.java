@@ -3,9 +3,13 @@ package io.keybrake.core.pipeline;
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.decision.Refusal;
+import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.destination.Destination;
 import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.ledger.KeyBudgets;
+import io.keybrake.core.money.Micros;
 import io.keybrake.core.secret.SecretMask;
+import java.math.BigDecimal;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -47,23 +51,86 @@ final class AuditWriter {
     blocked(ex, refusal, 0);
   }
 
-  /** A refusal, with the spend at the moment of it ({@code spent}, micro-dollars). */
+  /**
+   * A refusal, with the spend at the moment of it ({@code spent}, micro-dollars). A refusal by a
+   * budget ({@code cap_exhausted}) records that budget's spend, cap and name, as its 429 body says
+   * them; any other refusal of a known key records the key's daily budget, whose spend {@code
+   * spent} is; a refusal whose spend could not be read ({@code ledger_unavailable}) names no cap.
+   */
   void blocked(Exchange ex, Refusal refusal, long spent) {
-    write(ex, "blocked", refusal.code().wireName(), refusal.status(), null, null, "none", spent);
+    Object cap = refusal.details().get("cap_usd");
+    Object budget = refusal.details().get("budget");
+    if (cap instanceof BigDecimal usd && budget instanceof String name) {
+      write(
+          ex,
+          "blocked",
+          refusal.code().wireName(),
+          refusal.status(),
+          null,
+          null,
+          "none",
+          spent,
+          Micros.fromUsd(usd),
+          name);
+      return;
+    }
+    boolean spendKnown = refusal.code() != RefusalCode.LEDGER_UNAVAILABLE;
+    write(
+        ex,
+        "blocked",
+        refusal.code().wireName(),
+        refusal.status(),
+        null,
+        null,
+        "none",
+        spent,
+        spendKnown ? dailyCap(ex) : null,
+        spendKnown && ex.key != null ? KeyBudgets.KEY_DAILY : null);
   }
 
   void replayed(Exchange ex, int status) {
     replayed(ex, status, 0);
   }
 
-  /** A replay, with the key's spend at the moment of it ({@code spent}, micro-dollars). */
+  /**
+   * A replay, with the key's daily spend as it stands at the moment of the replay ({@code spent},
+   * micro-dollars; the replay itself costs nothing) and the key's daily cap.
+   */
   void replayed(Exchange ex, int status, long spent) {
-    write(ex, "replayed", "duplicate", status, 0L, null, "none", spent);
+    write(
+        ex,
+        "replayed",
+        "duplicate",
+        status,
+        0L,
+        null,
+        "none",
+        spent,
+        dailyCap(ex),
+        ex.key == null ? null : KeyBudgets.KEY_DAILY);
   }
 
+  /**
+   * A forwarded call, with the spend after it of the budget with the least room ({@code spent}) and
+   * that budget's cap; which budget that was the reservation does not say, so the row names none.
+   */
   void allowed(
       Exchange ex, int status, Long actual, String objectId, String settlement, long spent) {
-    write(ex, "allowed", null, status, actual, objectId, settlement, spent);
+    write(
+        ex,
+        "allowed",
+        null,
+        status,
+        actual,
+        objectId,
+        settlement,
+        spent,
+        ex.reservation == null ? null : ex.reservation.capMicros(),
+        null);
+  }
+
+  private static Long dailyCap(Exchange ex) {
+    return ex.key == null ? null : ex.key.policy().dailyCapMicros();
   }
 
   private void write(
@@ -74,7 +141,9 @@ final class AuditWriter {
       Long actual,
       String objectId,
       String settlement,
-      long spent) {
+      long spent,
+      Long cap,
+      String budget) {
     RequestHead head = ex.head;
     AuditEntry entry =
         new AuditEntry(
@@ -96,7 +165,9 @@ final class AuditWriter {
             spent,
             (nanoTicker.getAsLong() - ex.startNanos) / 1000,
             settlement,
-            ex.reservation == null ? null : ex.reservation.reservationId());
+            ex.reservation == null ? null : ex.reservation.reservationId(),
+            cap,
+            budget);
     if (backlogSize.get() == 0) {
       try {
         audit.append(entry);

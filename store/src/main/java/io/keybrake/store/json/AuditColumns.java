@@ -11,8 +11,9 @@ import java.time.Instant;
 /**
  * The columns of an {@code audit} row, shared by the SQLite and PostgreSQL audit logs, which
  * declare them in the same order: 1 seq, 2 the time (each store's own type), 3 its nanoseconds,
- * 4-21 the entry's fields, 22 the previous row's hash, 23 the row's hash. Each store binds and
- * reads column 2 itself. Stateless and thread-safe.
+ * 4-21 the entry's fields, 22 the previous row's hash, 23 the row's hash, 24 the cap and 25 the
+ * budget (schema version 5; null in older rows). Each store binds and reads column 2 itself.
+ * Stateless and thread-safe.
  */
 public final class AuditColumns {
   private AuditColumns() {}
@@ -46,6 +47,12 @@ public final class AuditColumns {
     ps.setString(21, e.reservationId());
     ps.setString(22, r.prevHash());
     ps.setString(23, r.hash());
+    if (e.capMicros() == null) {
+      ps.setNull(24, Types.BIGINT);
+    } else {
+      ps.setLong(24, e.capMicros());
+    }
+    ps.setString(25, e.budget());
   }
 
   /**
@@ -56,6 +63,8 @@ public final class AuditColumns {
   public static AuditRecord read(ResultSet rs, long epochSecond) throws SQLException {
     long actual = rs.getLong(13);
     Long actualMicros = rs.wasNull() ? null : actual;
+    long cap = rs.getLong(24);
+    Long capMicros = rs.wasNull() ? null : cap;
     AuditEntry e =
         new AuditEntry(
             Instant.ofEpochSecond(epochSecond, rs.getInt(3)),
@@ -76,7 +85,9 @@ public final class AuditColumns {
             rs.getLong(18),
             rs.getLong(19),
             rs.getString(20),
-            rs.getString(21));
+            rs.getString(21),
+            capMicros,
+            rs.getString(25));
     return new AuditRecord(rs.getLong(1), e, rs.getString(22), rs.getString(23));
   }
 }

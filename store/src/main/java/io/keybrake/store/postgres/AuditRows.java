@@ -20,13 +20,13 @@ final class AuditRows {
       "seq, at, at_nano, key_id, key_name, labels::text, vendor, method, endpoint, destination,"
           + " body_bytes, estimated_micros, actual_micros, vendor_object_id, decision, reason,"
           + " http_status, spent_micros, latency_micros, settlement, reservation_id,"
-          + " prev_hash, hash";
+          + " prev_hash, hash, cap_micros, budget";
   static final String INSERT =
       "INSERT INTO audit (seq, at, at_nano, key_id, key_name, labels, vendor, method, endpoint,"
           + " destination, body_bytes, estimated_micros, actual_micros, vendor_object_id,"
           + " decision, reason, http_status, spent_micros, latency_micros, settlement,"
-          + " reservation_id, prev_hash, hash, entry_id) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?,"
-          + " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + " reservation_id, prev_hash, hash, cap_micros, budget, entry_id) VALUES (?, ?, ?, ?, ?,"
+          + " ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private AuditRows() {}
 
@@ -49,7 +49,8 @@ final class AuditRows {
                     e.decision(),
                     e.reason(),
                     e.settlement(),
-                    e.reservationId()),
+                    e.reservationId(),
+                    e.budget()),
                 e.labels().entrySet().stream().flatMap(l -> Stream.of(l.getKey(), l.getValue())))
             .anyMatch(v -> v != null && v.indexOf('\u0000') >= 0);
     if (!nul) {
@@ -76,7 +77,9 @@ final class AuditRows {
         e.spentMicros(),
         e.latencyMicros(),
         clean(e.settlement()),
-        clean(e.reservationId()));
+        clean(e.reservationId()),
+        e.capMicros(),
+        clean(e.budget()));
   }
 
   private static String clean(String v) {
@@ -87,7 +90,7 @@ final class AuditRows {
   static void bind(PreparedStatement ps, AuditRecord r, String entryId) throws SQLException {
     AuditColumns.bind(ps, r);
     ps.setObject(2, PgInstants.timestamp(r.entry().at()));
-    ps.setString(24, entryId);
+    ps.setString(26, entryId);
   }
 
   /** One row, in the order of {@link #COLUMNS}. */

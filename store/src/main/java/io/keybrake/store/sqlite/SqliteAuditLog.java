@@ -26,12 +26,12 @@ public final class SqliteAuditLog implements AuditLog {
       "seq, at_s, at_n, key_id, key_name, labels, vendor, method, endpoint, destination,"
           + " body_bytes, estimated_micros, actual_micros, vendor_object_id, decision, reason,"
           + " http_status, spent_micros, latency_micros, settlement, reservation_id,"
-          + " prev_hash, hash";
+          + " prev_hash, hash, cap_micros, budget";
   private static final String LAST = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
   private static final String INSERT =
       "INSERT INTO audit ("
           + COLUMNS
-          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String ALL = "SELECT " + COLUMNS + " FROM audit ORDER BY seq";
 
   private final SqliteDatabase db;

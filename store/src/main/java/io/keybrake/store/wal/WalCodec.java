@@ -16,11 +16,13 @@ import java.util.zip.CRC32C;
 
 /**
  * {@code WalCodec} is the write-ahead file's record format. A record is {@code [int length][int
- * CRC-32C of the payload][payload]}, big-endian; the payload is {@code [byte version = 1][long
+ * CRC-32C of the payload][payload]}, big-endian; the payload is {@code [byte version = 2][long
  * local seq][entry]}, every {@link AuditEntry} field in declaration order, strings as {@code [int
- * UTF-8 length or -1 for null][bytes]}. A record that is short, has an impossible length or whose
- * CRC does not match is not a record: at the end of the newest segment that is a torn write.
- * Stateless and thread-safe.
+ * UTF-8 length or -1 for null][bytes]}, the nullable cap as {@code [boolean present][long]}.
+ * Version 1 records (written before the cap and budget existed, and perhaps not yet drained when
+ * Keybrake is upgraded) end after the reservation id and decode with neither. A record that is
+ * short, has an impossible length or whose CRC does not match is not a record: at the end of the
+ * newest segment that is a torn write. Stateless and thread-safe.
  */
 final class WalCodec {
   /** Frame header: length and CRC. */
@@ -29,7 +31,10 @@ final class WalCodec {
   /** Largest payload accepted; anything larger is damage. */
   static final int MAX_PAYLOAD = 1 << 20;
 
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
+
+  /** Records written before the cap and budget were part of an entry. */
+  private static final byte VERSION_1 = 1;
 
   private WalCodec() {}
 
@@ -62,6 +67,9 @@ final class WalCodec {
       out.writeLong(e.latencyMicros());
       string(out, e.settlement());
       string(out, e.reservationId());
+      out.writeBoolean(e.capMicros() != null);
+      out.writeLong(e.capMicros() == null ? 0 : e.capMicros());
+      string(out, e.budget());
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
@@ -96,7 +104,8 @@ final class WalCodec {
 
   /** The local seq of a CRC-checked payload. */
   static long seq(ByteBuffer payload) {
-    if (payload.get(payload.position()) != VERSION) {
+    byte version = payload.get(payload.position());
+    if (version != VERSION && version != VERSION_1) {
       throw new IllegalStateException("unknown write-ahead record version");
     }
     return payload.getLong(payload.position() + 1);
@@ -107,7 +116,8 @@ final class WalCodec {
     byte[] raw = new byte[payload.remaining()];
     payload.duplicate().get(raw);
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(raw))) {
-      if (in.readByte() != VERSION) {
+      byte version = in.readByte();
+      if (version != VERSION && version != VERSION_1) {
         throw new IllegalStateException("unknown write-ahead record version");
       }
       long seq = in.readLong();
@@ -127,6 +137,22 @@ final class WalCodec {
       long estimated = in.readLong();
       boolean hasActual = in.readBoolean();
       long actual = in.readLong();
+      String vendorObjectId = string(in);
+      String decision = string(in);
+      String reason = string(in);
+      int httpStatus = in.readInt();
+      long spent = in.readLong();
+      long latency = in.readLong();
+      String settlement = string(in);
+      String reservationId = string(in);
+      Long cap = null;
+      String budget = null;
+      if (version != VERSION_1) {
+        boolean hasCap = in.readBoolean();
+        long capValue = in.readLong();
+        cap = hasCap ? capValue : null;
+        budget = string(in);
+      }
       AuditEntry e =
           new AuditEntry(
               at,
@@ -140,14 +166,16 @@ final class WalCodec {
               bodyBytes,
               estimated,
               hasActual ? actual : null,
-              string(in),
-              string(in),
-              string(in),
-              in.readInt(),
-              in.readLong(),
-              in.readLong(),
-              string(in),
-              string(in));
+              vendorObjectId,
+              decision,
+              reason,
+              httpStatus,
+              spent,
+              latency,
+              settlement,
+              reservationId,
+              cap,
+              budget);
       return new WalRecord(seq, e);
     } catch (IOException ex) {
       throw new IllegalStateException("write-ahead record does not decode", ex);

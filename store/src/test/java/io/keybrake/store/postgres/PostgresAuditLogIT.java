@@ -295,4 +295,176 @@ class PostgresAuditLogIT {
     assertThat(r.entry().endpoint()).isEqualTo("/x\uFFFDy");
     assertThat(audit.verify().ok()).isTrue();
   }
+
+  /** A refusal by {@code budget} with {@code spent} of {@code cap} spent. */
+  static AuditEntry capExhausted(String keyId, Instant at, long spent, long cap, String budget) {
+    return new AuditEntry(
+        at,
+        keyId,
+        "name-" + keyId,
+        Map.of("run", "nightly-42"),
+        "stripe",
+        "POST",
+        "/v1/payment_intents",
+        null,
+        52,
+        200_000,
+        null,
+        null,
+        "blocked",
+        "cap_exhausted",
+        429,
+        spent,
+        90,
+        "none",
+        null,
+        cap,
+        budget);
+  }
+
+  @Test
+  void theCapAndBudgetRoundTripBesideRowsThatNameNoneAndAreCoveredByTheHash() throws Exception {
+    AuditRecord old = audit.append(allowed("key_a", DAY1, 1_000));
+    AuditRecord daily =
+        audit.append(capExhausted("key_a", DAY1.plusNanos(1), 900_000, 1_000_000, "key_daily"));
+    AuditRecord fleet =
+        audit.append(capExhausted("key_a", DAY1.plusNanos(2), 4_900_000, 5_000_000, "eng-fleet"));
+
+    assertThat(
+            audit.query(
+                new AuditQuery(Optional.of("key_a"), Optional.empty(), Optional.empty(), 10)))
+        .containsExactly(fleet, daily, old);
+    assertThat(audit.verify().ok()).isTrue();
+    try (Connection c = schema.connect();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT spent_micros, cap_micros, budget FROM audit_cost WHERE seq = 3")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(4_900_000);
+        assertThat(rs.getLong(2)).isEqualTo(5_000_000);
+        assertThat(rs.getString(3)).isEqualTo("eng-fleet");
+      }
+      st.execute("SET session_replication_role = replica");
+      assertThat(st.executeUpdate("UPDATE audit SET budget = 'key_daily' WHERE seq = 3"))
+          .isEqualTo(1);
+    }
+    assertThat(audit.verify().firstBadSeq()).hasValue(3);
+  }
+
+  @Test
+  void verifyNamesAnOlderRowGivenACapItNeverHad() throws Exception {
+    audit.append(allowed("key_a", DAY1, 1_000));
+    audit.append(capExhausted("key_a", DAY1.plusNanos(1), 900_000, 1_000_000, "key_daily"));
+    try (Connection c = schema.connect();
+        Statement st = c.createStatement()) {
+      st.execute("SET session_replication_role = replica");
+      st.executeUpdate("UPDATE audit SET cap_micros = 5000000, budget = 'x' WHERE seq = 1");
+    }
+    assertThat(audit.verify().firstBadSeq()).hasValue(1);
+  }
+
+  /**
+   * A fleet database written by a Keybrake before schema version 5 holds rows without cap and
+   * budget: opening it migrates the schema (the partitioned table and the {@code audit_cost} view),
+   * the old rows still verify and new rows chain onto them.
+   */
+  @Test
+  void aVersion4DatabaseMigratesAndItsChainStillVerifies() throws Exception {
+    db.close();
+    schema.close();
+    schema = TestSchema.create();
+    AuditEntry first = allowed("key_a", DAY1.minusSeconds(2), 1_000);
+    AuditEntry second = allowed("key_a", DAY1.minusSeconds(1), 2_000);
+    String h1 = AuditChain.hash(1, AuditChain.GENESIS, first);
+    String h2 = AuditChain.hash(2, h1, second);
+    try (Connection c = schema.connect();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE schema_version (version integer PRIMARY KEY,"
+              + " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      for (int v = 1; v <= 4; v++) {
+        String file = PostgresMigrations.FILES.get(v - 1);
+        try (var in = PostgresAuditLogIT.class.getResourceAsStream("/postgres/" + file)) {
+          st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        st.execute("INSERT INTO schema_version (version, name) VALUES (" + v + ", '" + file + "')");
+      }
+      st.execute(
+          "CREATE TABLE "
+              + AuditPartitions.name(LocalDate.of(2026, 3, 1))
+              + " PARTITION OF audit FOR VALUES FROM ('2026-03-01T00:00Z') TO ('2026-03-02T00:00Z')");
+      oldInsert(c, 1, first, AuditChain.GENESIS, h1);
+      oldInsert(c, 2, second, h1, h2);
+      st.execute("UPDATE audit_head SET seq = 2, hash = '" + h2 + "' WHERE id = 1");
+    }
+
+    db = PostgresDatabase.open(schema.url());
+    audit = new PostgresAuditLog(db, CLOCK);
+    AuditRecord third = audit.append(capExhausted("key_a", DAY1, 900_000, 1_000_000, "key_daily"));
+
+    assertThat(third.seq()).isEqualTo(3);
+    assertThat(third.prevHash()).isEqualTo(h2);
+    ChainVerification v = audit.verify();
+    assertThat(v.ok()).as(v.problem()).isTrue();
+    assertThat(v.rows()).isEqualTo(3);
+    assertThat(
+            audit.query(new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), 10)))
+        .extracting(r -> r.entry().capMicros())
+        .containsExactly(1_000_000L, null, null);
+    try (Connection c = schema.connect();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), count(cap_micros), sum(cost_micros) FROM audit_cost")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(3);
+      assertThat(rs.getLong(2)).isEqualTo(1);
+      assertThat(rs.getLong(3)).isEqualTo(3_000);
+    }
+  }
+
+  /** The INSERT of schema version 4: no cap or budget column. */
+  private static void oldInsert(Connection c, long seq, AuditEntry e, String prev, String hash)
+      throws SQLException {
+    try (java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO audit (seq, at, at_nano, key_id, key_name, labels, vendor, method,"
+                    + " endpoint, destination, body_bytes, estimated_micros, actual_micros,"
+                    + " vendor_object_id, decision, reason, http_status, spent_micros,"
+                    + " latency_micros, settlement, reservation_id, prev_hash, hash, entry_id)"
+                    + " VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    + " ?, ?, ?, ?)");
+        java.sql.PreparedStatement id =
+            c.prepareStatement("INSERT INTO audit_entry_ids (entry_id, seq) VALUES (?, ?)")) {
+      ps.setLong(1, seq);
+      ps.setObject(2, PgInstants.timestamp(e.at()));
+      ps.setInt(3, e.at().getNano());
+      ps.setString(4, e.keyId());
+      ps.setString(5, e.keyName());
+      ps.setString(6, io.keybrake.store.json.JsonColumns.labels(e.labels()));
+      ps.setString(7, e.vendor());
+      ps.setString(8, e.method());
+      ps.setString(9, e.endpoint());
+      ps.setString(10, e.destination());
+      ps.setLong(11, e.bodyBytes());
+      ps.setLong(12, e.estimatedMicros());
+      ps.setObject(13, e.actualMicros());
+      ps.setString(14, e.vendorObjectId());
+      ps.setString(15, e.decision());
+      ps.setString(16, e.reason());
+      ps.setInt(17, e.httpStatus());
+      ps.setLong(18, e.spentMicros());
+      ps.setLong(19, e.latencyMicros());
+      ps.setString(20, e.settlement());
+      ps.setString(21, e.reservationId());
+      ps.setString(22, prev);
+      ps.setString(23, hash);
+      ps.setString(24, "old-" + seq);
+      ps.executeUpdate();
+      id.setString(1, "old-" + seq);
+      id.setLong(2, seq);
+      id.executeUpdate();
+    }
+  }
 }

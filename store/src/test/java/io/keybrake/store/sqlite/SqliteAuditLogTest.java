@@ -228,6 +228,158 @@ class SqliteAuditLogTest {
         .containsExactly(b, a);
   }
 
+  static AuditEntry capped(Instant at, String keyId, long spent, long cap, String budget) {
+    return new AuditEntry(
+        at,
+        keyId,
+        "agent " + keyId,
+        Map.of("run", "nightly-42"),
+        "stripe",
+        "POST",
+        "/v1/payment_intents",
+        null,
+        52,
+        200_000,
+        null,
+        null,
+        "blocked",
+        "cap_exhausted",
+        429,
+        spent,
+        90,
+        "none",
+        null,
+        cap,
+        budget);
+  }
+
+  @Test
+  void theCapAndBudgetRoundTripBesideRowsThatNameNone() {
+    AuditRecord old = audit.append(blocked(T0, "key_a"));
+    AuditRecord refused =
+        audit.append(capped(T0.plusSeconds(1), "key_a", 900_000, 1_000_000, "key_daily"));
+    AuditRecord fleet =
+        audit.append(capped(T0.plusSeconds(2), "key_a", 4_000_000, 5_000_000, "eng-fleet"));
+
+    assertThat(
+            audit.query(new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), 10)))
+        .containsExactly(fleet, refused, old);
+    assertThat(refused.entry().capMicros()).isEqualTo(1_000_000L);
+    assertThat(fleet.entry().budget()).isEqualTo("eng-fleet");
+    assertThat(old.entry().capMicros()).isNull();
+    assertThat(audit.verify().ok()).isTrue();
+    assertThat(audit.verify().rows()).isEqualTo(3);
+  }
+
+  @Test
+  void verifyNamesARowWhoseCapOrBudgetWasChanged() throws Exception {
+    audit.append(blocked(T0, "key_a"));
+    audit.append(capped(T0.plusSeconds(1), "key_a", 900_000, 1_000_000, "key_daily"));
+    audit.append(capped(T0.plusSeconds(2), "key_a", 900_000, 1_000_000, "key_daily"));
+
+    tamper("UPDATE audit SET budget = 'eng-fleet' WHERE seq = 3");
+    assertThat(audit.verify().firstBadSeq()).hasValue(3);
+  }
+
+  @Test
+  void verifyNamesAnOlderRowGivenACapItNeverHad() throws Exception {
+    audit.append(blocked(T0, "key_a"));
+    audit.append(capped(T0.plusSeconds(1), "key_a", 900_000, 1_000_000, "key_daily"));
+
+    tamper("UPDATE audit SET cap_micros = 5000000 WHERE seq = 1");
+    assertThat(audit.verify().firstBadSeq()).hasValue(1);
+  }
+
+  @Test
+  void verifyNamesARowWhoseCapWasRemoved() throws Exception {
+    audit.append(blocked(T0, "key_a"));
+    audit.append(capped(T0.plusSeconds(1), "key_a", 900_000, 1_000_000, "key_daily"));
+
+    tamper("UPDATE audit SET cap_micros = NULL, budget = NULL WHERE seq = 2");
+    assertThat(audit.verify().firstBadSeq()).hasValue(2);
+  }
+
+  /**
+   * A data directory written by a Keybrake before schema version 5 (rows without cap and budget) is
+   * migrated on open; its old rows still verify and new rows chain onto them.
+   */
+  @Test
+  void aVersion4DatabaseMigratesAndItsChainStillVerifies() throws Exception {
+    db.close();
+    Path older = dir.resolve("older");
+    java.nio.file.Files.createDirectories(older);
+    AuditEntry first = allowed(T0, "key_a");
+    AuditEntry second = blocked(T0.plusSeconds(1), "key_a");
+    String h1 = AuditChain.hash(1, AuditChain.GENESIS, first);
+    String h2 = AuditChain.hash(2, h1, second);
+    try (Connection c = Fixtures.raw(older);
+        Statement st = c.createStatement()) {
+      st.executeUpdate(
+          "CREATE TABLE schema_version ("
+              + "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      for (int v = 1; v <= 4; v++) {
+        String file = SchemaMigrations.FILES.get(v - 1);
+        try (var in = SqliteAuditLogTest.class.getResourceAsStream("/sqlite/" + file)) {
+          st.executeUpdate(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        st.executeUpdate("INSERT INTO schema_version VALUES (" + v + ", '" + file + "', 0)");
+      }
+      // the version 4 INSERT: 23 columns, no cap or budget
+      st.executeUpdate(oldInsert(1, first, AuditChain.GENESIS, h1));
+      st.executeUpdate(oldInsert(2, second, h1, h2));
+    }
+
+    db = SqliteDatabase.open(older);
+    audit = new SqliteAuditLog(db);
+    AuditRecord third =
+        audit.append(capped(T0.plusSeconds(2), "key_a", 900_000, 1_000_000, "key_daily"));
+
+    assertThat(third.prevHash()).isEqualTo(h2);
+    assertThat(audit.verify())
+        .isEqualTo(new ChainVerification(3, java.util.OptionalLong.empty(), null));
+    List<AuditRecord> rows =
+        audit.query(new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), 10));
+    assertThat(rows).extracting(r -> r.entry().budget()).containsExactly("key_daily", null, null);
+    assertThat(rows.get(2).entry()).isEqualTo(first);
+  }
+
+  private static String oldInsert(long seq, AuditEntry e, String prev, String hash) {
+    return "INSERT INTO audit (seq, at_s, at_n, key_id, key_name, labels, vendor, method,"
+        + " endpoint, destination, body_bytes, estimated_micros, actual_micros, vendor_object_id,"
+        + " decision, reason, http_status, spent_micros, latency_micros, settlement,"
+        + " reservation_id, prev_hash, hash) VALUES ("
+        + String.join(
+            ", ",
+            Long.toString(seq),
+            Long.toString(e.at().getEpochSecond()),
+            Integer.toString(e.at().getNano()),
+            sql(e.keyId()),
+            sql(e.keyName()),
+            sql(io.keybrake.store.json.JsonColumns.labels(e.labels())),
+            sql(e.vendor()),
+            sql(e.method()),
+            sql(e.endpoint()),
+            sql(e.destination()),
+            Long.toString(e.bodyBytes()),
+            Long.toString(e.estimatedMicros()),
+            e.actualMicros() == null ? "NULL" : e.actualMicros().toString(),
+            sql(e.vendorObjectId()),
+            sql(e.decision()),
+            sql(e.reason()),
+            Integer.toString(e.httpStatus()),
+            Long.toString(e.spentMicros()),
+            Long.toString(e.latencyMicros()),
+            sql(e.settlement()),
+            sql(e.reservationId()),
+            sql(prev),
+            sql(hash))
+        + ")";
+  }
+
+  private static String sql(String v) {
+    return v == null ? "NULL" : "'" + v.replace("'", "''") + "'";
+  }
+
   private void tamper(String sql) throws SQLException {
     try (Connection c = Fixtures.raw(dir);
         Statement st = c.createStatement()) {

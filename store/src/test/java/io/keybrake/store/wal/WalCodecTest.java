@@ -37,7 +37,10 @@ class WalCodecTest {
             "none",
             null);
 
-    for (AuditEntry e : new AuditEntry[] {full, sparse}) {
+    AuditEntry capped = sparse.withCap(1_000_000L, "key_daily");
+    AuditEntry budgetOnly = sparse.withCap(null, "eng-fleet");
+
+    for (AuditEntry e : new AuditEntry[] {full, sparse, capped, budgetOnly}) {
       ByteBuffer frame = WalCodec.frame(42, WalCodec.entryBytes(e));
       int length = frame.getInt(0);
       int crc = frame.getInt(4);
@@ -48,6 +51,24 @@ class WalCodecTest {
       assertThat(WalCodec.seq(payload)).isEqualTo(42);
       assertThat(WalCodec.decode(payload)).isEqualTo(new WalRecord(42, e));
     }
+  }
+
+  /**
+   * A record written before entries carried a cap and budget (version 1: the entry ends after the
+   * reservation id) may still wait in the write-ahead file when Keybrake is upgraded: it decodes,
+   * naming neither.
+   */
+  @Test
+  void aVersion1RecordDecodesWithoutCapOrBudget() {
+    AuditEntry e = AuditFixtures.allowed("key_a", T, 12_345);
+    byte[] now = WalCodec.entryBytes(e);
+    // version 2 appends [boolean][long][int -1] for a null cap and budget: 13 bytes
+    byte[] v1Entry = java.util.Arrays.copyOf(now, now.length - 13);
+    ByteBuffer payload = ByteBuffer.allocate(1 + 8 + v1Entry.length);
+    payload.put((byte) 1).putLong(7).put(v1Entry).flip();
+
+    assertThat(WalCodec.seq(payload)).isEqualTo(7);
+    assertThat(WalCodec.decode(payload)).isEqualTo(new WalRecord(7, e));
   }
 
   @Test
