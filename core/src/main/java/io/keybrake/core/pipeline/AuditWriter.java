@@ -63,7 +63,10 @@ final class AuditWriter {
 
   void allowed(
       Exchange ex, int status, Long actual, String objectId, String settlement, long spent) {
-    write(ex, "allowed", null, status, actual, objectId, settlement, spent);
+    // guards: a shadow-mode call the policy would have refused says so in its reason
+    String reason =
+        ex.wouldRefuse == null ? null : "would_refuse:" + ex.wouldRefuse.code().wireName();
+    write(ex, "allowed", reason, status, actual, objectId, settlement, spent);
   }
 
   private void write(

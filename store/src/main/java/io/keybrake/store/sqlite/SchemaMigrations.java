@@ -20,7 +20,11 @@ final class SchemaMigrations {
   /** Every migration in order; the number after {@code V} is its version. */
   static final List<String> FILES =
       List.of(
-          "V1__init.sql", "V2__budgets.sql", "V3__key_changes.sql", "V4__budget_notifications.sql");
+          "V1__init.sql",
+          "V2__budgets.sql",
+          "V3__key_changes.sql",
+          "V4__budget_notifications.sql",
+          "V6__guard_counters.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 
