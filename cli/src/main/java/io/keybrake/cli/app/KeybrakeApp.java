@@ -22,6 +22,7 @@ import io.keybrake.controlplane.xds.XdsServer;
 import io.keybrake.controlplane.xds.XdsSettings;
 import io.keybrake.core.budget.BudgetCache;
 import io.keybrake.core.cost.CostEstimator;
+import io.keybrake.core.guard.Guard;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.pipeline.DecisionPipeline;
@@ -210,6 +211,8 @@ public final class KeybrakeApp implements AutoCloseable {
     List<Handler> handlers = new ArrayList<>();
     handlers.add(new OpsHandler(metrics::scrape, store.readiness()));
 
+    // guards: a looping key is revoked through revokedHere below
+    LoopSuspension loopSuspension = new LoopSuspension(store.keyStore(), store.auditLog(), clock);
     if (roles.contains(Role.EXT_PROC) || roles.contains(Role.GATEWAY)) {
       DecisionPipeline pipeline =
           new DecisionPipeline(
@@ -224,7 +227,8 @@ public final class KeybrakeApp implements AutoCloseable {
               ps,
               budgetCache::limitsFor,
               store.unitOfWork(),
-              new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT));
+              new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT),
+              new Guard(store.guardCounters(), loopSuspension, metrics.guards(), clock));
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       BudgetWebhooks webhooks =
           closer.register(
@@ -277,6 +281,7 @@ public final class KeybrakeApp implements AutoCloseable {
           store.revocations().publish(id);
           dropRoute.accept(id);
         };
+    loopSuspension.revokeThrough(revokedHere);
     SecretSource sdsSecrets = SecretSource.NONE;
     if (k8s.isPresent()) {
       kubernetes =

@@ -45,7 +45,8 @@ public record StoreBundle(
     io.keybrake.core.pipeline.UnitOfWork unitOfWork,
     Readiness readiness,
     AutoCloseable closer,
-    io.keybrake.core.notify.ThresholdStore thresholds) {
+    io.keybrake.core.notify.ThresholdStore thresholds,
+    io.keybrake.core.guard.GuardCounters guardCounters) {
 
   /** What a process still waits for before it can serve (empty: ready). */
   @FunctionalInterface
@@ -100,7 +101,8 @@ public record StoreBundle(
         },
         Readiness.ALWAYS,
         store,
-        store.thresholdStore());
+        store.thresholdStore(),
+        new io.keybrake.store.sqlite.SqliteGuardCounters(store.database()));
   }
 
   /**
@@ -205,7 +207,8 @@ public record StoreBundle(
             return waiting;
           },
           closer,
-          new io.keybrake.store.postgres.PostgresThresholdStore(pg));
+          new io.keybrake.store.postgres.PostgresThresholdStore(pg),
+          new io.keybrake.store.redis.RedisGuardCounters(r));
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  * the operator's own. Never a key id or a secret. Thread-safe.
  */
 final class DecisionMeters {
+  /** The reason prefix of a shadow-mode row the policy would have refused. */
+  static final String WOULD_REFUSE = "would_refuse:";
+
   private static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
 
   private final MeterRegistry registry;
@@ -32,6 +35,7 @@ final class DecisionMeters {
   private final ConcurrentHashMap<List<Tag>, Counter> decisions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<List<Tag>, Counter> spend = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> replays = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<List<Tag>, Counter> wouldRefuse = new ConcurrentHashMap<>();
 
   /**
    * @param keyLabels the key labels (e.g. {@code team}) that become metric labels {@code
@@ -63,7 +67,14 @@ final class DecisionMeters {
     tags.add(Tag.of("vendor", vendor));
     tags.add(Tag.of("endpoint", endpoint));
     tags.add(Tag.of("decision", code(e.decision())));
-    tags.add(Tag.of("reason", e.reason() == null ? "none" : code(e.reason())));
+    String shadowCode = null;
+    if (e.reason() != null && e.reason().startsWith(WOULD_REFUSE)) {
+      shadowCode = code(e.reason().substring(WOULD_REFUSE.length()));
+    }
+    tags.add(
+        Tag.of(
+            "reason",
+            e.reason() == null ? "none" : shadowCode != null ? "would_refuse" : code(e.reason())));
     for (String label : keyLabels) {
       String v = e.labels().get(label);
       tags.add(Tag.of("key_" + label, v == null ? "" : v));
@@ -80,6 +91,19 @@ final class DecisionMeters {
                     .tags(t)
                     .register(registry))
         .increment();
+    if (shadowCode != null) {
+      wouldRefuse
+          .computeIfAbsent(
+              List.of(Tag.of("vendor", vendor), Tag.of("reason", shadowCode)),
+              t ->
+                  Counter.builder("keybrake_would_refuse")
+                      .description(
+                          "Calls a shadow-mode policy forwarded that it would have refused, by"
+                              + " vendor and the refusal code it would have given")
+                      .tags(t)
+                      .register(registry))
+          .increment();
+    }
     if ("replayed".equals(e.decision())) {
       replays(vendor).increment();
     }

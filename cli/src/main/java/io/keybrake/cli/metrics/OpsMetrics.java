@@ -50,6 +50,7 @@ public final class OpsMetrics implements AutoCloseable {
   private final DecisionMeters decisions;
   private final AuditDrainMeters drain;
   private final RevocationMeters revocations;
+  private final GuardMeters guards;
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
   private volatile BiConsumer<ReserveRequest, ReserveOutcome> reservations = (r, o) -> {};
@@ -64,6 +65,7 @@ public final class OpsMetrics implements AutoCloseable {
     this.decisions = new DecisionMeters(registry, vendors, keyLabels);
     this.drain = new AuditDrainMeters(registry, clock);
     this.revocations = new RevocationMeters(registry, nanoTicker);
+    this.guards = new GuardMeters(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
@@ -121,7 +123,8 @@ public final class OpsMetrics implements AutoCloseable {
         relay.wrap(store.unitOfWork()),
         store.readiness(),
         store.closer(),
-        store.thresholds());
+        store.thresholds(),
+        store.guardCounters());
   }
 
   /**
@@ -176,6 +179,11 @@ public final class OpsMetrics implements AutoCloseable {
         .tag("vendor", vendor)
         .strongReference(true)
         .register(registry);
+  }
+
+  /** Guard trips ({@code keybrake_guard_trips_total}). */
+  public io.keybrake.core.guard.GuardEvents guards() {
+    return guards;
   }
 
   /** Revocation propagation timing. */

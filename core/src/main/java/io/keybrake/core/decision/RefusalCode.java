@@ -20,7 +20,17 @@ public enum RefusalCode {
   /** The vendor object a bound depends on could not be read with the real credential. */
   COST_LOOKUP_FAILED(502),
   /** The call's bound is above the policy's {@code max_call_usd}. */
-  MAX_CALL_EXCEEDED(403);
+  MAX_CALL_EXCEEDED(403),
+  /** More calls to one destination this hour than {@code max_calls_per_destination}. */
+  DESTINATION_RATE_EXCEEDED(429),
+  /**
+   * The same call repeated beyond the dedup window more than {@code max_identical_calls_per_hour}.
+   */
+  IDENTICAL_CALLS_EXCEEDED(429),
+  /** The estimated spend this minute would pass {@code max_usd_per_minute}. */
+  SPEND_RATE_EXCEEDED(429),
+  /** Outside the send window ({@code allowed_hours}) in the recipient's or the named zone. */
+  OUTSIDE_ALLOWED_HOURS(403);
 
   private final int status;
 

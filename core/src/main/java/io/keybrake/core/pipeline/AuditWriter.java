@@ -116,10 +116,13 @@ final class AuditWriter {
    */
   void allowed(
       Exchange ex, int status, Long actual, String objectId, String settlement, long spent) {
+    // guards: a shadow-mode call the policy would have refused says so in its reason
+    String reason =
+        ex.wouldRefuse == null ? null : "would_refuse:" + ex.wouldRefuse.code().wireName();
     write(
         ex,
         "allowed",
-        null,
+        reason,
         status,
         actual,
         objectId,

@@ -47,6 +47,9 @@ public final class DecisionPipeline {
   private final Forwarding forwarding;
   private final Settlement settlement;
   private final ObjectLookup lookup;
+  private final io.keybrake.core.guard.Guard guard; // guards: the guard step
+  private final Ledger ledger; // guards: shadow mode reads the caps
+  private final LimitSource fleetLimits; // guards: shadow mode reads the caps
 
   public DecisionPipeline(
       VendorRegistry vendors,
@@ -122,6 +125,43 @@ public final class DecisionPipeline {
       LimitSource fleetLimits,
       UnitOfWork unit,
       ObjectLookup lookup) {
+    this(
+        vendors,
+        keys,
+        ledger,
+        dedup,
+        audit,
+        costs,
+        clock,
+        nanoTicker,
+        settings,
+        fleetLimits,
+        unit,
+        lookup,
+        io.keybrake.core.guard.Guard.NONE);
+  }
+
+  /**
+   * @param guard the send window and loop guards ({@code io.keybrake.core.guard.Guard}), checked
+   *     between the cost estimate and the reservation
+   */
+  public DecisionPipeline(
+      VendorRegistry vendors,
+      KeyCache keys,
+      Ledger ledger,
+      DedupCache dedup,
+      AuditLog audit,
+      CostEstimator costs,
+      Clock clock,
+      LongSupplier nanoTicker,
+      PipelineSettings settings,
+      LimitSource fleetLimits,
+      UnitOfWork unit,
+      ObjectLookup lookup,
+      io.keybrake.core.guard.Guard guard) {
+    this.guard = guard;
+    this.ledger = ledger;
+    this.fleetLimits = fleetLimits;
     this.lookup = lookup;
     this.vendors = vendors;
     this.identifier = new KeyIdentifier(keys);
@@ -245,8 +285,9 @@ public final class DecisionPipeline {
       // the budget check and the lookups may take longer than a data plane waits by default
       waits.waitingUpTo(KeyLookups.WAIT);
       lookupWaits = WaitListener.NONE;
-      // a spent cap refuses the call before the vendor is asked anything
-      Optional<Decision> spent = forwarding.refuseIfNoRoom(ex);
+      // a spent cap refuses the call before the vendor is asked anything (not in shadow mode)
+      Optional<Decision> spent =
+          ex.key.policy().guards().shadow() ? Optional.empty() : forwarding.refuseIfNoRoom(ex);
       if (spent.isPresent()) {
         return spent.get();
       }
@@ -266,14 +307,38 @@ public final class DecisionPipeline {
       ex.formFromJson = true;
     }
     Optional<Refusal> overMax = overMaxCall(ex);
-    if (overMax.isPresent()) {
-      return deny(ex, overMax.get());
+    Optional<Decision> refused = overMax.flatMap(r -> refuseUnlessShadow(ex, r));
+    if (refused.isPresent()) {
+      return refused.get();
     }
     Optional<Refusal> destination =
         io.keybrake.core.destination.DestinationPolicy.check(
             ex.key.policy(), ex.estimate.destinations());
-    if (destination.isPresent()) {
-      return deny(ex, destination.get());
+    refused = destination.flatMap(r -> refuseUnlessShadow(ex, r));
+    if (refused.isPresent()) {
+      return refused.get();
+    }
+    // guards: the guard step, between the cost estimate and the reservation
+    Optional<Refusal> guarded = guard.check(ex.key, ex.match.endpoint().name(), ex.estimate);
+    if (guarded.isPresent()
+        && (guarded.get().code() == RefusalCode.LEDGER_UNAVAILABLE || !shadow(ex))) {
+      return deny(ex, guarded.get()); // an unreachable counter store fails closed in shadow too
+    }
+    guarded.ifPresent(r -> refuseUnlessShadow(ex, r));
+    if (shadow(ex)) {
+      try {
+        io.keybrake.core.guard.ShadowCaps.wouldExceed(
+                ledger,
+                Forwarding.limitsFor(ex, clock.instant(), fleetLimits),
+                ex.estimate.micros())
+            .ifPresent(r -> refuseUnlessShadow(ex, r));
+      } catch (StoreUnavailableException e) {
+        return deny(
+            ex,
+            Refusal.of(
+                RefusalCode.LEDGER_UNAVAILABLE,
+                "the spend ledger is unavailable; the call was not forwarded"));
+      }
     }
     return forwarding.decide(ex, waits);
   }
@@ -452,6 +517,25 @@ public final class DecisionPipeline {
       }
     }
     return null;
+  }
+
+  /**
+   * guards: the one place a policy refusal becomes "forward but record" — in shadow mode ({@code
+   * "mode": "shadow"}) the first refusal is kept on the exchange for its audit row ({@code
+   * would_refuse:<code>}) and empty is returned (go on); otherwise the call is refused.
+   */
+  private Optional<Decision> refuseUnlessShadow(Exchange ex, Refusal refusal) {
+    if (!shadow(ex)) {
+      return Optional.of(deny(ex, refusal));
+    }
+    if (ex.wouldRefuse == null) {
+      ex.wouldRefuse = refusal;
+    }
+    return Optional.empty();
+  }
+
+  private static boolean shadow(Exchange ex) {
+    return ex.key.policy().guards().shadow();
   }
 
   /** Refuses the exchange and writes its audit row. */

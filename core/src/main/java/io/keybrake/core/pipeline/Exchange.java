@@ -36,6 +36,11 @@ public final class Exchange {
   /** The data plane says the call never left the machine (no connection was made). */
   boolean neverSent;
 
+  /**
+   * guards: in shadow mode, the first refusal the policy would have made (audited, not applied).
+   */
+  io.keybrake.core.decision.Refusal wouldRefuse;
+
   long bodyBytes;
   String fingerprint;
   String claimToken;

@@ -164,10 +164,19 @@ final class Forwarding {
   private ReserveRequest reserveRequest(Exchange ex) {
     KeyRecord key = ex.key;
     Instant now = clock.instant();
-    List<BudgetLimit> limits = new ArrayList<>(KeyBudgets.limitsFor(key, now));
-    limits.addAll(fleetLimits.limitsFor(key, now));
+    List<BudgetLimit> limits = limitsFor(ex, now, fleetLimits);
+    if (key.policy().guards().shadow()) { // guards: shadow mode forwards over a cap and counts
+      limits = io.keybrake.core.guard.ShadowCaps.uncapped(limits);
+    }
     String reservationId = "rsv_" + UUID.randomUUID().toString().replace("-", "");
     return new ReserveRequest(reservationId, key.id(), limits, ex.estimate.micros(), now);
+  }
+
+  /** Every limit that applies to the exchange's key at {@code now}: its own, then fleet budgets. */
+  static List<BudgetLimit> limitsFor(Exchange ex, Instant now, LimitSource fleetLimits) {
+    List<BudgetLimit> limits = new ArrayList<>(KeyBudgets.limitsFor(ex.key, now));
+    limits.addAll(fleetLimits.limitsFor(ex.key, now));
+    return limits;
   }
 
   /** Forwards a reserved call; refuses (and gives up the claim) when a budget is exhausted. */

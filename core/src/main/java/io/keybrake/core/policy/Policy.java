@@ -26,6 +26,7 @@ import java.util.OptionalLong;
  * @param allowedAccounts Stripe connected accounts ({@code acct_…}) the key may act on through
  *     {@code Stripe-Account}; empty = only the platform account
  * @param maxCallMicros the most one call may be estimated at ({@code max_call_usd}), if any
+ * @param guards loop and velocity guards, send window and mode ({@link PolicyGuards#NONE}: none)
  */
 public record Policy(
     long dailyCapMicros,
@@ -40,7 +41,8 @@ public record Policy(
     ZoneId timeZone,
     List<String> allowedTwimlUrls,
     List<String> allowedAccounts,
-    OptionalLong maxCallMicros) {
+    OptionalLong maxCallMicros,
+    PolicyGuards guards) {
 
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofSeconds(60);
   public static final long DEFAULT_MAX_CALL_SECONDS = 600;
@@ -56,6 +58,58 @@ public record Policy(
     allowedTwimlUrls = List.copyOf(allowedTwimlUrls);
     allowedAccounts = List.copyOf(allowedAccounts);
     Objects.requireNonNull(maxCallMicros);
+    Objects.requireNonNull(guards);
+  }
+
+  /** A policy without guards, send window or shadow mode. */
+  public Policy(
+      long dailyCapMicros,
+      OptionalLong totalCapMicros,
+      List<String> allowedPrefixes,
+      List<String> allowedCountries,
+      List<String> allowedEndpoints,
+      Duration dedupWindow,
+      java.util.Optional<Duration> expiresIn,
+      long maxCallSeconds,
+      boolean allowPremium,
+      ZoneId timeZone,
+      List<String> allowedTwimlUrls,
+      List<String> allowedAccounts,
+      OptionalLong maxCallMicros) {
+    this(
+        dailyCapMicros,
+        totalCapMicros,
+        allowedPrefixes,
+        allowedCountries,
+        allowedEndpoints,
+        dedupWindow,
+        expiresIn,
+        maxCallSeconds,
+        allowPremium,
+        timeZone,
+        allowedTwimlUrls,
+        allowedAccounts,
+        maxCallMicros,
+        PolicyGuards.NONE);
+  }
+
+  /** This policy with {@code guards} instead of its own. */
+  public Policy withGuards(PolicyGuards guards) {
+    return new Policy(
+        dailyCapMicros,
+        totalCapMicros,
+        allowedPrefixes,
+        allowedCountries,
+        allowedEndpoints,
+        dedupWindow,
+        expiresIn,
+        maxCallSeconds,
+        allowPremium,
+        timeZone,
+        allowedTwimlUrls,
+        allowedAccounts,
+        maxCallMicros,
+        guards);
   }
 
   /** A policy without a per-call limit. */

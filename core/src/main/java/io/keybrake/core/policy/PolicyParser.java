@@ -137,6 +137,7 @@ public final class PolicyParser {
     if (p.maxCallMicros().isPresent()) {
       o.set("max_call_usd", usd(p.maxCallMicros().getAsLong()));
     }
+    GuardFields.write(o, p.guards());
     return o;
   }
 
@@ -156,6 +157,28 @@ public final class PolicyParser {
     return o;
   }
 
+  /**
+   * The guard fields ({@link PolicyGuards}) of a stored policy column, in the admin API's form;
+   * {@link PolicyGuards#NONE} for a missing node.
+   */
+  public static PolicyGuards guards(JsonNode node) {
+    if (node == null || node.isMissingNode() || node.isNull()) {
+      return PolicyGuards.NONE;
+    }
+    try {
+      return GuardFields.parse(node);
+    } catch (ScopeFields.Invalid e) {
+      throw new IllegalStateException("stored policy guards are invalid: " + e.getMessage());
+    }
+  }
+
+  /** The guard fields of {@code g} as a JSON object (empty for {@link PolicyGuards#NONE}). */
+  public static ObjectNode guardsJson(PolicyGuards g) {
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    GuardFields.write(o, g);
+    return o;
+  }
+
   /** A micro-dollar amount as an exact JSON number, e.g. {@code 50.00} or {@code 0.0079}. */
   public static JsonNode usd(long micros) {
     return DecimalNode.valueOf(Micros.toUsd(micros));
@@ -167,7 +190,7 @@ public final class PolicyParser {
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (!FIELDS.contains(name)) {
+      if (!FIELDS.contains(name) && !GuardFields.FIELDS.contains(name)) {
         throw new Problem(printable(name), "is not a known policy field");
       }
     }
@@ -189,7 +212,9 @@ public final class PolicyParser {
     ZoneId zone = zone(node);
     List<String> twimlUrls;
     List<String> accounts;
+    PolicyGuards guards;
     try {
+      guards = GuardFields.parse(node);
       twimlUrls = ScopeFields.twimlUrls(stringList(node, ScopeFields.TWIML_URLS));
       accounts = ScopeFields.accounts(stringList(node, ScopeFields.ACCOUNTS));
     } catch (ScopeFields.Invalid e) {
@@ -210,7 +235,8 @@ public final class PolicyParser {
         zone,
         twimlUrls,
         accounts,
-        maxCallUsd);
+        maxCallUsd,
+        guards);
   }
 
   private static Optional<Long> cap(JsonNode node, String field) throws Problem {

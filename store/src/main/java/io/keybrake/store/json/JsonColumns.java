@@ -71,6 +71,9 @@ public final class JsonColumns {
     if (p.maxCallMicros().isPresent()) {
       n.put("max_call_micros", p.maxCallMicros().getAsLong());
     }
+    if (!p.guards().equals(io.keybrake.core.policy.PolicyGuards.NONE)) {
+      n.set("guards", io.keybrake.core.policy.PolicyParser.guardsJson(p.guards()));
+    }
     return n.toString();
   }
 
@@ -98,7 +101,8 @@ public final class JsonColumns {
         optionalStrings(n.path("allowed_accounts")),
         maxCall.isNull() || maxCall.isMissingNode()
             ? OptionalLong.empty()
-            : OptionalLong.of(maxCall.asLong()));
+            : OptionalLong.of(maxCall.asLong()),
+        io.keybrake.core.policy.PolicyParser.guards(n.path("guards")));
   }
 
   /** A list column added later: absent in rows written before it existed. */

@@ -24,7 +24,8 @@ final class SchemaMigrations {
           "V2__budgets.sql",
           "V3__key_changes.sql",
           "V4__budget_notifications.sql",
-          "V5__audit_cap.sql");
+          "V5__audit_cap.sql",
+          "V6__guard_counters.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 
