@@ -91,7 +91,14 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   private List<RouteTable> gatewayTables = List.of();
   private String publishedSecrets = "";
   private long cursor;
-  private boolean publishScheduled;
+
+  /** Told changes not yet applied: {@link KeyChange}s, and revoked ids as {@code String}s. */
+  private final java.util.Queue<Object> told = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private final Object scheduling = new Object();
+  // guarded by scheduling: a publication is scheduled; one is scheduled to run at once
+  private boolean pending;
+  private boolean urgentPending;
   private ScheduledFuture<?> tick;
 
   public KeySnapshotPublisher(
@@ -125,24 +132,29 @@ public final class KeySnapshotPublisher implements AutoCloseable {
     keyChanged(KeyChange.of(0, key));
   }
 
-  /** A key was created or changed: route it if active. Published shortly, off this thread. */
-  public synchronized void keyChanged(KeyChange change) {
-    apply(change, clock.instant());
-    schedulePublish();
+  /**
+   * A key was created or changed: route it if active. Published within {@link #COALESCE}, off this
+   * thread; the caller never waits for a publication in progress.
+   */
+  public void keyChanged(KeyChange change) {
+    told.add(change);
+    schedulePublish(COALESCE);
   }
 
-  /** A key was revoked: its route goes. Published shortly, off this thread. */
-  public synchronized void keyRevoked(String keyId) {
-    revoked.add(keyId);
-    tables.remove(keyId);
-    schedulePublish();
+  /**
+   * A key was revoked: its route goes. Published at once (no coalescing delay), off this thread;
+   * the caller never waits for a publication in progress.
+   */
+  public void keyRevoked(String keyId) {
+    told.add(keyId);
+    schedulePublish(Duration.ZERO);
   }
 
   /** An Envoy of {@code group} connected: make sure the group has a snapshot. */
   public synchronized void nodeGroupSeen(String group) {
     if (groups.add(group)) {
       unpublishedGroups.add(group);
-      schedulePublish();
+      schedulePublish(Duration.ZERO);
     }
   }
 
@@ -153,6 +165,7 @@ public final class KeySnapshotPublisher implements AutoCloseable {
    * @return true if a new snapshot was published
    */
   public synchronized boolean refresh() {
+    applyTold();
     try {
       readChanges();
     } catch (StoreUnavailableException e) {
@@ -167,6 +180,7 @@ public final class KeySnapshotPublisher implements AutoCloseable {
 
   /** Publishes the changes told so far, now, on this thread. @return true if it published */
   public synchronized boolean flush() {
+    applyTold();
     expire(clock.instant());
     return publish();
   }
@@ -183,7 +197,23 @@ public final class KeySnapshotPublisher implements AutoCloseable {
 
   /** How many keys have a route now. */
   public synchronized int routedKeys() {
+    applyTold();
     return tables.size();
+  }
+
+  /** Applies the changes told since the last publication, in the order they were told. */
+  private void applyTold() {
+    Instant now = clock.instant();
+    Object next;
+    while ((next = told.poll()) != null) {
+      if (next instanceof KeyChange change) {
+        apply(change, now);
+      } else {
+        String id = (String) next;
+        revoked.add(id);
+        tables.remove(id);
+      }
+    }
   }
 
   private void readChanges() {
@@ -230,14 +260,28 @@ public final class KeySnapshotPublisher implements AutoCloseable {
     }
   }
 
-  private void schedulePublish() {
-    if (!publishScheduled) {
-      publishScheduled = true;
-      scheduler.schedule(this::publishScheduled, COALESCE.toMillis(), TimeUnit.MILLISECONDS);
+  /**
+   * Makes sure a publication runs within {@code delay}: one is scheduled unless one due as soon is
+   * already pending. Takes only the scheduling lock, never the publisher's.
+   */
+  private void schedulePublish(Duration delay) {
+    boolean now = delay.isZero();
+    synchronized (scheduling) {
+      if (urgentPending || (pending && !now)) {
+        return;
+      }
+      pending = true;
+      urgentPending = now;
     }
+    scheduler.schedule(this::publishScheduled, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private synchronized void publishScheduled() {
+  private void publishScheduled() {
+    synchronized (scheduling) {
+      // what is told from here on schedules a new run; what this run drains it publishes
+      pending = false;
+      urgentPending = false;
+    }
     try {
       flush();
     } catch (RuntimeException e) {
@@ -246,7 +290,6 @@ public final class KeySnapshotPublisher implements AutoCloseable {
   }
 
   private boolean publish() {
-    publishScheduled = false;
     List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> sds =
         snapshots.secrets(clock.instant());
     String sdsVersion = KeybrakeSnapshots.secretsVersion(sds);

@@ -32,6 +32,15 @@ public final class KeybrakeSnapshots {
   private final KeyRoutes routes;
   private final SecretSource secrets;
 
+  /** CDS and each group's LDS, with their versions: they follow the settings, not the keys. */
+  private final java.util.concurrent.ConcurrentMap<String, Versioned<? extends Message>> fixed =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final int MAX_FIXED = 4_096;
+
+  /** Resources that do not change with keys, built and versioned once. */
+  private record Versioned<T extends Message>(List<T> resources, String version) {}
+
   public KeybrakeSnapshots(XdsSettings settings) {
     this(settings, SecretSource.NONE);
   }
@@ -84,22 +93,34 @@ public final class KeybrakeSnapshots {
   }
 
   /** The snapshot for {@code group} serving these route tables and SDS secrets. */
+  @SuppressWarnings("unchecked") // each entry's type follows from its key
   Snapshot fromTables(String group, List<RouteTable> tables, List<Secret> sds) {
-    List<Cluster> cds = clusters.clusters();
-    List<Listener> lds = List.of(listeners.listener(group));
+    if (fixed.size() > MAX_FIXED) { // one listener per bound sidecar group: forget departed pods
+      fixed.clear();
+    }
+    Versioned<Cluster> cds =
+        (Versioned<Cluster>) fixed.computeIfAbsent("cds", k -> versioned("c", clusters.clusters()));
+    Versioned<Listener> lds =
+        (Versioned<Listener>)
+            fixed.computeIfAbsent(
+                "lds/" + group, k -> versioned("l", List.of(listeners.listener(group))));
     StringBuilder versions = new StringBuilder();
     for (RouteTable t : tables) {
       versions.append(t.name()).append('=').append(t.version()).append(';');
     }
     return new ContentVersionedSnapshot(
-        cds,
-        version("c", cds),
-        lds,
-        version("l", lds),
+        cds.resources(),
+        cds.version(),
+        lds.resources(),
+        lds.version(),
         tables,
         "r-" + digest(versions.toString()),
         sds,
         secretsVersion(sds));
+  }
+
+  private static <T extends Message> Versioned<T> versioned(String prefix, List<T> resources) {
+    return new Versioned<>(List.copyOf(resources), version(prefix, resources));
   }
 
   public EgressListener listeners() {

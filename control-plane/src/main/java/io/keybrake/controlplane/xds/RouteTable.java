@@ -3,14 +3,11 @@ package io.keybrake.controlplane.xds;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 
 /**
- * A built route table and its version, a digest of its content (the same on every replica and after
- * every restart, so a reconnecting Envoy that holds it is not sent it again).
+ * A built route table and its version, a digest of its content ({@link KeyRoutes#tableVersion})
+ * (the same on every replica and after every restart, so a reconnecting Envoy that holds it is not
+ * sent it again).
  */
 record RouteTable(RouteConfiguration config, String version) {
-  static RouteTable of(RouteConfiguration config) {
-    return new RouteTable(config, KeybrakeSnapshots.version("r", java.util.List.of(config)));
-  }
-
   String name() {
     return config.getName();
   }
