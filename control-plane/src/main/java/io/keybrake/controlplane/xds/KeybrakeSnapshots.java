@@ -86,7 +86,8 @@ public final class KeybrakeSnapshots {
   /** The snapshot for {@code group} serving these route tables and SDS secrets. */
   Snapshot fromTables(String group, List<RouteTable> tables, List<Secret> sds) {
     List<Cluster> cds = clusters.clusters();
-    List<Listener> lds = List.of(listeners.listener(group));
+    // a sidecar terminates TLS for exactly the hosts whose certificates it is served
+    List<Listener> lds = List.of(listeners.listener(group, EgressListener.tlsHosts(sds)));
     StringBuilder versions = new StringBuilder();
     for (RouteTable t : tables) {
       versions.append(t.name()).append('=').append(t.version()).append(';');
