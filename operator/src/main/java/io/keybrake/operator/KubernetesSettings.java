@@ -68,6 +68,25 @@ public record KubernetesSettings(
       case "host-aliases" -> m = SidecarSettings.Mode.HOST_ALIASES;
       default -> problems.add("KEYBRAKE_K8S_INJECTION_MODE must be 'redirect' or 'host-aliases'");
     }
+    // the sidecar's listener is the one the control plane sends over xDS: one setting for both
+    int listenerPort = 10000;
+    String rawPort = env.getOrDefault("KEYBRAKE_XDS_LISTENER_PORT", "").strip();
+    if (!rawPort.isEmpty()) {
+      try {
+        listenerPort = Integer.parseInt(rawPort);
+      } catch (NumberFormatException e) {
+        listenerPort = -1;
+      }
+      if (listenerPort < 1 || listenerPort > 65535) {
+        problems.add("KEYBRAKE_XDS_LISTENER_PORT must be a port number (1-65535)");
+      }
+    }
+    if (m == SidecarSettings.Mode.HOST_ALIASES && listenerPort != 443) {
+      problems.add(
+          "KEYBRAKE_K8S_INJECTION_MODE=host-aliases needs KEYBRAKE_XDS_LISTENER_PORT=443: agents"
+              + " dial the vendor host's port 443, which the host aliases send to Envoy on"
+              + " 127.0.0.1");
+    }
     Optional<Path> ca =
         Optional.ofNullable(env.get("KEYBRAKE_K8S_CA_DIR")).filter(s -> !s.isBlank()).map(Path::of);
     if (!problems.isEmpty()) {
@@ -77,7 +96,7 @@ public record KubernetesSettings(
         new KubernetesSettings(
             ns,
             pod,
-            SidecarSettings.defaults(m),
+            SidecarSettings.defaults(m).withListenerPort(listenerPort),
             ca,
             Duration.ofSeconds(30),
             Duration.ofHours(24)));

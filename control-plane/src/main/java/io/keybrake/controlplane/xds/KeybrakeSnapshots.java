@@ -100,10 +100,13 @@ public final class KeybrakeSnapshots {
     }
     Versioned<Cluster> cds =
         (Versioned<Cluster>) fixed.computeIfAbsent("cds", k -> versioned("c", clusters.clusters()));
+    // a sidecar terminates TLS for exactly the hosts whose certificates it is served
+    var tlsHosts = EgressListener.tlsHosts(sds);
     Versioned<Listener> lds =
         (Versioned<Listener>)
             fixed.computeIfAbsent(
-                "lds/" + group, k -> versioned("l", List.of(listeners.listener(group))));
+                "lds/" + group + "/" + tlsHosts,
+                k -> versioned("l", List.of(listeners.listener(group, tlsHosts))));
     StringBuilder versions = new StringBuilder();
     for (RouteTable t : tables) {
       versions.append(t.name()).append('=').append(t.version()).append(';');

@@ -40,6 +40,7 @@ final class SidecarPatch {
   static final String VAULT_KEY_INIT = "keybrake-vault-key";
   static final String IPTABLES_INIT = "keybrake-redirect";
   static final String TRUST_STORE_PASSWORD = "keybrake";
+  static final String PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start";
 
   private final SidecarSettings settings;
   private final Injection injection;
@@ -77,6 +78,9 @@ final class SidecarPatch {
     prependAll(ops, spec, "initContainers", init);
     if (settings.mode() == SidecarSettings.Mode.HOST_ALIASES) {
       appendAll(ops, spec, "hostAliases", List.of(hostAliases()));
+    }
+    if (settings.redirectPort() < SidecarSettings.FIRST_UNPRIVILEGED_PORT) {
+      unprivilegedPortStart(ops, spec);
     }
     JsonNode containers = spec.path("containers");
     for (int i = 0; i < containers.size(); i++) {
@@ -216,6 +220,53 @@ final class SidecarPatch {
         .endCapabilities()
         .endSecurityContext()
         .build();
+  }
+
+  /**
+   * Lets Envoy (not root, no capabilities) bind a listener port below 1024, e.g. 443 in host-alias
+   * mode, through the pod's own network namespace: {@value #PORT_SYSCTL} is a "safe" sysctl that
+   * Pod Security "restricted" admits. A pod's own lower value is kept.
+   */
+  private void unprivilegedPortStart(List<JsonNode> ops, JsonNode spec) {
+    String port = Integer.toString(settings.redirectPort());
+    ObjectNode sysctl = JsonNodeFactory.instance.objectNode();
+    sysctl.put("name", PORT_SYSCTL);
+    sysctl.put("value", port);
+    JsonNode context = spec.path("securityContext");
+    if (!context.isObject()) {
+      ObjectNode c = JsonNodeFactory.instance.objectNode();
+      c.putArray("sysctls").add(sysctl);
+      ops.add(add("/spec/securityContext", c));
+      return;
+    }
+    JsonNode sysctls = context.path("sysctls");
+    if (!sysctls.isArray()) {
+      ops.add(
+          add("/spec/securityContext/sysctls", JsonNodeFactory.instance.arrayNode().add(sysctl)));
+      return;
+    }
+    for (int i = 0; i < sysctls.size(); i++) {
+      if (PORT_SYSCTL.equals(sysctls.get(i).path("name").asText())) {
+        if (lowerOrEqual(sysctls.get(i).path("value").asText(), settings.redirectPort())) {
+          return;
+        }
+        ObjectNode op = JsonNodeFactory.instance.objectNode();
+        op.put("op", "replace");
+        op.put("path", "/spec/securityContext/sysctls/" + i + "/value");
+        op.put("value", port);
+        ops.add(op);
+        return;
+      }
+    }
+    ops.add(add("/spec/securityContext/sysctls/-", sysctl));
+  }
+
+  private static boolean lowerOrEqual(String value, int port) {
+    try {
+      return Integer.parseInt(value.strip()) <= port;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private HostAlias hostAliases() {

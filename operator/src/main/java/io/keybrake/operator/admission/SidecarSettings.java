@@ -15,7 +15,9 @@ import java.util.Objects;
  *     bootstrap.yaml}, whose ADS cluster points at the control plane
  * @param caConfigMap the ConfigMap holding the cluster CA with the system roots as {@code
  *     bundle.pem} and {@code truststore.p12}
- * @param redirectPort the sidecar's listener port for redirected vendor traffic
+ * @param redirectPort the port of the egress listener the control plane sends the sidecar ({@code
+ *     KEYBRAKE_XDS_LISTENER_PORT}): the iptables redirect's target, and in host-alias mode the port
+ *     agents dial (443)
  * @param envoyUid the user Envoy runs as; its own traffic is never redirected
  * @param vendorHosts the hosts routed to the sidecar in host-alias mode
  */
@@ -50,9 +52,33 @@ public record SidecarSettings(
     Objects.requireNonNull(envoyBootstrapConfigMap);
     Objects.requireNonNull(caConfigMap);
     vendorHosts = List.copyOf(vendorHosts);
+    if (redirectPort < 1 || redirectPort > 65535) {
+      throw new IllegalArgumentException("port out of range: " + redirectPort);
+    }
   }
 
-  /** The shipped install's values (images pinned by tag; override them per cluster). */
+  /** Below this port, binding needs privilege unless the pod lowers it (a namespaced sysctl). */
+  public static final int FIRST_UNPRIVILEGED_PORT = 1024;
+
+  /** A copy whose sidecar listener (and redirect target) is {@code port}. */
+  public SidecarSettings withListenerPort(int port) {
+    return new SidecarSettings(
+        mode,
+        envoyImage,
+        initImage,
+        iptablesImage,
+        tokenExchangeUrl,
+        envoyBootstrapConfigMap,
+        caConfigMap,
+        port,
+        envoyUid,
+        vendorHosts);
+  }
+
+  /**
+   * The shipped install's values (images pinned by tag; override them per cluster): the listener on
+   * 15001 for the redirect, on 443 for host aliases.
+   */
   public static SidecarSettings defaults(Mode mode) {
     return new SidecarSettings(
         mode,
@@ -62,7 +88,7 @@ public record SidecarSettings(
         "https://keybrake-control-plane.keybrake.svc:8443/k8s/pod-key",
         "keybrake-envoy-sidecar",
         "keybrake-ca",
-        15001,
+        mode == Mode.HOST_ALIASES ? 443 : 15001,
         1337,
         List.of("api.twilio.com", "api.stripe.com", "api.resend.com"));
   }

@@ -3,6 +3,7 @@ package io.keybrake.operator.sds;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
+import io.keybrake.controlplane.xds.EgressListener;
 import io.keybrake.controlplane.xds.SecretSource;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +22,7 @@ import java.util.TreeMap;
  */
 public final class VendorCertificates implements SecretSource {
   /** The SDS name prefix; the host follows. */
-  public static final String PREFIX = "keybrake-tls/";
+  public static final String PREFIX = EgressListener.TLS_SECRET_PREFIX;
 
   private final ClusterCa ca;
   private final List<String> hosts;
@@ -38,7 +39,7 @@ public final class VendorCertificates implements SecretSource {
 
   /** The SDS name of {@code host}'s certificate. */
   public static String secretName(String host) {
-    return PREFIX + host;
+    return EgressListener.tlsSecretName(host);
   }
 
   @Override

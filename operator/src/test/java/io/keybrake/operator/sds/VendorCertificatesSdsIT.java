@@ -2,12 +2,26 @@ package io.keybrake.operator.sds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.keybrake.controlplane.xds.EgressListener;
+import io.keybrake.controlplane.xds.KeyRoutes;
 import io.keybrake.controlplane.xds.KeySnapshotPublisher;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
+import io.keybrake.controlplane.xds.NodeGroups;
+import io.keybrake.controlplane.xds.UpstreamClusters;
 import io.keybrake.controlplane.xds.XdsServer;
 import io.keybrake.controlplane.xds.XdsSettings;
 import io.keybrake.core.testing.MutableClock;
@@ -23,8 +37,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class VendorCertificatesSdsIT {
   static final String TWILIO = VendorCertificates.secretName("api.twilio.com");
+  static final String STRIPE = VendorCertificates.secretName("api.stripe.com");
   static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir Path data;
@@ -81,10 +98,14 @@ class VendorCertificatesSdsIT {
   @Test
   void envoyGetsAVendorCertificateChainingToTheCaAndANewOneBeforeExpiry() throws Exception {
     try (EnvoyXdsClient envoy = EnvoyXdsClient.connect(channel, "team-a.agent-1", "sidecar")) {
-      envoy.subscribeSecrets(Set.of(TWILIO));
+      // no explicit subscription: the client asks for what the listener's TLS chains name
       assertThat(
               envoy.awaitExchange(
-                  e -> e.typeUrl().equals(EnvoyXdsClient.SDS) && e.accepted(), WAIT))
+                  e ->
+                      e.typeUrl().equals(EnvoyXdsClient.SDS)
+                          && e.accepted()
+                          && envoy.secrets().size() == 2,
+                  WAIT))
           .isTrue();
       List<X509Certificate> first = chain(envoy.secrets().get(TWILIO));
       X509Certificate leaf = first.get(0);
@@ -94,7 +115,7 @@ class VendorCertificatesSdsIT {
               .toList();
       assertThat(names).containsExactly("api.twilio.com");
       assertChainsToCa(first, clock.instant());
-      assertThat(envoy.secrets()).containsOnlyKeys(TWILIO); // only what it asked for
+      assertThat(envoy.secrets()).containsOnlyKeys(TWILIO, STRIPE); // what the listener names
 
       // 17 of 24 hours later, a third of the lifetime is left: a new certificate arrives while
       // the first one is still valid
@@ -115,6 +136,83 @@ class VendorCertificatesSdsIT {
       List<X509Certificate> second = chain(envoy.secrets().get(TWILIO));
       assertThat(second.get(0).getNotAfter()).isAfter(leaf.getNotAfter());
       assertChainsToCa(second, rotatedAt);
+    }
+  }
+
+  @Test
+  void theSidecarListenerTerminatesTlsForExactlyTheHostsSdsServes() throws Exception {
+    try (EnvoyXdsClient envoy = EnvoyXdsClient.connect(channel, "team-a.agent-1", "sidecar")) {
+      assertThat(
+              envoy.awaitExchange(
+                  e ->
+                      e.typeUrl().equals(EnvoyXdsClient.SDS)
+                          && e.accepted()
+                          && envoy.secrets().size() == 2,
+                  WAIT))
+          .isTrue();
+      Listener listener = envoy.state().listeners().get(EgressListener.LISTENER_NAME);
+      assertThat(listener.getListenerFiltersList())
+          .extracting(ListenerFilter::getName)
+          .containsExactly(EgressListener.TLS_INSPECTOR);
+      assertThat(listener.getListenerFilters(0).getTypedConfig().is(TlsInspector.class)).isTrue();
+      assertThat(listener.getAddress().getSocketAddress().getAddress()).isEqualTo("127.0.0.1");
+      assertThat(listener.getAddress().getSocketAddress().getPortValue())
+          .isEqualTo(XdsSettings.defaults().listenerPort());
+
+      Map<String, String> secretByHost = new TreeMap<>();
+      for (FilterChain chain : listener.getFilterChainsList()) {
+        HttpConnectionManager hcm =
+            chain.getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+        assertThat(hcm.getHttpFiltersList())
+            .extracting(HttpFilter::getName)
+            .contains(EgressListener.EXT_PROC_FILTER)
+            .endsWith(EgressListener.ROUTER_FILTER);
+        assertThat(hcm.getRds().getRouteConfigName()).isEqualTo(KeyRoutes.ROUTE_CONFIG_NAME);
+        if (!chain.hasTransportSocket()) {
+          assertThat(chain.getFilterChainMatch().getTransportProtocol()).isEqualTo("raw_buffer");
+          continue;
+        }
+        assertThat(chain.getFilterChainMatch().getTransportProtocol()).isEqualTo("tls");
+        DownstreamTlsContext tls =
+            chain.getTransportSocket().getTypedConfig().unpack(DownstreamTlsContext.class);
+        List<SdsSecretConfig> sds =
+            tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigsList();
+        assertThat(sds).hasSize(1);
+        assertThat(sds.get(0).getSdsConfig().hasAds()).isTrue();
+        assertThat(chain.getFilterChainMatch().getServerNamesList()).hasSize(1);
+        secretByHost.put(chain.getFilterChainMatch().getServerNames(0), sds.get(0).getName());
+      }
+      // one chain per served certificate, each naming its own host's secret, and nothing else
+      assertThat(secretByHost)
+          .containsExactlyEntriesOf(
+              new TreeMap<>(Map.of("api.stripe.com", STRIPE, "api.twilio.com", TWILIO)));
+      assertThat(Set.copyOf(secretByHost.values())).isEqualTo(envoy.secrets().keySet());
+
+      // the certificate SDS serves for api.twilio.com is for that host and chains to the CA
+      List<X509Certificate> twilio = chain(envoy.secrets().get(TWILIO));
+      assertThat(twilio.get(0).getSubjectAlternativeNames())
+          .extracting(san -> String.valueOf(san.get(1)))
+          .containsExactly("api.twilio.com");
+      assertChainsToCa(twilio, clock.instant());
+
+      // and the routes' vendor cluster speaks TLS to the real vendor, checking its name
+      Cluster vendor = envoy.state().clusters().get(UpstreamClusters.vendorCluster("twilio"));
+      UpstreamTlsContext upstream =
+          vendor.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+      assertThat(upstream.getSni()).isEqualTo("api.twilio.com");
+    }
+  }
+
+  @Test
+  void aGatewayGetsNoVendorTlsChains() throws Exception {
+    try (EnvoyXdsClient gateway =
+        EnvoyXdsClient.connect(channel, "gw-1", NodeGroups.EGRESS_GATEWAY)) {
+      assertThat(gateway.await(s -> s.listeners().containsKey(EgressListener.LISTENER_NAME), WAIT))
+          .isTrue();
+      Listener listener = gateway.state().listeners().get(EgressListener.LISTENER_NAME);
+      assertThat(listener.getFilterChainsList()).hasSize(1);
+      assertThat(listener.getFilterChains(0).hasTransportSocket()).isFalse();
+      assertThat(gateway.secrets()).isEmpty();
     }
   }
 

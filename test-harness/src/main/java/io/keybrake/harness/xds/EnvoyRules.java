@@ -31,7 +31,15 @@ public final class EnvoyRules {
     if (!l.hasAddress() && !l.hasInternalListener()) {
       return Optional.of("listener " + l.getName() + " has no address");
     }
+    java.util.Set<io.envoyproxy.envoy.config.listener.v3.FilterChainMatch> matches =
+        new java.util.HashSet<>();
     for (FilterChain chain : l.getFilterChainsList()) {
+      if (!matches.add(chain.getFilterChainMatch())) {
+        return Optional.of(
+            "error adding listener '"
+                + l.getName()
+                + "': multiple filter chains with the same matching rules are defined");
+      }
       for (Filter f : chain.getFiltersList()) {
         if (f.getTypedConfig().is(HttpConnectionManager.class)) {
           Optional<String> problem = httpConnectionManager(l.getName(), f);

@@ -10,7 +10,9 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.List;
@@ -36,7 +38,9 @@ public final class EnvoyTypes {
           Router.getDescriptor(),
           UpstreamTlsContext.getDescriptor(),
           HttpProtocolOptions.getDescriptor(),
-          Lua.getDescriptor());
+          Lua.getDescriptor(),
+          DownstreamTlsContext.getDescriptor(),
+          TlsInspector.getDescriptor());
 
   /**
    * The types Envoy has an extension factory for in a Keybrake deployment: the only ones allowed
@@ -50,7 +54,9 @@ public final class EnvoyTypes {
           Router.getDescriptor().getFullName(),
           UpstreamTlsContext.getDescriptor().getFullName(),
           HttpProtocolOptions.getDescriptor().getFullName(),
-          Lua.getDescriptor().getFullName());
+          Lua.getDescriptor().getFullName(),
+          DownstreamTlsContext.getDescriptor().getFullName(),
+          TlsInspector.getDescriptor().getFullName());
 
   private static final TypeRegistry REGISTRY = TypeRegistry.newBuilder().add(DESCRIPTORS).build();
 

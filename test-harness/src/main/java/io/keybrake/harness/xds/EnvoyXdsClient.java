@@ -63,6 +63,7 @@ public final class EnvoyXdsClient implements AutoCloseable {
   private final Map<String, Set<String>> subscriptions = new HashMap<>();
   private final Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret>
       secrets = new HashMap<>();
+  private Set<String> explicitSecrets = Set.of();
   private Throwable streamError;
   private boolean closed;
   private ClientCallStreamObserver<DiscoveryRequest> requests;
@@ -114,7 +115,10 @@ public final class EnvoyXdsClient implements AutoCloseable {
   public void subscribeSecrets(Set<String> names) {
     lock.lock();
     try {
-      subscribe(SDS, names);
+      explicitSecrets = Set.copyOf(names);
+      Set<String> sds = new TreeSet<>(names);
+      sds.addAll(ListenerRoutes.secretNames(state.listeners().values()));
+      subscribe(SDS, sds);
     } finally {
       lock.unlock();
     }
@@ -389,6 +393,10 @@ public final class EnvoyXdsClient implements AutoCloseable {
     } else if (type.equals(LDS)) {
       Set<String> rds = ListenerRoutes.names(state.listeners().values());
       resubscribeIfChanged(RDS, rds);
+      // Envoy asks for the SDS secrets its listeners' TLS contexts name over ADS
+      Set<String> sds = new TreeSet<>(explicitSecrets);
+      sds.addAll(ListenerRoutes.secretNames(state.listeners().values()));
+      resubscribeIfChanged(SDS, sds);
     }
   }
 
