@@ -441,7 +441,7 @@ public final class KeybrakeApp implements AutoCloseable {
     String name = "keybrake-" + UUID.randomUUID();
     io.grpc.Server inProcess =
         InProcessServerBuilder.forName(name)
-            .addService(processor)
+            .addService(processor.forLocalGateway())
             .executor(executor)
             .build()
             .start();

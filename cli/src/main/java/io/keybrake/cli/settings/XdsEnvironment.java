@@ -18,8 +18,8 @@ import java.util.Map;
  *   <tr><td>{@code KEYBRAKE_XDS_EXTPROC_PORT}</td><td>its port (default: this process's gRPC
  *       port)</td></tr>
  *   <tr><td>{@code KEYBRAKE_XDS_LISTENER_PORT}</td><td>Envoy's egress listener port (10000)</td></tr>
- *   <tr><td>{@code KEYBRAKE_XDS_MESSAGE_TIMEOUT_MS}</td><td>ext_proc message_timeout (500)</td></tr>
- *   <tr><td>{@code KEYBRAKE_XDS_MAX_MESSAGE_TIMEOUT_MS}</td><td>max_message_timeout (5000)</td></tr>
+ *   <tr><td>{@code KEYBRAKE_XDS_MESSAGE_TIMEOUT_MS}</td><td>ext_proc message_timeout (10000)</td></tr>
+ *   <tr><td>{@code KEYBRAKE_XDS_MAX_MESSAGE_TIMEOUT_MS}</td><td>max_message_timeout (30000)</td></tr>
  *   <tr><td>{@code KEYBRAKE_XDS_CA_FILE}</td><td>CA bundle Envoy verifies vendors with</td></tr>
  * </table>
  */

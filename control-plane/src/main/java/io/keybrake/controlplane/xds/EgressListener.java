@@ -196,6 +196,14 @@ public final class EgressListener {
    * JSON body; settlement needs the whole vendor response), failure is closed, and the processor
    * may only rewrite what the decision pipeline rewrites.
    */
+  /**
+   * The attributes Envoy sends with the response headers: {@code response.flags} (a bit vector: no
+   * healthy upstream, connection failure, …) and {@code response.code_details}; the processor
+   * releases the reservation of a call that never reached the vendor.
+   */
+  public static final java.util.List<String> NEVER_SENT_ATTRIBUTES =
+      java.util.List.of("response.flags", "response.code_details");
+
   public ExternalProcessor extProcessor() {
     return ExternalProcessor.newBuilder()
         .setGrpcService(
@@ -215,6 +223,8 @@ public final class EgressListener {
         .setMessageTimeout(duration(settings.messageTimeout()))
         .setMaxMessageTimeout(duration(settings.maxMessageTimeout()))
         .setAllowModeOverride(true)
+        // with the response headers, Envoy says whether the request reached the vendor at all
+        .addAllResponseAttributes(NEVER_SENT_ATTRIBUTES)
         .setStatPrefix("keybrake")
         .setMutationRules(
             HeaderMutationRules.newBuilder()

@@ -58,17 +58,29 @@ public record XdsSettings(
   }
 
   /**
-   * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000, 500
-   * ms message timeout (headroom over the processor's p99), 5 s ceiling for duplicate waits, and
-   * the three vendors on 443.
+   * Default ext_proc {@code message_timeout}: longer than the processor can take to answer when its
+   * ledger is slow or down (a Redis command deadline of 2 s, extended to at most 8 s while Redis
+   * keeps answering other commands; a settle retried for up to 6 s through a failover), so that
+   * Envoy hands the agent the processor's own answer (forwarded, or 503 {@code ledger_unavailable})
+   * instead of a 504 of its own.
+   */
+  public static final Duration DEFAULT_MESSAGE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default {@code max_message_timeout}: the ceiling for a duplicate's wait on its original. */
+  public static final Duration DEFAULT_MAX_MESSAGE_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000,
+   * {@link #DEFAULT_MESSAGE_TIMEOUT} and {@link #DEFAULT_MAX_MESSAGE_TIMEOUT}, and the three
+   * vendors on 443.
    */
   public static XdsSettings defaults() {
     return new XdsSettings(
         "127.0.0.1",
         50051,
         10000,
-        Duration.ofMillis(500),
-        Duration.ofSeconds(5),
+        DEFAULT_MESSAGE_TIMEOUT,
+        DEFAULT_MAX_MESSAGE_TIMEOUT,
         SYSTEM_CA_BUNDLE,
         Map.of(
             "twilio", new VendorUpstream("api.twilio.com", 443),

@@ -101,6 +101,61 @@ class KeybrakeSnapshotsTest {
   }
 
   @Test
+  void thePushedExtProcFilterTakesItsMessageTimeoutsFromTheSettingsAndAsksForTheResponseFlags()
+      throws Exception {
+    // the default outlasts the processor's slowest answer on a slow or failing ledger (a Redis
+    // command deadline of 2 s, extended to at most 4 deadlines while Redis answers others), with
+    // margin, so a slow ledger reaches the agent as the processor's 503, not as Envoy's 504
+    ExternalProcessor byDefault = pushedFilter(XdsSettings.defaults());
+    assertThat(toJava(byDefault.getMessageTimeout()))
+        .isEqualTo(XdsSettings.DEFAULT_MESSAGE_TIMEOUT)
+        .isGreaterThan(java.time.Duration.ofSeconds(2).multipliedBy(4).plusSeconds(1));
+    assertThat(toJava(byDefault.getMaxMessageTimeout()))
+        .isEqualTo(XdsSettings.DEFAULT_MAX_MESSAGE_TIMEOUT)
+        .isGreaterThanOrEqualTo(toJava(byDefault.getMessageTimeout()));
+    assertThat(byDefault.getResponseAttributesList())
+        .containsExactly("response.flags", "response.code_details");
+    assertThat(byDefault.getRequestAttributesList()).isEmpty();
+
+    XdsSettings d = XdsSettings.defaults();
+    ExternalProcessor set =
+        pushedFilter(
+            new XdsSettings(
+                d.extProcHost(),
+                d.extProcPort(),
+                d.listenerPort(),
+                java.time.Duration.ofMillis(12_500),
+                java.time.Duration.ofSeconds(45),
+                d.trustedCaFile(),
+                d.vendors()));
+    assertThat(toJava(set.getMessageTimeout())).isEqualTo(java.time.Duration.ofMillis(12_500));
+    assertThat(toJava(set.getMaxMessageTimeout())).isEqualTo(java.time.Duration.ofSeconds(45));
+  }
+
+  /** The ext_proc filter of the listener a sidecar is pushed, parsed back into Envoy's proto. */
+  private static ExternalProcessor pushedFilter(XdsSettings settings) throws Exception {
+    Listener l =
+        new KeybrakeSnapshots(settings)
+            .snapshot(NodeGroups.SIDECAR, List.of())
+            .listeners()
+            .resources()
+            .get("keybrake_egress");
+    HttpConnectionManager hcm =
+        HttpConnectionManager.parseFrom(
+            l.getFilterChains(0).getFilters(0).getTypedConfig().getValue());
+    for (HttpFilter f : hcm.getHttpFiltersList()) {
+      if (f.getName().equals("envoy.filters.http.ext_proc")) {
+        return ExternalProcessor.parseFrom(f.getTypedConfig().getValue());
+      }
+    }
+    throw new AssertionError("no ext_proc filter in the pushed listener");
+  }
+
+  private static java.time.Duration toJava(com.google.protobuf.Duration d) {
+    return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  @Test
   void theListenerRunsExtProcThenRouterWithTheAgreedSettings() throws Exception {
     Listener l =
         snapshots
@@ -129,8 +184,8 @@ class KeybrakeSnapshotsTest {
         .isEqualTo(ProcessingMode.HeaderSendMode.SEND);
     assertThat(ep.getProcessingMode().getResponseBodyMode())
         .isEqualTo(ProcessingMode.BodySendMode.BUFFERED);
-    assertThat(ep.getMessageTimeout().getNanos()).isEqualTo(500_000_000);
-    assertThat(ep.getMaxMessageTimeout().getSeconds()).isEqualTo(5);
+    assertThat(ep.getMessageTimeout().getSeconds()).isEqualTo(10);
+    assertThat(ep.getMaxMessageTimeout().getSeconds()).isEqualTo(30);
     assertThat(ep.getAllowModeOverride()).isTrue();
     assertThat(ep.getMutationRules().getAllowAllRouting().getValue()).isFalse();
     assertThat(ep.getMutationRules().getDisallowSystem().getValue()).isFalse();

@@ -58,8 +58,20 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   /** The response stream was ended (completed or failed). */
   private boolean closed;
 
+  /** Whether the peer is this process's local gateway (which alone may set NOT_SENT_HEADER). */
+  private final boolean localGateway;
+
   ProcessStream(
       DecisionPipeline pipeline, StreamObserver<ProcessingResponse> out, StreamMetrics metrics) {
+    this(pipeline, out, metrics, false);
+  }
+
+  ProcessStream(
+      DecisionPipeline pipeline,
+      StreamObserver<ProcessingResponse> out,
+      StreamMetrics metrics,
+      boolean localGateway) {
+    this.localGateway = localGateway;
     this.pipeline = pipeline;
     this.out = out;
     this.metrics = metrics;
@@ -75,7 +87,7 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       switch (request.getRequestCase()) {
         case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
         case REQUEST_BODY -> onRequestBody(request.getRequestBody().getBody());
-        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
+        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders(), request);
         case RESPONSE_BODY -> onResponseBody(request.getResponseBody().getBody());
         case REQUEST_TRAILERS ->
             send(
@@ -139,7 +151,7 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
     answer(d, false);
   }
 
-  private void onResponseHeaders(HttpHeaders headers) {
+  private void onResponseHeaders(HttpHeaders headers, ProcessingRequest request) {
     if (exchange == null) {
       fail(Status.FAILED_PRECONDITION.withDescription("response before request"));
       return;
@@ -156,8 +168,10 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       metrics.phase(StreamMetrics.Phase.FORWARD, forwardedAt);
       forwardedAt = -1;
     }
-    if ("not-sent".equals(HeaderCodec.first(all, NOT_SENT_HEADER))) {
-      pipeline.neverSent(exchange); // the local gateway could not connect: nothing was sent
+    if (localGateway
+        ? "not-sent".equals(HeaderCodec.first(all, NOT_SENT_HEADER))
+        : EnvoyResponseFlags.neverSent(request)) {
+      pipeline.neverSent(exchange); // the data plane could not connect: nothing was sent
     }
     ResponseAnnotations ann =
         pipeline.onResponseHeaders(

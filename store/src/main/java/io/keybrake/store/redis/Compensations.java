@@ -40,8 +40,15 @@ final class Compensations implements AutoCloseable {
   private final ScheduledExecutorService drainer;
   private volatile long retryAtNanos = System.nanoTime();
 
-  Compensations(RedisStore store) {
+  private final Runnable rebuildNeeded;
+
+  /**
+   * @param rebuildNeeded called when Redis answers that the ledger is rebuilding: the cancel waits
+   *     for the rebuild (which keeps what Redis still holds, this reservation included)
+   */
+  Compensations(RedisStore store, Runnable rebuildNeeded) {
     this.store = store;
+    this.rebuildNeeded = rebuildNeeded;
     this.drainer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -129,7 +136,13 @@ final class Compensations implements AutoCloseable {
                 lost.token(),
                 RedisKeys.DEDUP_CHANNEL,
                 lost.fingerprint());
-    log.debug("lost reserve {}: {}", lost.reservationId(), RedisLedger.str(out, 0));
+    String answer = RedisLedger.str(out, 0);
+    if ("rebuilding".equals(answer)) {
+      // a rebuild after a failover keeps the open reservations Redis still holds: cancel after it
+      rebuildNeeded.run();
+      throw new StoreUnavailableException("ledger rebuilding");
+    }
+    log.debug("lost reserve {}: {}", lost.reservationId(), answer);
   }
 
   @Override

@@ -125,11 +125,18 @@ public final class LedgerRebuild {
         0);
   }
 
-  /** Every hash to write: counters of open windows with their sums, and the reservations. */
+  /**
+   * Every hash to write: counters of open windows with their sums, and the reservations of the
+   * record. When Redis still holds part of a ledger (a replica promoted by a failover, fenced by
+   * {@code fence.lua}), what it holds that the record cannot know yet is kept: its open
+   * reservations (calls in flight, with no audit row yet) count as reserved, and a counter's
+   * settled spend is never set below what Redis holds (rows of other instances may still be on
+   * their way to the audit log). So a rebuild never counts less than either source.
+   */
   private Map<String, ObjectNode> hashes(List<RecordedSpend> spend, Instant now) {
     RedisSettings s = store.settings();
+    // counter key -> {settled, reserved, expiry (unix ms, 0 = never)}
     Map<String, long[]> sums = new LinkedHashMap<>();
-    Map<String, BudgetLimit> counterLimits = new LinkedHashMap<>();
     Map<String, ObjectNode> out = new LinkedHashMap<>();
     for (RecordedSpend r : spend) {
       Map<String, BudgetLimit> distinct = new LinkedHashMap<>();
@@ -148,12 +155,14 @@ public final class LedgerRebuild {
       int i = 0;
       for (BudgetLimit l : distinct.values()) {
         i++;
+        long expiry = Expiries.counter(l, s.windowGrace());
         h.put("c" + i, RedisKeys.counter(l.counterId()));
-        h.put("x" + i, Long.toString(Expiries.counter(l, s.windowGrace())));
+        h.put("x" + i, Long.toString(expiry));
         if (l.windowEnd().isAfter(now)) {
-          long[] sum = sums.computeIfAbsent(l.counterId(), k -> new long[2]);
+          long[] sum =
+              sums.computeIfAbsent(
+                  RedisKeys.counter(l.counterId()), k -> new long[] {0, 0, expiry});
           sum[r.settled() ? 0 : 1] += r.micros();
-          counterLimits.putIfAbsent(l.counterId(), l);
         }
       }
       h.put(
@@ -163,13 +172,47 @@ public final class LedgerRebuild {
                   distinct.values(), now, s.reservationRetention(), s.windowGrace())));
       out.put(RedisKeys.reservation(r.reservationId()), h);
     }
+    keepSurvivingOpenReservations(out.keySet(), sums, now);
     for (Map.Entry<String, long[]> e : sums.entrySet()) {
+      String held = store.call("read a counter", c -> c.hget(e.getKey(), "settled"));
+      long settled = e.getValue()[0];
+      if (held != null) {
+        settled = Math.max(settled, Long.parseLong(held));
+      }
       ObjectNode h = JSON.createObjectNode();
-      h.put("settled", Long.toString(e.getValue()[0]));
+      h.put("settled", Long.toString(settled));
       h.put("reserved", Long.toString(e.getValue()[1]));
-      h.put("_x", Long.toString(Expiries.counter(counterLimits.get(e.getKey()), s.windowGrace())));
-      out.put(RedisKeys.counter(e.getKey()), h);
+      h.put("_x", Long.toString(e.getValue()[2]));
+      out.put(e.getKey(), h);
     }
     return out;
+  }
+
+  /**
+   * Adds to {@code sums} the open reservations Redis still lists that the record does not know
+   * (their hashes stay as they are, and in the open set for the stale sweep).
+   */
+  private void keepSurvivingOpenReservations(
+      java.util.Set<String> known, Map<String, long[]> sums, Instant now) {
+    List<String> open = store.call("list open reservations", c -> c.zrange(RedisKeys.OPEN, 0, -1));
+    for (String hash : open) {
+      if (known.contains(hash)) {
+        continue;
+      }
+      Map<String, String> f = store.call("read a reservation", c -> c.hgetall(hash));
+      if (!"reserved".equals(f.get("state")) || f.get("amount") == null || f.get("n") == null) {
+        continue;
+      }
+      long amount = Long.parseLong(f.get("amount"));
+      int n = Integer.parseInt(f.get("n"));
+      for (int i = 1; i <= n; i++) {
+        String counter = f.get("c" + i);
+        long expiry = Long.parseLong(f.getOrDefault("x" + i, "0"));
+        if (counter == null || (expiry != 0 && expiry <= now.toEpochMilli())) {
+          continue;
+        }
+        sums.computeIfAbsent(counter, k -> new long[] {0, 0, expiry})[1] += amount;
+      }
+    }
   }
 }

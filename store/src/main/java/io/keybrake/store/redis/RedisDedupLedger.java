@@ -72,7 +72,14 @@ public final class RedisDedupLedger extends ForwardingDedupCache {
     String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
     String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
     System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
-    ledger.failIfRebuilding(store.run(Scripts.SETTLE_COMPLETE, keys, args));
+    List<Object> out =
+        ledger.patiently(
+            "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
+    if ("unknown".equals(RedisLedger.str(out, 0)) && ledger.reassert(reservationId)) {
+      ledger.patiently(
+          "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
+    }
+    ledger.forget(reservationId);
     cache.wake(fingerprint);
   }
 }

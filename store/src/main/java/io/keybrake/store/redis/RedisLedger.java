@@ -63,7 +63,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
   public RedisLedger(RedisStore store, SpendRecord record) {
     this.store = Objects.requireNonNull(store);
     this.rebuild = new LedgerRebuild(store, Objects.requireNonNull(record));
-    this.compensations = new Compensations(store);
+    this.compensations = new Compensations(store, this::rebuildingNow);
     this.rebuilder =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -139,6 +139,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     String verdict = str(out, 0);
     switch (verdict) {
       case "reserved":
+        remember(call);
         return new ReserveOutcome.Reserved(
             request.reservationId(), num(out, 2), cap(limits, (int) num(out, 1)));
       case "refused":
@@ -217,6 +218,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
    * @return true when this call moved it from open to unsettled (so exactly one caller audits it)
    */
   public boolean unsettleIfOpen(String reservationId) {
+    forget(reservationId);
     List<Object> out =
         store.run(
             Scripts.UNSETTLE, new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)});
@@ -228,6 +230,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
 
   @Override
   public void markUnsettled(String reservationId) {
+    forget(reservationId);
     List<Object> out =
         store.run(
             Scripts.UNSETTLE, new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)});
@@ -301,9 +304,103 @@ public final class RedisLedger implements Ledger, AutoCloseable {
 
   private void finish(String reservationId, long actualMicros, String state) {
     List<Object> out =
-        store.run(Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state));
-    if ("rebuilding".equals(str(out, 0))) {
-      throw rebuildingNow();
+        patiently(
+            "finish a reservation",
+            () ->
+                store.run(
+                    Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state)));
+    if ("unknown".equals(str(out, 0)) && reassert(reservationId)) {
+      patiently(
+          "finish a reservation",
+          () ->
+              store.run(
+                  Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state)));
+    }
+    forget(reservationId);
+  }
+
+  /** Most reservations this instance remembers until they finish ({@link #reassert}). */
+  static final int MAX_REMEMBERED = 100_000;
+
+  /** This instance's open reservations, by id: what a failover may have lost. */
+  private final java.util.concurrent.ConcurrentHashMap<String, ReserveCall> open =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  void remember(ReserveCall call) {
+    if (open.size() < MAX_REMEMBERED) {
+      open.put(call.request().reservationId(), call);
+    }
+  }
+
+  void forget(String reservationId) {
+    open.remove(reservationId);
+  }
+
+  /**
+   * Redis does not know a reservation this instance made and has not finished: a failover lost it
+   * (the primary acknowledged it, the replica never got it). The call went ahead on it, so it is
+   * made again without checking the caps (its room was checked when it was made) before it is
+   * finished: the spend is counted, never lost.
+   *
+   * @return whether the reservation was made again
+   */
+  boolean reassert(String reservationId) {
+    ReserveCall call = open.get(reservationId);
+    if (call == null) {
+      return false;
+    }
+    String[] args = call.args().clone();
+    for (int i = 0; i < call.limits().size(); i++) {
+      args[3 + 2 * i] = Long.toString(1L << 52); // no cap: the room was checked before
+    }
+    String answer =
+        str(
+            patiently(
+                "re-make a lost reservation", () -> store.run(Scripts.RESERVE, call.keys(), args)),
+            0);
+    log.warn(
+        "reservation {} was lost by Redis (a failover); made again at its amount: {}",
+        reservationId,
+        answer);
+    return true;
+  }
+
+  /**
+   * How long a settle or release keeps trying while the ledger is rebuilding or Redis does not
+   * answer (a failover): the call already happened, so its outcome is worth waiting for; past this
+   * it is given up and the caller keeps the reservation as unsettled.
+   */
+  static final java.time.Duration FINISH_PATIENCE = java.time.Duration.ofSeconds(10);
+
+  /**
+   * Runs an idempotent finishing script until it answers other than {@code rebuilding}, retrying
+   * faults and rebuilds with a growing pause for at most {@link #FINISH_PATIENCE}.
+   */
+  List<Object> patiently(String what, java.util.function.Supplier<List<Object>> script) {
+    long deadline = System.nanoTime() + FINISH_PATIENCE.toNanos();
+    long pauseMillis = 5;
+    while (true) {
+      StoreUnavailableException failure;
+      try {
+        List<Object> out = script.get();
+        if (!"rebuilding".equals(str(out, 0))) {
+          return out;
+        }
+        failure = rebuildingNow();
+      } catch (StoreUnavailableException e) {
+        failure = e;
+      }
+      if (System.nanoTime() + pauseMillis * 1_000_000L - deadline > 0) {
+        throw failure;
+      }
+      log.debug("{}: {}; trying again in {} ms", what, failure.getMessage(), pauseMillis);
+      try {
+        Thread.sleep(pauseMillis); // a retry pause, not a synchronisation
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw failure;
+      }
+      pauseMillis = Math.min(200, pauseMillis * 2);
     }
   }
 

@@ -58,6 +58,18 @@ public final class RedisStore implements AutoCloseable {
   static final int MAX_DEADLINES = 4;
 
   private final AnswerWatch answers = new AnswerWatch(System::nanoTime);
+
+  /** Bumped (in lettuce's event loop, before any reconnect) each time the connection drops. */
+  private final java.util.concurrent.atomic.AtomicLong generation =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** The connection generation {@code fence.lua} last checked the server of (-1: none yet). */
+  private volatile long verified = -1;
+
+  private final Object verifying = new Object();
+  private final java.util.concurrent.atomic.AtomicLong fenced =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile String serverRunId = "";
   private final LatencyBuckets latency = new LatencyBuckets();
   private final java.util.concurrent.atomic.AtomicLong slowAnswers =
       new java.util.concurrent.atomic.AtomicLong();
@@ -77,6 +89,15 @@ public final class RedisStore implements AutoCloseable {
     this.breaker =
         new CircuitBreaker(settings.breakerFailures(), settings.breakerCoolDown(), clock);
     this.timeoutNanos = settings.commandTimeout().toNanos();
+    client.addListener(
+        new io.lettuce.core.RedisConnectionStateListener() {
+          @Override
+          public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> handler) {
+            if (handler == connection) {
+              generation.incrementAndGet();
+            }
+          }
+        });
   }
 
   /**
@@ -242,8 +263,81 @@ public final class RedisStore implements AutoCloseable {
     }
   }
 
-  /** Returns null instead of throwing when {@code passNoScript} and Redis answered NOSCRIPT. */
+  /**
+   * Runs a command on a server whose ledger this connection has checked ({@link #verify}), and
+   * gives its answer only if the connection did not drop meanwhile: a command sent around a
+   * reconnect may have run on a new server (a promoted replica) before anyone checked it, so its
+   * answer counts as lost ({@link AnswerLostException}: a reserve is compensated, a settle
+   * retried). Returns null instead of throwing when {@code passNoScript} and Redis answered
+   * NOSCRIPT.
+   */
   private <T> T attempt(
+      String what,
+      Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command,
+      boolean passNoScript) {
+    long gen = generation.get();
+    if (verified != gen) {
+      verify(gen, what);
+    }
+    T value = send(what, command, passNoScript);
+    if (generation.get() != gen) {
+      throw new AnswerLostException(
+          "the Redis connection dropped while " + what + " ran: its answer is not trusted", null);
+    }
+    return value;
+  }
+
+  /**
+   * Runs {@code fence.lua} on the server the connection reaches now, once per connection
+   * generation, before any other command: a ledger built on another server (the epoch names that
+   * server's run id) may have missed acknowledged writes, so it is fenced (its marker dropped) and
+   * every ledger script refuses until it is rebuilt here from the audit log.
+   */
+  private void verify(long gen, String what) {
+    synchronized (verifying) {
+      if (verified == gen) {
+        return;
+      }
+      List<Object> out =
+          send(
+              "check the ledger's server before " + what,
+              c ->
+                  c.<List<Object>>eval(
+                      Scripts.FENCE.source(),
+                      ScriptOutputType.MULTI,
+                      new String[] {RedisKeys.EPOCH}),
+              false);
+      if (generation.get() != gen) {
+        throw new AnswerLostException(
+            "the Redis connection dropped while checking its server: " + what, null);
+      }
+      String verdict = RedisLedger.str(out, 0);
+      String runId = RedisLedger.str(out, 1);
+      if ("fenced".equals(verdict)) {
+        fenced.incrementAndGet();
+        log.warn(
+            "Redis server {} holds a ledger built on another server (a failover or a restart):"
+                + " it may have missed the last writes, so the ledger is fenced and rebuilt from"
+                + " the audit log before it serves",
+            runId);
+      } else if (!runId.equals(serverRunId) && !serverRunId.isEmpty()) {
+        log.info("the ledger's Redis is now server {} ({})", runId, verdict);
+      }
+      serverRunId = runId;
+      verified = gen;
+    }
+  }
+
+  /**
+   * How many times this store found a ledger built on another server and fenced it (for metrics and
+   * tests).
+   */
+  public long fencedLedgers() {
+    return fenced.get();
+  }
+
+  /** Returns null instead of throwing when {@code passNoScript} and Redis answered NOSCRIPT. */
+  private <T> T send(
       String what,
       Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command,
       boolean passNoScript) {

@@ -18,6 +18,7 @@ final class Scripts {
   static final LuaScript CLAIM_RESERVE = LuaScript.load("claim_reserve");
   static final LuaScript SETTLE_COMPLETE = LuaScript.load("settle_complete");
   static final LuaScript CANCEL = LuaScript.load("cancel");
+  static final LuaScript FENCE = LuaScript.load("fence");
 
   static final List<LuaScript> ALL =
       List.of(
@@ -34,7 +35,8 @@ final class Scripts {
           ADJUST,
           CLAIM_RESERVE,
           SETTLE_COMPLETE,
-          CANCEL);
+          CANCEL,
+          FENCE);
 
   private Scripts() {}
 }

@@ -121,10 +121,11 @@ final class Exchange {
     boolean hasBody = body.length > 0;
 
     if (!complete && mode.getResponseHeaderMode() != HeaderSendMode.SKIP) {
-      send(
+      ProcessingRequest.Builder message =
           ProcessingRequest.newBuilder()
-              .setResponseHeaders(HttpMessages.httpHeaders(headers, !hasBody))
-              .build());
+              .setResponseHeaders(HttpMessages.httpHeaders(headers, !hasBody));
+      addResponseAttributes(message);
+      send(message.build());
       if (request.cancelAfter() == Phase.RESPONSE_HEADERS) {
         return clientGone(true);
       }
@@ -194,8 +195,51 @@ final class Exchange {
       return upstream.call(forwarded);
     } catch (IOException e) {
       trace.note("upstream connection failure");
+      upstreamConnectionFailed = true;
       return HttpMessages.upstreamFailure();
     }
+  }
+
+  /** Envoy's UF response flag (upstream connection failure): bit 5 of {@code response.flags}. */
+  static final long UPSTREAM_CONNECTION_FAILURE_FLAG = 1L << 5;
+
+  /** Envoy's {@code response.code_details} for a connection that could not be made. */
+  static final String CONNECTION_FAILURE_DETAILS =
+      "upstream_reset_before_response_started{remote_connection_failure}";
+
+  /** Set when the upstream could not be connected to (the request never reached it). */
+  private boolean upstreamConnectionFailed;
+
+  /**
+   * The {@code response_attributes} the filter config asks for, as Envoy fills them in with the
+   * response headers (under the filter's name), or none.
+   */
+  private void addResponseAttributes(ProcessingRequest.Builder message) {
+    if (config.responseAttributes().isEmpty()) {
+      return;
+    }
+    com.google.protobuf.Struct.Builder values = com.google.protobuf.Struct.newBuilder();
+    for (String name : config.responseAttributes()) {
+      switch (name) {
+        case "response.flags" ->
+            values.putFields(
+                name,
+                com.google.protobuf.Value.newBuilder()
+                    .setNumberValue(upstreamConnectionFailed ? UPSTREAM_CONNECTION_FAILURE_FLAG : 0)
+                    .build());
+        case "response.code_details" ->
+            values.putFields(
+                name,
+                com.google.protobuf.Value.newBuilder()
+                    .setStringValue(
+                        upstreamConnectionFailed ? CONNECTION_FAILURE_DETAILS : "via_upstream")
+                    .build());
+        default -> {
+          // not modelled: Envoy would send it; the harness leaves it out
+        }
+      }
+    }
+    message.putAttributes("envoy.filters.http.ext_proc", values.build());
   }
 
   private boolean bodyMode(boolean requestDirection) {

@@ -21,6 +21,7 @@ import java.util.Objects;
  *       buffered request body gets 413.
  *   <li>{@code addRequestIdHeaders}: true: like Envoy's connection manager, add {@code
  *       x-forwarded-proto} and {@code x-request-id} when absent before the filter sees the request.
+ *   <li>{@code responseAttributes}: none; see {@link #withResponseAttributes}.
  * </ul>
  *
  * Immutable and thread-safe.
@@ -33,7 +34,8 @@ public record ExtProcConfig(
     boolean failureModeAllow,
     MutationRules mutationRules,
     int bufferLimitBytes,
-    boolean addRequestIdHeaders) {
+    boolean addRequestIdHeaders,
+    java.util.List<String> responseAttributes) {
 
   /** Keybrake's processing mode. */
   public static final ProcessingMode KEYBRAKE_MODE =
@@ -57,6 +59,7 @@ public record ExtProcConfig(
     if (maxMessageTimeout.isNegative()) {
       throw new IllegalArgumentException("maxMessageTimeout must not be negative");
     }
+    responseAttributes = java.util.List.copyOf(responseAttributes);
     if (bufferLimitBytes <= 0) {
       throw new IllegalArgumentException("bufferLimitBytes must be positive");
     }
@@ -72,7 +75,8 @@ public record ExtProcConfig(
         false,
         MutationRules.DEFAULTS,
         1024 * 1024,
-        true);
+        true,
+        java.util.List.of());
   }
 
   public ExtProcConfig withProcessingMode(ProcessingMode mode) {
@@ -84,7 +88,8 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withMessageTimeout(Duration timeout) {
@@ -96,7 +101,8 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withMaxMessageTimeout(Duration max) {
@@ -108,7 +114,8 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withAllowModeOverride(boolean allow) {
@@ -120,7 +127,8 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withFailureModeAllow(boolean allow) {
@@ -132,7 +140,8 @@ public record ExtProcConfig(
         allow,
         mutationRules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withMutationRules(MutationRules rules) {
@@ -144,7 +153,8 @@ public record ExtProcConfig(
         failureModeAllow,
         rules,
         bufferLimitBytes,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withBufferLimitBytes(int limit) {
@@ -156,7 +166,8 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         limit,
-        addRequestIdHeaders);
+        addRequestIdHeaders,
+        responseAttributes);
   }
 
   public ExtProcConfig withAddRequestIdHeaders(boolean add) {
@@ -168,6 +179,25 @@ public record ExtProcConfig(
         failureModeAllow,
         mutationRules,
         bufferLimitBytes,
-        add);
+        add,
+        responseAttributes);
+  }
+
+  /**
+   * Attributes sent with the response headers ({@code response_attributes}): the harness models
+   * {@code response.flags} (0, or the UF bit after an upstream connection failure) and {@code
+   * response.code_details} ({@code via_upstream}, or Envoy's connection-failure details).
+   */
+  public ExtProcConfig withResponseAttributes(java.util.List<String> names) {
+    return new ExtProcConfig(
+        processingMode,
+        messageTimeout,
+        maxMessageTimeout,
+        allowModeOverride,
+        failureModeAllow,
+        mutationRules,
+        bufferLimitBytes,
+        addRequestIdHeaders,
+        names);
   }
 }

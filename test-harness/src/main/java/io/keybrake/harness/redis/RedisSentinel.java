@@ -74,6 +74,29 @@ public final class RedisSentinel implements AutoCloseable {
     return port;
   }
 
+  /**
+   * The sentinel's {@code INFO sentinel} line for its master, for example {@code
+   * name=keybrake,status=ok,address=127.0.0.1:6379,slaves=1,sentinels=1}.
+   */
+  public String masterInfo() {
+    for (String line : RedisServer.info(port, "sentinel").split("\r?\n")) {
+      if (line.startsWith("master0:")) {
+        return line.substring("master0:".length());
+      }
+    }
+    return "";
+  }
+
+  /** The port of the primary the sentinel names now (changes with a failover). */
+  public int primaryPort() {
+    for (String field : masterInfo().split(",")) {
+      if (field.startsWith("address=")) {
+        return Integer.parseInt(field.substring(field.lastIndexOf(':') + 1));
+      }
+    }
+    return -1;
+  }
+
   private void awaitPing() {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {

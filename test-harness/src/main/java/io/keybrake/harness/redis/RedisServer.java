@@ -26,12 +26,18 @@ public final class RedisServer implements AutoCloseable {
   private final String binary;
   private final int port;
   private final Path dir;
+  private final List<String> extraArgs;
   private Process process;
 
   private RedisServer(String binary, int port, Path dir) {
+    this(binary, port, dir, List.of());
+  }
+
+  private RedisServer(String binary, int port, Path dir, List<String> extraArgs) {
     this.binary = binary;
     this.port = port;
     this.dir = dir;
+    this.extraArgs = List.copyOf(extraArgs);
   }
 
   /**
@@ -69,6 +75,60 @@ public final class RedisServer implements AutoCloseable {
       }
     }
     throw last;
+  }
+
+  /**
+   * Starts a replica of {@code primary} ({@code --replicaof}) on a free port and waits until it
+   * answers {@code PING}; {@link #info(String)} says when it is in sync.
+   */
+  public static RedisServer startReplicaOf(RedisServer primary) {
+    String binary = binary();
+    Path dir = tempDir();
+    IllegalStateException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      RedisServer server =
+          new RedisServer(
+              binary,
+              freePort(),
+              dir,
+              List.of("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
+      try {
+        server.launch();
+        return server;
+      } catch (IllegalStateException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  /** The text {@code INFO <section>} answers (for example {@code replication}). */
+  public String info(String section) {
+    return info(port, section);
+  }
+
+  /** The text {@code INFO <section>} answers at {@code 127.0.0.1:port} (a server or a sentinel). */
+  static String info(int port, String section) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      out.write(("INFO " + section + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      StringBuilder header = new StringBuilder();
+      int c;
+      while ((c = in.read()) != -1 && c != '\n') {
+        header.append((char) c);
+      }
+      if (header.length() == 0 || header.charAt(0) != '$') {
+        throw new IllegalStateException("unexpected INFO answer: " + header.toString().trim());
+      }
+      int length = Integer.parseInt(header.substring(1).trim());
+      return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The port the server listens on (stays the same across restarts). */
@@ -129,22 +189,25 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void launch() {
+    List<String> command = new java.util.ArrayList<>();
+    command.addAll(
+        List.of(
+            binary,
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir.toString(),
+            "--protected-mode",
+            "no"));
+    command.addAll(extraArgs);
     ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(
-                    binary,
-                    "--port",
-                    Integer.toString(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    dir.toString(),
-                    "--protected-mode",
-                    "no"))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(
                 ProcessBuilder.Redirect.appendTo(dir.resolve("redis-" + port + ".log").toFile()));

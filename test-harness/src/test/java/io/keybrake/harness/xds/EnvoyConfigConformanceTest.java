@@ -182,8 +182,10 @@ class EnvoyConfigConformanceTest {
 
     assertThat(fromYaml).isEqualTo(generatedFilter);
     assertThat(fromYaml.getFailureModeAllow()).isFalse();
-    assertThat(fromYaml.getMessageTimeout().getNanos()).isEqualTo(500_000_000);
-    assertThat(fromYaml.getMaxMessageTimeout().getSeconds()).isEqualTo(5);
+    assertThat(fromYaml.getMessageTimeout().getSeconds()).isEqualTo(10);
+    assertThat(fromYaml.getMaxMessageTimeout().getSeconds()).isEqualTo(30);
+    assertThat(fromYaml.getResponseAttributesList())
+        .containsExactly("response.flags", "response.code_details");
   }
 
   @Test
