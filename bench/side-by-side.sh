@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Keybrake's local gateway side by side with the Portkey AI gateway 1.15.2 and Spring Cloud Gateway
+# 4.3.0, all in front of the same fixed upstream (nginx), driven by the same load generator (wrk).
+#
+#   bench/side-by-side.sh                        everything (about 8 minutes)
+#   BENCH_SYSTEMS="nginx keybrake" bench/side-by-side.sh   a subset (nginx is always the floor)
+#
+# Needs nginx, wrk (Debian: apt-get install -y nginx wrk), node/npm, java 17, redis-server. Builds
+# what it runs: Keybrake's jar (./keybrake), bench/spring-cloud-gateway (./mvnw -f), and installs
+# @portkey-ai/gateway@1.15.2 from npm into bench/.work. Every system is warmed up with wrk for
+# BENCH_WARMUP seconds (default 20), then measured for BENCH_DURATION seconds (default 20) at 1 and
+# 16 connections (wrk -t1), then at a low rate with Pacer.java (BENCH_LOW_CALLS calls, default 300,
+# at 10/s, one sequential keep-alive client, the upstream alone measured in the same seconds).
+# Ports: BENCH_PORT_BASE (default 19000) + 80 nginx, 81 Keybrake, 82 Spring Cloud Gateway,
+# 87 Portkey, 79 Redis, 51/18 Keybrake's gRPC/xDS. BENCH_KEYBRAKE_JAR runs another Keybrake build.
+set -euo pipefail
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$bench/.." && pwd)"
+work="$bench/.work"
+warmup="${BENCH_WARMUP:-20}"
+duration="${BENCH_DURATION:-20}"
+low_calls="${BENCH_LOW_CALLS:-300}"
+systems="${BENCH_SYSTEMS:-nginx keybrake portkey spring-cloud-gateway}"
+base="${BENCH_PORT_BASE:-19000}"
+p_nginx=$((base + 80)) p_kb=$((base + 81)) p_scg=$((base + 82)) p_pk=$((base + 87))
+p_redis=$((base + 79)) p_grpc=$((base + 51)) p_xds=$((base + 18))
+sid="AC00000000000000000000000000000000"
+token="bench-token"
+scg_key="vault_key_bench_spring_cloud_gateway"
+admin_key="bench-admin-key-0123456789"
+
+for tool in nginx wrk node npm java redis-server curl; do
+  command -v "$tool" >/dev/null || { echo "side-by-side: $tool is not on PATH (Debian: apt-get install -y nginx wrk nodejs npm redis-server)" >&2; exit 2; }
+done
+mkdir -p "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+started() { pids+=("$1"); }
+
+wait_http() { # url, name
+  for _ in $(seq 1 600); do
+    if curl -s -o /dev/null "$1"; then return 0; fi
+    sleep 0.5
+  done
+  echo "side-by-side: $2 did not come up at $1" >&2
+  exit 1
+}
+b64() { printf '%s' "$1" | base64 -w0; }
+
+# --- build what is needed -------------------------------------------------------------------------
+kb_jar="${BENCH_KEYBRAKE_JAR:-$root/cli/target/keybrake.jar}"
+if [[ " $systems " == *" keybrake "* && -z "${BENCH_KEYBRAKE_JAR:-}" ]]; then
+  "$root/keybrake" --version >/dev/null
+fi
+scg_jar="$bench/spring-cloud-gateway/target/bench-scg.jar"
+if [[ " $systems " == *" spring-cloud-gateway "* ]]; then
+  if [ ! -f "$scg_jar" ] || [ -n "$(find "$bench/spring-cloud-gateway" -path '*/target' -prune -o -type f -newer "$scg_jar" -print -quit)" ]; then
+    echo "side-by-side: building bench/spring-cloud-gateway" >&2
+    (cd "$root" && ./mvnw -q -B -ntp -f bench/spring-cloud-gateway/pom.xml package -DskipTests) >&2
+  fi
+fi
+portkey="$work/portkey/node_modules/@portkey-ai/gateway/build/start-server.js"
+if [[ " $systems " == *" portkey "* && ! -f "$portkey" ]]; then
+  echo "side-by-side: installing @portkey-ai/gateway@1.15.2 into bench/.work/portkey" >&2
+  mkdir -p "$work/portkey"
+  (cd "$work/portkey" && npm install --no-audit --no-fund --silent @portkey-ai/gateway@1.15.2) >&2
+fi
+
+# --- start the systems ----------------------------------------------------------------------------
+sed -e "s#@PORT@#$p_nginx#g" -e "s#@WORK@#$work#g" "$bench/nginx.conf.template" > "$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
+started $!
+upstream="http://127.0.0.1:$p_nginx"
+twilio_path="/2010-04-01/Accounts/$sid/Messages.json"
+wait_http "$upstream/" nginx
+
+if [[ " $systems " == *" keybrake "* ]]; then
+  rm -rf "$work/keybrake"
+  KEYBRAKE_ADMIN_KEY="$admin_key" KEYBRAKE_UPSTREAM_TWILIO="$upstream" \
+    java ${BENCH_KEYBRAKE_JAVA_OPTS:-} -jar "$kb_jar" up --http-port "$p_kb" --grpc-port "$p_grpc" \
+    --xds-port "$p_xds" --data-dir "$work/keybrake" > "$work/keybrake.out" 2>&1 &
+  started $!
+  wait_http "http://127.0.0.1:$p_kb/healthz" Keybrake
+  # a full Twilio policy: caps, endpoints, destinations, countries, deduplication, expiry
+  created=$(curl -s -X POST "http://127.0.0.1:$p_kb/keys" -H "X-Admin-Key: $admin_key" \
+    -H 'Content-Type: application/json' -d "{\"name\":\"bench\",\"vendor\":\"twilio\",
+      \"twilio_account_sid\":\"$sid\",\"twilio_auth_token\":\"$token\",
+      \"policy\":{\"daily_usd_cap\":1000000,\"total_usd_cap\":10000000,
+        \"allowed_endpoints\":[\"POST /2010-04-01/Accounts/*/Messages.json\"],
+        \"allowed_prefixes\":[\"+1\"],\"allowed_countries\":[\"US\"],
+        \"dedup_window_seconds\":60,\"expires_in\":\"24h\",\"time_zone\":\"UTC\"}}")
+  vault=$(printf '%s' "$created" | sed -n 's/.*"vault_key":"\([^"]*\)".*/\1/p')
+  [ -n "$vault" ] || { echo "side-by-side: cannot create a Keybrake key: $created" >&2; exit 1; }
+fi
+if [[ " $systems " == *" portkey "* ]]; then
+  NODE_ENV=production node "$portkey" --port="$p_pk" --headless > "$work/portkey.out" 2>&1 &
+  started $!
+  wait_http "http://127.0.0.1:$p_pk/" Portkey
+fi
+if [[ " $systems " == *" spring-cloud-gateway "* ]]; then
+  redis-server --port "$p_redis" --bind 127.0.0.1 --save '' --appendonly no > "$work/redis.out" 2>&1 &
+  started $!
+  java -jar "$scg_jar" --server.port="$p_scg" --bench.upstream="$upstream" \
+    --bench.api-key="$scg_key" --bench.account-sid="$sid" --bench.auth-token="$token" \
+    --spring.data.redis.port="$p_redis" > "$work/scg.out" 2>&1 &
+  started $!
+  wait_http "http://127.0.0.1:$p_scg/" "Spring Cloud Gateway"
+fi
+
+# --- drive them -----------------------------------------------------------------------------------
+rows=()
+lows=()
+target() { # system -> KIND URL AUTH HEADERS FLOOR_URL FLOOR_AUTH
+  case "$1" in
+    nginx) echo "twilio|$upstream$twilio_path|Basic $(b64 "$sid:$token")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
+    keybrake) echo "twilio|http://127.0.0.1:$p_kb/twilio/2010-04-01/Accounts/$vault/Messages.json|Basic $(b64 "$vault:")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
+    portkey) echo "openai|http://127.0.0.1:$p_pk/v1/chat/completions|Bearer sk-bench|x-portkey-provider: openai|x-portkey-custom-host: $upstream/v1|$upstream/v1/chat/completions|Bearer sk-bench" ;;
+    spring-cloud-gateway) echo "twilio|http://127.0.0.1:$p_scg/twilio/2010-04-01/Accounts/$scg_key/Messages.json|Basic $(b64 "$scg_key:")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
+  esac
+}
+run_wrk() { # system conns seconds
+  local kind url auth headers spec
+  spec=$(target "$1")
+  kind=$(cut -d'|' -f1 <<<"$spec"); url=$(cut -d'|' -f2 <<<"$spec"); auth=$(cut -d'|' -f3 <<<"$spec")
+  headers=$(cut -d'|' -f4- <<<"$spec" | rev | cut -d'|' -f3- | rev)
+  local hostport="${url#http://}"; hostport="${hostport%%/*}"
+  local path="/${url#http://*/}"
+  BENCH_KIND="$kind" BENCH_PATH="$path" BENCH_AUTH="$auth" BENCH_HEADERS="$headers" \
+    BENCH_TAG="$1-$2-$(date +%s%N)" wrk -t1 -c"$2" -d"$3"s --timeout 10s -s "$bench/load.lua" \
+    "http://$hostport" 2>>"$work/wrk.err" | grep '^RESULT' || echo "RESULT requests=0 seconds=1 p50us=0 p99us=0 non2xx=0 errors=-1"
+}
+field() { sed -n "s/.* $1=\([-0-9.]*\).*/\1/p" <<<" $2"; }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+
+echo "side-by-side: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
+for s in $systems; do
+  echo "side-by-side: $s: warming up for ${warmup}s" >&2
+  run_wrk "$s" 16 "$warmup" >/dev/null
+  for c in 1 16; do
+    r=$(run_wrk "$s" "$c" "$duration")
+    req=$(field requests "$r"); secs=$(field seconds "$r")
+    rps=$(awk -v n="$req" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    rows+=("| $s | $c | $rps | $(ms "$(field p50us "$r")") | $(ms "$(field p99us "$r")") | $(field non2xx "$r") / $(field errors "$r") | $(cut -d' ' -f1 /proc/loadavg) |")
+    echo "side-by-side: $s, $c conn: $r" >&2
+  done
+  if [ "$s" != nginx ]; then
+    spec=$(target "$s")
+    kind=$(cut -d'|' -f1 <<<"$spec"); url=$(cut -d'|' -f2 <<<"$spec"); auth=$(cut -d'|' -f3 <<<"$spec")
+    floor_url=$(rev <<<"$spec" | cut -d'|' -f2 | rev); floor_auth=$(rev <<<"$spec" | cut -d'|' -f1 | rev)
+    hargs=()
+    IFS='|' read -r -a hs <<<"$(cut -d'|' -f4- <<<"$spec" | rev | cut -d'|' -f3- | rev)"
+    for h in "${hs[@]}"; do [ -n "$h" ] && hargs+=(--header "$h"); done
+    echo "side-by-side: $s: low rate, $low_calls calls at 10/s" >&2
+    r=$(java "$bench/Pacer.java" --url "$url" --kind "$kind" --auth "$auth" --floor-url "$floor_url" \
+      --floor-auth "$floor_auth" --rate 10 --calls "$low_calls" --tag "$s-$(date +%s%N)" "${hargs[@]}" 2>>"$work/pacer.err" | grep '^RESULT')
+    echo "side-by-side: $s, low rate: $r" >&2
+    lows+=("| $s | $(ms "$(field p50us "$r")") | $(ms "$(field p99us "$r")") | $(ms "$(field upstream_p50us "$r")") | $(ms "$(field upstream_p99us "$r")") | $(ms "$(field added_p50us "$r")") | $(ms "$(field added_p99us "$r")") | $(field non2xx "$r") | $(cut -d' ' -f1 /proc/loadavg) |")
+  fi
+done
+
+echo
+echo "wrk -t1, ${duration}s per row after a ${warmup}s warm-up at 16 connections; $(nproc) cores"
+echo
+echo "| system | conns | req/s | p50 | p99 | non-2xx / socket errors | load avg |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+if [ ${#lows[@]} -gt 0 ]; then
+  echo
+  echo "low rate: $low_calls calls at 10/s, one sequential keep-alive client; upstream alone measured between them"
+  echo
+  echo "| system | p50 | p99 | upstream p50 | upstream p99 | added p50 | added p99 | non-2xx | load avg |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${lows[@]}"
+fi
