@@ -385,10 +385,15 @@ public final class KeybrakeApp implements AutoCloseable {
             settings.upstreams().getOrDefault("twilio", twilio.upstream()),
             clock,
             Duration.ofDays(1));
+    // guards: keybrake_reconciliation_lag_seconds, refreshed after each pass
+    io.keybrake.cli.metrics.ReconciliationLag lag =
+        new io.keybrake.cli.metrics.ReconciliationLag(
+            metrics.registry(), store.auditLog(), clock, Duration.ofDays(1));
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
             reconciler.runOnce();
+            lag.refresh();
           } catch (RuntimeException e) {
             log.warn("price reconciliation failed: {}", e.getMessage());
           }

@@ -51,8 +51,22 @@ final class DecisionMeters {
             e.name().toLowerCase(Locale.ROOT));
       }
       replays(spec.id());
+      for (String code : SHADOW_CODES) {
+        wouldRefuse(spec.id(), code); // from zero, so rates work from the first one
+      }
     }
   }
+
+  /** The refusals a shadow-mode policy records instead of applying (a closed set). */
+  static final List<String> SHADOW_CODES =
+      List.of(
+          "destination_not_allowed",
+          "max_call_exceeded",
+          "cap_exhausted",
+          "destination_rate_exceeded",
+          "identical_calls_exceeded",
+          "spend_rate_exceeded",
+          "outside_allowed_hours");
 
   /** One decision, as its audit row says. */
   void record(AuditEntry e) {
@@ -92,17 +106,7 @@ final class DecisionMeters {
                     .register(registry))
         .increment();
     if (shadowCode != null) {
-      wouldRefuse
-          .computeIfAbsent(
-              List.of(Tag.of("vendor", vendor), Tag.of("reason", shadowCode)),
-              t ->
-                  Counter.builder("keybrake_would_refuse")
-                      .description(
-                          "Calls a shadow-mode policy forwarded that it would have refused, by"
-                              + " vendor and the refusal code it would have given")
-                      .tags(t)
-                      .register(registry))
-          .increment();
+      wouldRefuse(vendor, shadowCode).increment();
     }
     if ("replayed".equals(e.decision())) {
       replays(vendor).increment();
@@ -121,6 +125,18 @@ final class DecisionMeters {
                       .register(registry))
           .increment(Micros.toUsd(micros).doubleValue());
     }
+  }
+
+  private Counter wouldRefuse(String vendor, String code) {
+    return wouldRefuse.computeIfAbsent(
+        List.of(Tag.of("vendor", vendor), Tag.of("reason", code)),
+        t ->
+            Counter.builder("keybrake_would_refuse")
+                .description(
+                    "Calls a shadow-mode policy forwarded that it would have refused, by vendor"
+                        + " and the refusal code it would have given")
+                .tags(t)
+                .register(registry));
   }
 
   private Counter replays(String vendor) {
