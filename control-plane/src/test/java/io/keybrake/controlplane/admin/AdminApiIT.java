@@ -630,7 +630,9 @@ class AdminApiIT {
             1_250_000,
             12_345,
             decision.equals("blocked") ? "none" : "estimated",
-            "res-1"));
+            "res-1",
+            decision.equals("blocked") ? 2_000_000L : null,
+            decision.equals("blocked") ? "key_daily" : null));
   }
 
   @Test
@@ -661,6 +663,8 @@ class AdminApiIT {
     assertThat(newest.get("reason").asText()).isEqualTo("cap_exhausted");
     assertThat(newest.get("http_status").asInt()).isEqualTo(429);
     assertThat(newest.get("spent_usd").decimalValue()).isEqualByComparingTo("1.25");
+    assertThat(newest.get("cap_usd").decimalValue()).isEqualByComparingTo("2.00");
+    assertThat(newest.get("budget").asText()).isEqualTo("key_daily");
     assertThat(newest.get("latency_ms").decimalValue()).isEqualByComparingTo("12.345");
     assertThat(newest.get("settlement").asText()).isEqualTo("none");
     assertThat(newest.get("prev_hash").asText()).isEqualTo(first.hash());
@@ -669,6 +673,9 @@ class AdminApiIT {
     assertThat(oldest.get("actual_usd").decimalValue()).isEqualByComparingTo("0.0079");
     assertThat(oldest.get("vendor_object_id").asText()).isEqualTo("SM123");
     assertThat(oldest.get("reason").isNull()).isTrue();
+    // a row that names no cap (written before rows did, or an admin row) shows nulls
+    assertThat(oldest.get("cap_usd").isNull()).isTrue();
+    assertThat(oldest.get("budget").isNull()).isTrue();
   }
 
   @Test

@@ -77,6 +77,30 @@ class ReportingIT {
               "allowed",
               "settled"));
     }
+    // key_e: Stripe, ops, last month: refused by its daily cap with $4.90 of $5.00 spent
+    audit.append(
+        new AuditEntry(
+            at("02-27T15:00:00"),
+            "key_e",
+            "name-key_e",
+            Map.of("team", "ops"),
+            "stripe",
+            "POST",
+            "/v1/payment_intents",
+            null,
+            52,
+            620_000,
+            null,
+            null,
+            "blocked",
+            "cap_exhausted",
+            429,
+            4_900_000,
+            90,
+            "none",
+            null,
+            5_000_000L,
+            "key_daily"));
     // key_d: last month, growth
     audit.append(
         entry("key_d", GROWTH, "twilio", at("02-28T23:59:59"), 999_000, "allowed", "settled"));
@@ -126,7 +150,25 @@ class ReportingIT {
             "fleet_ranking",
             "fleet_by_label",
             "vendor_daily_trend",
-            "projected_month");
+            "projected_month",
+            "blocked_calls");
+  }
+
+  @Test
+  void blockedCallsShowTheSpendAndTheCapInEffect() throws Exception {
+    List<Map<String, Object>> rows = run("blocked_calls", Map.of("selector", "{}"));
+
+    assertThat(rows).extracting(r -> r.get("key_id")).containsExactly("key_e", "key_a");
+    Map<String, Object> capped = rows.get(0);
+    assertThat(capped.get("reason")).isEqualTo("cap_exhausted");
+    assertThat(capped.get("http_status")).isEqualTo(429L);
+    assertThat((BigDecimal) capped.get("attempted_usd")).isEqualByComparingTo("0.62");
+    assertThat((BigDecimal) capped.get("spent_usd")).isEqualByComparingTo("4.90");
+    assertThat((BigDecimal) capped.get("cap_usd")).isEqualByComparingTo("5.00");
+    assertThat(capped.get("budget")).isEqualTo("key_daily");
+    // a row that names no cap (written before rows did) reads as NULL
+    assertThat(rows.get(1).get("cap_usd")).isNull();
+    assertThat(rows.get(1).get("budget")).isNull();
   }
 
   @Test
@@ -147,7 +189,7 @@ class ReportingIT {
     assertThat(run("spend_per_run", Map.of("selector", "{\"run\":\"a\"}")))
         .extracting(r -> r.get("key_id"))
         .containsExactly("key_a");
-    assertThat(run("spend_per_run", Map.of("selector", "{}"))).hasSize(4);
+    assertThat(run("spend_per_run", Map.of("selector", "{}"))).hasSize(5);
   }
 
   @Test
