@@ -349,6 +349,7 @@ public final class KeybrakeApp implements AutoCloseable {
                     }
                     ids.forEach(dropRoute);
                   })
+              .withUnitOfWork(store.unitOfWork())
               .withBudgets(
                   store.budgetStore(),
                   () -> {

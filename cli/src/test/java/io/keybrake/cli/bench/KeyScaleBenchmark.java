@@ -12,10 +12,6 @@ import io.keybrake.harness.load.LoadGenerator;
 import io.keybrake.harness.load.LoadReport;
 import io.keybrake.harness.xds.DeltaXdsClient;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -53,13 +49,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *   -Dbench.args="100000 16 100 20"</pre>
  *
  * Arguments: [keys, default 100000] [creating clients, default 16] [decisions/s, default 100]
- * [seconds per latency run, default 20] [revocations, default 100].
+ * [seconds per latency run, default 20] [revocations, default 100]. {@code -Dbench.phases=} names
+ * the phases to run besides the creation ({@code decide,idle,xds} by default).
  */
 public final class KeyScaleBenchmark {
   private static final String ADMIN = "bench-admin-key-0123456789";
   private static final String SID = "AC" + "0123456789abcdef0123456789abcdef";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /**
+   * Which phases run besides the creation: {@code -Dbench.phases=decide,idle,xds} (the default).
+   */
+  private static final String PHASES = System.getProperty("bench.phases", "decide,idle,xds");
 
   private KeyScaleBenchmark() {}
 
@@ -92,24 +93,33 @@ public final class KeyScaleBenchmark {
       }
       ManagedChannel channel = ExtProcBenchmark.channel(app.grpcPort());
       Callable<Boolean> decide = roundRobin(channel, hot);
-      LoadGenerator.closedLoop(4, Duration.ofSeconds(10)).run(decide); // warm-up
-      LoadReport small = LoadGenerator.openLoop(rate, runFor).run(decide);
-      System.out.printf("decisions with 10 keys in the registry:      %s%n", small);
+      LoadReport small = null;
+      if (PHASES.contains("decide")) {
+        LoadGenerator.closedLoop(4, Duration.ofSeconds(10)).run(decide); // warm-up
+        small = LoadGenerator.openLoop(rate, runFor).run(decide);
+        System.out.printf("decisions with 10 keys in the registry:      %s%n", small);
+      }
 
       List<String> ids = createMany(app, keys, clients);
 
-      idle(Duration.ofSeconds(30));
-      LoadReport large = LoadGenerator.openLoop(rate, runFor).run(decide);
-      System.out.printf("decisions with %,d keys in the registry: %s%n", keys + 10, large);
-      System.out.printf(
-          "  p50 %.2fx, p99 %.2fx of the 10-key run%n",
-          (double) large.p50Micros() / small.p50Micros(),
-          (double) large.p99Micros() / small.p99Micros());
+      if (PHASES.contains("idle")) {
+        idle(Duration.ofSeconds(30));
+      }
+      if (small != null) {
+        LoadReport large = LoadGenerator.openLoop(rate, runFor).run(decide);
+        System.out.printf("decisions with %,d keys in the registry: %s%n", keys + 10, large);
+        System.out.printf(
+            "  p50 %.2fx, p99 %.2fx of the 10-key run%n",
+            (double) large.p50Micros() / small.p50Micros(),
+            (double) large.p99Micros() / small.p99Micros());
+      }
 
       if (!ExtProcBenchmark.FAILURES.isEmpty()) {
         System.out.println("failed decisions by answer: " + ExtProcBenchmark.FAILURES);
       }
-      xdsRevocations(app, ids, revocations, keys + 10);
+      if (PHASES.contains("xds")) {
+        xdsRevocations(app, ids, revocations, keys + 10);
+      }
       channel.shutdownNow();
     }
   }
@@ -127,6 +137,7 @@ public final class KeyScaleBenchmark {
   /** Creates {@code count} keys with {@code clients} threads; prints the rate per tenth. */
   private static List<String> createMany(KeybrakeApp app, int count, int clients) throws Exception {
     AtomicInteger next = new AtomicInteger();
+    AtomicInteger created = new AtomicInteger();
     long[] doneAt = new long[count];
     List<String> ids = Collections.synchronizedList(new ArrayList<>(count));
     ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -139,9 +150,25 @@ public final class KeyScaleBenchmark {
                 for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
                   ids.add(create(app, 100 + i).get("id").asText());
                   doneAt[i] = System.nanoTime();
+                  created.incrementAndGet();
                 }
                 return null;
               }));
+    }
+    // process CPU time at each tenth of the keys: CPU per key does not depend on how much of the
+    // machine other processes take, unlike the rate
+    int tenth = Math.max(1, count / 10);
+    long[] cpuAtTenth = new long[11];
+    double[] loadAtTenth = new double[11];
+    cpuAtTenth[0] = processCpuNanos();
+    loadAtTenth[0] = loadAverage();
+    for (int t = 1; t <= 10; t++) {
+      int target = Math.min(count, t * tenth);
+      while (created.get() < target && !allDone(workers)) {
+        Thread.sleep(5);
+      }
+      cpuAtTenth[t] = processCpuNanos();
+      loadAtTenth[t] = loadAverage();
     }
     for (Future<?> f : workers) {
       f.get();
@@ -150,14 +177,31 @@ public final class KeyScaleBenchmark {
     long total = System.nanoTime() - start;
     long[] sorted = doneAt.clone();
     java.util.Arrays.sort(sorted);
-    int tenth = Math.max(1, count / 10);
     double first = tenth / ((sorted[tenth - 1] - start) / 1e9);
     double last = tenth / ((sorted[count - 1] - sorted[count - tenth - 1]) / 1e9);
     System.out.printf(
         "created %,d keys with %d clients in %.1f s: %.0f keys/s overall, first tenth %.0f/s,"
             + " last tenth %.0f/s%n",
         count, clients, total / 1e9, count / (total / 1e9), first, last);
+    StringBuilder perTenth = new StringBuilder();
+    for (int t = 1; t <= 10; t++) {
+      perTenth.append(
+          String.format(" %.2f", (cpuAtTenth[t] - cpuAtTenth[t - 1]) / 1e6 / (double) tenth));
+    }
+    System.out.printf(
+        "  process CPU per key created (server and its HTTP clients), ms by tenth:%s;"
+            + " overall %.2f ms; load average %.1f at the start, %.1f at the end%n",
+        perTenth, (cpuAtTenth[10] - cpuAtTenth[0]) / 1e6 / count, loadAtTenth[0], loadAtTenth[10]);
     return ids;
+  }
+
+  private static boolean allDone(List<Future<?>> workers) {
+    return workers.stream().allMatch(Future::isDone);
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /** Process CPU over a quiet period, and resident memory after it. */
@@ -214,10 +258,10 @@ public final class KeyScaleBenchmark {
       for (int i = 0; i < count; i++) {
         String id = ids.get(i * (ids.size() / count));
         int before = gw.pushes().size();
-        HttpResponse<String> r = admin(app, "DELETE", "/keys/" + id, null);
+        KeepAliveHttp.Answer r = client(app).send("DELETE", "/keys/" + id, ADMIN, null);
         long revoked = System.nanoTime();
-        if (r.statusCode() != 200) {
-          throw new IllegalStateException("DELETE answered " + r.statusCode() + " " + r.body());
+        if (r.status() != 200) {
+          throw new IllegalStateException("DELETE answered " + r.status() + " " + r.body());
         }
         if (!gw.await(routed -> !routed.contains(id), Duration.ofSeconds(10))) {
           throw new IllegalStateException("route of " + id + " still there after 10 s");
@@ -262,25 +306,26 @@ public final class KeyScaleBenchmark {
             + (i % 500)
             + "\"},\"policy\":{\"daily_usd_cap\":1000000,\"allowed_prefixes\":[\"+1\"],"
             + "\"dedup_window_seconds\":60,\"expires_in\":\"24h\"}}";
-    HttpResponse<String> r = admin(app, "POST", "/keys", body);
-    if (r.statusCode() != 201) {
-      throw new IllegalStateException("POST /keys answered " + r.statusCode() + " " + r.body());
+    KeepAliveHttp.Answer r = client(app).send("POST", "/keys", ADMIN, body);
+    if (r.status() != 201) {
+      throw new IllegalStateException("POST /keys answered " + r.status() + " " + r.body());
     }
     return JSON.readTree(r.body());
   }
 
-  private static HttpResponse<String> admin(KeybrakeApp app, String method, String path, String b)
-      throws Exception {
-    HttpRequest.Builder r =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + path))
-            .header("X-Admin-Key", ADMIN)
-            .header("Content-Type", "application/json")
-            .method(
-                method,
-                b == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(b));
-    return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+  private static volatile KeepAliveHttp client;
+
+  private static KeepAliveHttp client(KeybrakeApp app) {
+    KeepAliveHttp c = client;
+    if (c == null) {
+      synchronized (KeyScaleBenchmark.class) {
+        if (client == null) {
+          client = new KeepAliveHttp(app.httpPort());
+        }
+        c = client;
+      }
+    }
+    return c;
   }
 
   private static String rss() throws Exception {

@@ -14,6 +14,7 @@ import io.keybrake.core.key.VaultKeys;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.pipeline.UnitOfWork;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -74,6 +75,7 @@ public final class AdminApi extends Handler.Abstract {
   private volatile KeyCollectionRoutes keyCollection;
   private volatile BudgetRoutes budgets;
   private volatile io.keybrake.core.budget.BudgetCache budgetLimits;
+  private volatile UnitOfWork unitOfWork = UnitOfWork.NONE;
   private final JsonExchange exchange = new JsonExchange(MAX_BODY_BYTES);
   private final AdminAudit changes;
 
@@ -127,6 +129,16 @@ public final class AdminApi extends Handler.Abstract {
    */
   public AdminApi withBulkRevocation(Consumer<List<String>> onRevokedIds) {
     this.keyCollection = new KeyCollectionRoutes(keys, clock, onRevokedIds);
+    return this;
+  }
+
+  /**
+   * Runs a key's creation and its audit row as one unit of {@code work} (the embedded store: one
+   * SQLite transaction, so both commit or neither). Without it (fleet stores) the row is appended
+   * after the key, and the key revoked if the append fails. Call before the server starts.
+   */
+  public AdminApi withUnitOfWork(UnitOfWork work) {
+    this.unitOfWork = Objects.requireNonNull(work);
     return this;
   }
 
@@ -251,14 +263,24 @@ public final class AdminApi extends Handler.Abstract {
             req.policy().expiresIn().map(now::plus),
             Optional.empty());
     try {
-      if (retry.key().isPresent()) {
-        keys.create(
-            key,
-            new KeyCreation(
-                retry.key().get(), key.id(), retry.requestHash(), Optional.of(secret), now));
-      } else {
-        keys.create(key);
-      }
+      // the key and its audit row in one transaction where the store has them (embedded): they
+      // commit together, and concurrent creations share commits (SqliteDatabase's group commit)
+      unitOfWork.inOne(
+          "create a key",
+          () -> {
+            if (retry.key().isPresent()) {
+              keys.create(
+                  key,
+                  new KeyCreation(
+                      retry.key().get(), key.id(), retry.requestHash(), Optional.of(secret), now));
+            } else {
+              keys.create(key);
+            }
+            if (unitOfWork != UnitOfWork.NONE) {
+              changes.keyCreated(key);
+            }
+            return null;
+          });
     } catch (IllegalStateException e) {
       Optional<KeyCreation> raced = retry.key().flatMap(keys::findCreation);
       if (raced.isPresent()) { // a concurrent retry created it first
@@ -267,12 +289,14 @@ public final class AdminApi extends Handler.Abstract {
       // the KeyStore contract's signal for a duplicate id or secret hash (SqliteKeyStore)
       return Reply.error(409, "conflict", "a key with the same id already exists; retry");
     }
-    try {
-      changes.keyCreated(key);
-    } catch (RuntimeException e) {
-      // no change without its audit row: the secret was never shown, so revoking loses nothing
-      keys.revoke(key.id(), now);
-      throw e;
+    if (unitOfWork == UnitOfWork.NONE) {
+      try {
+        changes.keyCreated(key);
+      } catch (RuntimeException e) {
+        // no change without its audit row: the secret was never shown, so revoking loses nothing
+        keys.revoke(key.id(), now);
+        throw e;
+      }
     }
     LOG.info(
         "admin {}: created key {} ({}) for {}",
