@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -184,6 +185,48 @@ class K8sManifestsTest {
                 CrdSchemas.YAML.readTree(
                     K8S.resolve("examples/invalid/country-not-alpha-2.yaml").toFile())))
         .anySatisfy(e -> assertThat(e).contains("allowedCountries"));
+  }
+
+  /** Negative fixtures only a CEL rule refuses: OpenAPI accepts them. */
+  static final Map<String, String> CEL_ONLY =
+      Map.of(
+          "total-cap-below-daily-cap.yaml", "totalUsdCap must be at least dailyUsdCap",
+          "max-call-above-daily-cap.yaml", "maxCallUsd must be at most dailyUsdCap",
+          "budget-without-cap.yaml", "a budget needs dailyUsdCap or monthlyUsdCap",
+          "budget-selector-both.yaml", "a selector names labels or a vendor, exactly one",
+          "zero-daily-cap.yaml", "dailyUsdCap must be greater than 0");
+
+  @Test
+  void celRulesRefuseWhatTheOpenApiSchemaAccepts() throws Exception {
+    CrdSchemas schemas = new CrdSchemas(K8S.resolve("crds"));
+    assertThat(schemas.celRuleCount("SpendPolicy")).isGreaterThanOrEqualTo(5);
+    assertThat(schemas.celRuleCount("SpendBudget")).isGreaterThanOrEqualTo(5);
+    for (Map.Entry<String, String> e : CEL_ONLY.entrySet()) {
+      JsonNode fixture =
+          CrdSchemas.YAML.readTree(K8S.resolve("examples/invalid").resolve(e.getKey()).toFile());
+      assertThat(schemas.openApiErrors(fixture)).as(e.getKey()).isEmpty();
+      assertThat(schemas.celErrors(fixture))
+          .as(e.getKey())
+          .singleElement()
+          .asString()
+          .endsWith(e.getValue());
+    }
+  }
+
+  @Test
+  void aSpendBudgetCannotBeEditedButCanBeReappliedUnchanged() throws Exception {
+    CrdSchemas schemas = new CrdSchemas(K8S.resolve("crds"));
+    JsonNode budget = CrdSchemas.YAML.readTree(K8S.resolve("examples/spend-budget.yaml").toFile());
+    assertThat(schemas.updateErrors(budget, budget.deepCopy())).isEmpty();
+    com.fasterxml.jackson.databind.node.ObjectNode raised = budget.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) raised.get("spec"))
+        .put("dailyUsdCap", "500.00");
+    assertThat(schemas.updateErrors(budget, raised))
+        .singleElement()
+        .asString()
+        .contains("a SpendBudget cannot change");
+    // on create there is no old object: the transition rule does not apply
+    assertThat(schemas.errors(raised)).isEmpty();
   }
 
   static List<HasMetadata> render(String dir) throws IOException, InterruptedException {
