@@ -259,7 +259,7 @@ public final class KeybrakeApp implements AutoCloseable {
         closer.register(() -> stopGrpc(server));
       }
       if (roles.contains(Role.GATEWAY)) {
-        handlers.add(gateway(settings, vendors, processor, grpcExecutor, ps));
+        handlers.add(gateway(settings, vendors, processor, ps));
       }
     }
     // a key revoked here: this instance's cache, every other instance, and the xDS routes
@@ -441,14 +441,18 @@ public final class KeybrakeApp implements AutoCloseable {
       Settings settings,
       VendorRegistry vendors,
       KeybrakeExternalProcessor processor,
-      ExecutorService executor,
       PipelineSettings ps)
       throws IOException {
     String name = "keybrake-" + UUID.randomUUID();
+    // Direct executors on both ends: a message the gateway sends runs the processor on the
+    // gateway's own request thread and its answer lands in the call's inbox before the gateway
+    // waits for it: no thread hand-off, no wake-up per message. The message timeout still bounds
+    // whatever the processor finishes asynchronously; what it does inline is bounded by its own
+    // deadlines (store commands, dedup waits).
     io.grpc.Server inProcess =
         InProcessServerBuilder.forName(name)
             .addService(processor.forLocalGateway())
-            .executor(executor)
+            .directExecutor()
             .build()
             .start();
     closer.register(inProcess::shutdownNow);
