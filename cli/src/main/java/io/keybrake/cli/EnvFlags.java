@@ -25,13 +25,17 @@ final class EnvFlags {
 
   /** The environment with the flags applied, parsed and validated. */
   SettingsParser.Result settings(Map<String, String> environment) {
+    return SettingsParser.parse(env(environment));
+  }
+
+  private Map<String, String> env(Map<String, String> environment) {
     Map<String, String> env = new HashMap<>(environment);
     put(env, "KEYBRAKE_DATA_DIR", dataDir);
     put(env, "KEYBRAKE_HTTP_PORT", httpPort);
     put(env, "KEYBRAKE_GRPC_PORT", grpcPort);
     put(env, "KEYBRAKE_XDS_PORT", xdsPort);
     put(env, "KEYBRAKE_STORE", store);
-    return SettingsParser.parse(env);
+    return env;
   }
 
   /** Prints the problems and returns null, or returns the settings. */
@@ -42,6 +46,10 @@ final class EnvFlags {
       bad.problems().forEach(p -> System.err.println("  - " + p));
       return null;
     }
+    // the process's vendors: the jar's specs and KEYBRAKE_VENDOR_DIR's (checked by the parser)
+    io.keybrake.core.vendor.VendorRegistry.configure(
+        io.keybrake.cli.settings.VendorDirectory.load(
+            env(environment), new java.util.ArrayList<>()));
     return ((SettingsParser.Result.Ok) r).settings();
   }
 

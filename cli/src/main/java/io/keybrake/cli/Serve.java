@@ -129,7 +129,7 @@ final class Serve {
    */
   static List<String> vendorRoutes(Map<String, URI> overrides, boolean simulated) {
     List<String> lines = new ArrayList<>();
-    for (VendorSpec spec : VendorRegistry.loadDefault().all()) {
+    for (VendorSpec spec : VendorRegistry.configured().all()) {
       URI upstream = overrides.getOrDefault(spec.id(), spec.upstream());
       String name = spec.id();
       String label = String.format(Locale.ROOT, "  %-27s", name + " calls go to");

@@ -121,7 +121,7 @@ public final class KeybrakeApp implements AutoCloseable {
       Supplier<KubernetesClient> k8sClients)
       throws IOException {
     this.ops = ops;
-    this.metrics = new OpsMetrics(clock, VendorRegistry.loadDefault(), ops.metricsKeyLabels());
+    this.metrics = new OpsMetrics(clock, VendorRegistry.configured(), ops.metricsKeyLabels());
     this.streamMetrics = new StreamMetrics(metrics.registry());
     this.store = metrics.meter(store);
     this.clock = clock;
@@ -203,7 +203,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   keyCache.clear();
                   budgetCache.invalidate();
                 }));
-    VendorRegistry vendors = VendorRegistry.loadDefault();
+    VendorRegistry vendors = VendorRegistry.configured();
     PriceTable prices = io.keybrake.cli.prices.PriceFiles.load(settings.dataDir());
     CostEstimator costs = new CostEstimator(prices, Currencies.loadDefault());
     metrics.watchPriceTable("twilio", prices::asOf);

@@ -16,9 +16,6 @@ import java.util.Optional;
  * variable names). Every problem is collected, so one start names them all. Stateless.
  */
 public final class SettingsParser {
-  /** Vendors whose upstream may be overridden with {@code KEYBRAKE_UPSTREAM_<VENDOR>}. */
-  public static final List<String> VENDORS = List.of("twilio", "stripe", "resend");
-
   /** The outcome: settings, or the list of problems. */
   public sealed interface Result {
     record Ok(Settings settings) implements Result {}
@@ -83,8 +80,10 @@ public final class SettingsParser {
     if (http != 0 && (http == grpc || http == xds) || grpc != 0 && grpc == xds) {
       problems.add("KEYBRAKE_HTTP_PORT, KEYBRAKE_GRPC_PORT and KEYBRAKE_XDS_PORT must differ");
     }
+    // every vendor, built in or from KEYBRAKE_VENDOR_DIR, may be pointed elsewhere with
+    // KEYBRAKE_UPSTREAM_<VENDOR>
     Map<String, URI> upstreams = new LinkedHashMap<>();
-    for (String vendor : VENDORS) {
+    for (String vendor : VendorDirectory.load(env, problems).ids()) {
       String var = "KEYBRAKE_UPSTREAM_" + vendor.toUpperCase(Locale.ROOT);
       opt(env, var)
           .ifPresent(

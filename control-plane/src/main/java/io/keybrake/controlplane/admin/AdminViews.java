@@ -30,7 +30,6 @@ import java.util.Optional;
  */
 final class AdminViews {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
-  private static final VendorRegistry VENDORS = VendorRegistry.loadDefault();
 
   private AdminViews() {}
 
@@ -62,9 +61,11 @@ final class AdminViews {
     return o;
   }
 
-  /** The spec of a vendor the admin API accepts ({@link NewKeyRequest#VENDORS}). */
+  /** The spec of a vendor the admin API accepts (one of {@link VendorRegistry#configured()}). */
   static VendorSpec vendor(String id) {
-    return VENDORS.find(id).orElseThrow(() -> new IllegalArgumentException("no vendor " + id));
+    return VendorRegistry.configured()
+        .find(id)
+        .orElseThrow(() -> new IllegalArgumentException("no vendor " + id));
   }
 
   /**
@@ -73,7 +74,7 @@ final class AdminViews {
    */
   private static JsonNode expanded(KeyRecord k) {
     ObjectNode o = F.objectNode();
-    Optional<VendorSpec> spec = VENDORS.find(k.vendor());
+    Optional<VendorSpec> spec = VendorRegistry.configured().find(k.vendor());
     if (spec.isEmpty()) {
       return o;
     }

@@ -12,6 +12,7 @@ import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.money.Micros;
 import io.keybrake.core.policy.PolicyParser;
+import io.keybrake.core.vendor.VendorRegistry;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,7 +32,6 @@ final class BudgetRoutes {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Set<String> FIELDS =
       Set.of("name", "selector", "daily_usd_cap", "monthly_usd_cap", "webhook_url");
-  private static final Set<String> VENDORS = Set.of("twilio", "stripe", "resend");
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   private final BudgetStore budgets;
@@ -72,7 +72,10 @@ final class BudgetRoutes {
     }
     JsonNode selector = body.get("selector");
     if (selector == null || !selector.isObject() || selector.size() != 1) {
-      return invalid("selector must be {\"labels\":{…}} or {\"vendor\":\"twilio|stripe|resend\"}");
+      return invalid(
+          "selector must be {\"labels\":{…}} or {\"vendor\":\""
+              + String.join("|", VendorRegistry.configured().ids())
+              + "\"}");
     }
     Map<String, String> labels = new TreeMap<>();
     Optional<String> vendor = Optional.empty();
@@ -87,10 +90,14 @@ final class BudgetRoutes {
         }
         labels.put(e.getKey(), e.getValue().asText());
       }
-    } else if (selector.has("vendor") && VENDORS.contains(selector.get("vendor").asText())) {
+    } else if (selector.has("vendor")
+        && VendorRegistry.configured().find(selector.get("vendor").asText()).isPresent()) {
       vendor = Optional.of(selector.get("vendor").asText());
     } else {
-      return invalid("selector must be {\"labels\":{…}} or {\"vendor\":\"twilio|stripe|resend\"}");
+      return invalid(
+          "selector must be {\"labels\":{…}} or {\"vendor\":\""
+              + String.join("|", VendorRegistry.configured().ids())
+              + "\"}");
     }
     OptionalLong daily;
     OptionalLong monthly;

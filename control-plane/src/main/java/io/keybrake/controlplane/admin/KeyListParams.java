@@ -69,8 +69,9 @@ final class KeyListParams {
       labels.put(name, l.substring(colon + 1));
     }
     Optional<String> vendor = single(params, "vendor");
-    if (vendor.isPresent() && !NewKeyRequest.VENDORS.contains(vendor.get())) {
-      return new Parsed.Invalid("vendor must be one of \"twilio\", \"stripe\", \"resend\"");
+    if (vendor.isPresent()
+        && io.keybrake.core.vendor.VendorRegistry.configured().find(vendor.get()).isEmpty()) {
+      return new Parsed.Invalid("vendor must be one of " + NewKeyRequest.vendorList());
     }
     Optional<KeyState> state = Optional.empty();
     Optional<String> stateText = single(params, "state");

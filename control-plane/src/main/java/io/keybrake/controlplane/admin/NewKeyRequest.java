@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.policy.Policy;
 import io.keybrake.core.policy.PolicyParser;
+import io.keybrake.core.vendor.CredentialField;
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A validated {@code POST /keys} body. {@link #parse} never echoes a credential: problems name the
@@ -27,25 +30,26 @@ record NewKeyRequest(
   static final int MAX_LABEL_VALUE_CHARS = 256;
   static final int MAX_SECRET_CHARS = 512;
 
-  static final Set<String> VENDORS = Set.of("twilio", "stripe", "resend");
+  /** The fields every request may have; each vendor adds {@code <vendor>_<credential field>}. */
+  private static final Set<String> FIELDS = Set.of("name", "vendor", "labels", "policy");
 
-  private static final Map<String, String> CREDENTIAL_FIELD_VENDOR =
-      Map.of(
-          "twilio_account_sid", "twilio",
-          "twilio_auth_token", "twilio",
-          "stripe_secret_key", "stripe",
-          "resend_api_key", "resend");
-  private static final Set<String> FIELDS =
-      Set.of(
-          "name",
-          "vendor",
-          "labels",
-          "policy",
-          "twilio_account_sid",
-          "twilio_auth_token",
-          "stripe_secret_key",
-          "resend_api_key");
-  private static final Pattern TWILIO_SID = Pattern.compile("AC[0-9a-fA-F]{32}");
+  /** {@code "twilio", "stripe", "resend"}: the vendors of the configured registry, quoted. */
+  static String vendorList() {
+    return String.join(
+        ", ", VendorRegistry.configured().ids().stream().map(v -> "\"" + v + "\"").toList());
+  }
+
+  /** The vendor whose credential field {@code field} is, if it is one. */
+  private static Optional<String> credentialVendor(String field) {
+    for (VendorSpec spec : VendorRegistry.configured().all()) {
+      for (CredentialField f : spec.credential()) {
+        if (f.adminField(spec.id()).equals(field)) {
+          return Optional.of(spec.id());
+        }
+      }
+    }
+    return Optional.empty();
+  }
 
   NewKeyRequest {
     labels = Map.copyOf(labels);
@@ -78,7 +82,7 @@ record NewKeyRequest(
     }
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
-      if (!FIELDS.contains(f)) {
+      if (!FIELDS.contains(f) && credentialVendor(f).isEmpty()) {
         String shown = printable(f);
         throw new Bad(shown, shown + " is not a known field");
       }
@@ -94,16 +98,18 @@ record NewKeyRequest(
     JsonNode vendorNode = body.get("vendor");
     if (vendorNode == null
         || !vendorNode.isTextual()
-        || !VENDORS.contains(vendorNode.textValue())) {
-      throw new Bad("vendor", "vendor must be one of \"twilio\", \"stripe\", \"resend\"");
+        || VendorRegistry.configured().find(vendorNode.textValue()).isEmpty()) {
+      throw new Bad("vendor", "vendor must be one of " + vendorList());
     }
     String vendor = vendorNode.textValue();
-    for (Map.Entry<String, String> e : CREDENTIAL_FIELD_VENDOR.entrySet()) {
-      if (body.has(e.getKey()) && !e.getValue().equals(vendor)) {
-        throw new Bad(e.getKey(), e.getKey() + " does not apply to vendor \"" + vendor + "\"");
+    for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      Optional<String> owner = credentialVendor(f);
+      if (owner.isPresent() && !owner.get().equals(vendor)) {
+        throw new Bad(f, f + " does not apply to vendor \"" + vendor + "\"");
       }
     }
-    VendorCredential credential = credential(body, vendor);
+    VendorCredential credential = credential(body, AdminViews.vendor(vendor));
     Map<String, String> labels = labels(body.get("labels"));
     JsonNode policyNode = body.get("policy");
     if (policyNode == null || policyNode.isNull()) {
@@ -118,42 +124,18 @@ record NewKeyRequest(
         n, vendor, credential, labels, ((PolicyParser.Parsed.Ok) policy).policy());
   }
 
-  private static VendorCredential credential(JsonNode body, String vendor) throws Bad {
-    switch (vendor) {
-      case "twilio":
-        {
-          String sid = text(body, "twilio_account_sid");
-          if (sid == null || !TWILIO_SID.matcher(sid).matches()) {
-            throw new Bad(
-                "twilio_account_sid",
-                "twilio_account_sid is required: \"AC\" followed by 32 hex characters");
-          }
-          String token = text(body, "twilio_auth_token");
-          if (!plausibleSecret(token, "")) {
-            throw new Bad("twilio_auth_token", "twilio_auth_token is required: a non-empty token");
-          }
-          return new VendorCredential.Twilio(sid, token);
-        }
-      case "stripe":
-        {
-          String key = text(body, "stripe_secret_key");
-          if (!plausibleSecret(key, "sk_") && !plausibleSecret(key, "rk_")) {
-            throw new Bad(
-                "stripe_secret_key",
-                "stripe_secret_key is required: a secret (sk_…) or restricted (rk_…) key");
-          }
-          return new VendorCredential.ApiKey(key);
-        }
-      default:
-        {
-          String key = text(body, "resend_api_key");
-          if (!plausibleSecret(key, "re_")) {
-            throw new Bad(
-                "resend_api_key", "resend_api_key is required: an API key starting \"re_\"");
-          }
-          return new VendorCredential.ApiKey(key);
-        }
+  /** Every credential field the vendor's spec declares, each checked against its pattern. */
+  private static VendorCredential credential(JsonNode body, VendorSpec spec) throws Bad {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (CredentialField f : spec.credential()) {
+      String field = f.adminField(spec.id());
+      String value = text(body, field);
+      if (!f.accepts(value)) {
+        throw new Bad(field, field + " is required: " + f.description());
+      }
+      values.put(f.name(), value);
     }
+    return new VendorCredential.Fields(values);
   }
 
   private static Map<String, String> labels(JsonNode node) throws Bad {
@@ -190,17 +172,6 @@ record NewKeyRequest(
   private static String text(JsonNode body, String field) {
     JsonNode v = body.get(field);
     return v != null && v.isTextual() ? v.textValue() : null;
-  }
-
-  /** Non-null, starts with the prefix and has more after it, no whitespace or control chars. */
-  private static boolean plausibleSecret(String s, String prefix) {
-    if (s == null
-        || s.length() <= prefix.length()
-        || s.length() > MAX_SECRET_CHARS
-        || !s.startsWith(prefix)) {
-      return false;
-    }
-    return s.codePoints().allMatch(c -> c > 0x20 && c < 0x7f);
   }
 
   private static boolean hasControl(String s) {

@@ -1,5 +1,7 @@
 package io.keybrake.controlplane.xds;
 
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -71,8 +73,9 @@ public record XdsSettings(
 
   /**
    * The defaults the shipped Envoy configs use: ext_proc on 127.0.0.1:50051, listener on 10000,
-   * {@link #DEFAULT_MESSAGE_TIMEOUT} and {@link #DEFAULT_MAX_MESSAGE_TIMEOUT}, and the three
-   * vendors on 443.
+   * {@link #DEFAULT_MESSAGE_TIMEOUT} and {@link #DEFAULT_MAX_MESSAGE_TIMEOUT}, and every vendor of
+   * the configured registry ({@link VendorRegistry#configured()}) at its spec's upstream (port 443
+   * unless the URL names one).
    */
   public static XdsSettings defaults() {
     return new XdsSettings(
@@ -82,10 +85,17 @@ public record XdsSettings(
         DEFAULT_MESSAGE_TIMEOUT,
         DEFAULT_MAX_MESSAGE_TIMEOUT,
         SYSTEM_CA_BUNDLE,
-        Map.of(
-            "twilio", new VendorUpstream("api.twilio.com", 443),
-            "stripe", new VendorUpstream("api.stripe.com", 443),
-            "resend", new VendorUpstream("api.resend.com", 443)));
+        upstreams(VendorRegistry.configured()));
+  }
+
+  /** A cluster per vendor of {@code vendors}, at its spec's upstream. */
+  public static Map<String, VendorUpstream> upstreams(VendorRegistry vendors) {
+    Map<String, VendorUpstream> out = new TreeMap<>();
+    for (VendorSpec spec : vendors.all()) {
+      int port = spec.upstream().getPort();
+      out.put(spec.id(), new VendorUpstream(spec.upstream().getHost(), port < 0 ? 443 : port));
+    }
+    return out;
   }
 
   /** A copy pointing at another ext_proc server. */

@@ -173,7 +173,10 @@ class AdminApiIT {
     KeyRecord stored = keys.findById(id).orElseThrow();
     assertThat(stored.secretHash()).isEqualTo(VaultKeys.hash(vaultKey));
     assertThat(keys.findBySecretHash(VaultKeys.hash(vaultKey))).contains(stored);
-    assertThat(stored.credential()).isEqualTo(new VendorCredential.Twilio(SID, TOKEN));
+    // the fields twilio.yaml declares, by name
+    assertThat(stored.credential())
+        .isEqualTo(
+            new VendorCredential.Fields(java.util.Map.of("account_sid", SID, "auth_token", TOKEN)));
     assertThat(stored.policy().dailyCapMicros()).isEqualTo(50_000_000);
     assertThat(stored.expiresAt()).contains(NOW.plus(Duration.ofHours(24)));
     assertThat(stored.revokedAt()).isEmpty();
@@ -197,7 +200,8 @@ class AdminApiIT {
     assertThat(r.body()).contains("\"daily_usd_cap\":12.50").contains("\"total_usd_cap\":100.00");
     assertThat(r.body()).doesNotContain("sk_test_abc123");
     KeyRecord stored = keys.findById(body.get("id").asText()).orElseThrow();
-    assertThat(stored.credential()).isEqualTo(new VendorCredential.ApiKey("sk_test_abc123"));
+    assertThat(stored.credential())
+        .isEqualTo(new VendorCredential.Fields(java.util.Map.of("secret_key", "sk_test_abc123")));
     assertThat(stored.labels()).containsEntry("team", "payments");
   }
 

@@ -37,6 +37,7 @@ final class ActualCosts {
         case RESEND_EMAIL -> new ActualCost(OptionalLong.empty(), text(json, "id"));
         case RESEND_BATCH -> new ActualCost(OptionalLong.empty(), firstBatchId(json));
         case FREE -> idOnly(json);
+        case GENERIC -> ActualCost.unknown();
       };
     } catch (RequestRejected | RuntimeException e) {
       return ActualCost.unknown();

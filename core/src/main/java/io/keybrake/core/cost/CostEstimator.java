@@ -99,6 +99,10 @@ public final class CostEstimator {
       }
       case FORM, STRIPE_FORM -> {
         FormBody form = FormBody.parse(bytes);
+        if (rule == CostRule.GENERIC) {
+          return GenericCosts.form(
+              match.endpoint().generic().orElseThrow(), form, form.canonical(), currencies);
+        }
         io.keybrake.core.request.FieldAliases.refuse(form, CheckedFields.of(rule));
         String canonical = form.canonical();
         return switch (rule) {
@@ -128,6 +132,10 @@ public final class CostEstimator {
         }
         JsonNode json = JsonBody.parse(bytes);
         String canonical = JsonBody.canonical(json);
+        if (rule == CostRule.GENERIC) {
+          return GenericCosts.json(
+              match.endpoint().generic().orElseThrow(), json, canonical, currencies);
+        }
         return switch (rule) {
           case RESEND_EMAIL -> ResendCosts.email(json, canonical, prices);
           case RESEND_BATCH -> ResendCosts.batch(json, canonical, prices);

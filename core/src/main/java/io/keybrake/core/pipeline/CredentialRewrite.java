@@ -1,37 +1,31 @@
 package io.keybrake.core.pipeline;
 
+import io.keybrake.core.key.CredentialInjection;
 import io.keybrake.core.key.KeyRecord;
-import io.keybrake.core.key.VendorCredential;
-import java.nio.charset.StandardCharsets;
+import io.keybrake.core.vendor.VendorSpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The rewrite that turns an admitted agent request into the vendor request: the vault key is
- * swapped for the real credential (header and, for Twilio, the account path segment), and the
- * routing headers the gateway reads are set.
+ * swapped for the real credential where the vendor's spec injects it (the {@code Authorization}
+ * header, other headers, path segments such as Twilio's account SID), and the routing headers the
+ * gateway reads are set.
  */
 final class CredentialRewrite {
   private CredentialRewrite() {}
 
   static RequestRewrite of(Exchange ex) {
     KeyRecord key = ex.key;
-    List<Map.Entry<String, String>> set = new ArrayList<>();
+    VendorSpec vendor = ex.vendor;
+    List<Map.Entry<String, String>> set =
+        new ArrayList<>(CredentialInjection.headers(vendor, key.credential()));
     Optional<String> path = Optional.empty();
-    VendorCredential cred = key.credential();
-    if (cred instanceof VendorCredential.Twilio t) {
-      String basic = t.accountSid() + ":" + t.authToken();
-      set.add(
-          Map.entry(
-              "authorization",
-              "Basic "
-                  + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8))));
-      path = Optional.of(withPathVariable(ex, "AccountSid", t.accountSid()));
-    } else if (cred instanceof VendorCredential.ApiKey k) {
-      set.add(Map.entry("authorization", "Bearer " + k.secret()));
+    Map<String, String> pathValues = CredentialInjection.pathValues(vendor, key.credential());
+    if (!pathValues.isEmpty()) {
+      path = Optional.of(withPathVariables(ex, pathValues));
     }
     if (ex.formFromJson) {
       set.add(Map.entry("content-type", "application/x-www-form-urlencoded"));
@@ -47,6 +41,11 @@ final class CredentialRewrite {
 
   /** The request path with one template variable's segment replaced, query kept. */
   static String withPathVariable(Exchange ex, String variable, String value) {
+    return withPathVariables(ex, Map.of(variable, value));
+  }
+
+  /** The request path with template variables' segments replaced, query kept. */
+  static String withPathVariables(Exchange ex, Map<String, String> values) {
     String[] template = ex.match.endpoint().pathTemplate().split("/", -1);
     String[] actual = ex.encodedPath.split("/", -1);
     StringBuilder b = new StringBuilder();
@@ -54,8 +53,11 @@ final class CredentialRewrite {
       if (i > 0) {
         b.append('/');
       }
-      boolean replace = i < template.length && template[i].equals("{" + variable + "}");
-      b.append(replace ? value : actual[i]);
+      String replacement = null;
+      if (i < template.length && template[i].startsWith("{") && template[i].endsWith("}")) {
+        replacement = values.get(template[i].substring(1, template[i].length() - 1));
+      }
+      b.append(replacement != null ? replacement : actual[i]);
     }
     String raw = ex.head.path();
     int q = raw.indexOf('?');

@@ -42,7 +42,7 @@ public final class DecisionPipeline {
   private final Clock clock;
   private final LongSupplier nanoTicker;
   private final PipelineSettings settings;
-  private final RefusalRenderer renderer = new RefusalRenderer();
+  private final RefusalRenderer renderer;
   private final AuditWriter auditWriter;
   private final Forwarding forwarding;
   private final Settlement settlement;
@@ -164,7 +164,8 @@ public final class DecisionPipeline {
     this.fleetLimits = fleetLimits;
     this.lookup = lookup;
     this.vendors = vendors;
-    this.identifier = new KeyIdentifier(keys);
+    this.identifier = new KeyIdentifier(keys, vendors);
+    this.renderer = new RefusalRenderer(vendors);
     this.costs = costs;
     this.clock = clock;
     this.nanoTicker = nanoTicker;
@@ -214,6 +215,7 @@ public final class DecisionPipeline {
       return deny(
           ex, Refusal.of(RefusalCode.ENDPOINT_NOT_ALLOWED, "unknown vendor " + ex.key.vendor()));
     }
+    ex.vendor = vendor.get();
     Optional<String> otherVendor = vendorOfAuthority(head.authority());
     if (otherVendor.isPresent() && !otherVendor.get().equals(ex.key.vendor())) {
       return deny(

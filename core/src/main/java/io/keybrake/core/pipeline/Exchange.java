@@ -27,6 +27,7 @@ public final class Exchange {
   String path;
   String encodedPath;
   KeyRecord key;
+  io.keybrake.core.vendor.VendorSpec vendor;
   EndpointMatch match;
   CallEstimate estimate;
 

@@ -3,6 +3,7 @@ package io.keybrake.core.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keybrake.core.vendor.GenericCost;
 import io.keybrake.core.vendor.VendorSpec;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -26,19 +27,40 @@ final class PolicyForVendor {
    */
   static final Map<String, Set<String>> VENDOR_FIELDS =
       Map.of(
-          "allowed_prefixes", Set.of("twilio", "resend"),
-          "allowed_countries", Set.of("twilio"),
-          "allow_premium", Set.of("twilio"),
           "max_call_seconds", Set.of("twilio"),
           "allowed_twiml_urls", Set.of("twilio"),
           "allowed_accounts", Set.of("stripe"));
 
   private PolicyForVendor() {}
 
+  /**
+   * Fields that apply to vendors whose calls send to these kinds of destination, per the spec's
+   * cost rules: phone prefixes and countries mean something only where there are phone numbers.
+   */
+  static final Map<String, Set<GenericCost.DestinationKind>> DESTINATION_FIELDS =
+      Map.of(
+          "allowed_prefixes",
+          Set.of(GenericCost.DestinationKind.PHONE, GenericCost.DestinationKind.EMAIL),
+          "allowed_countries",
+          Set.of(GenericCost.DestinationKind.PHONE),
+          "allow_premium",
+          Set.of(GenericCost.DestinationKind.PHONE));
+
   static PolicyParser.Parsed check(JsonNode node, Policy policy, VendorSpec vendor) {
     String id = vendor.id();
+    Set<GenericCost.DestinationKind> kinds = vendor.destinationKinds();
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String field = it.next();
+      Set<GenericCost.DestinationKind> needs = DESTINATION_FIELDS.get(field);
+      if (needs != null && !node.get(field).isNull() && needs.stream().noneMatch(kinds::contains)) {
+        return invalid(
+            field,
+            "does not apply to a "
+                + id
+                + " key (it applies to keys of vendors that send to "
+                + (needs.size() == 1 ? "phone numbers" : "phone numbers or email addresses")
+                + ")");
+      }
       Set<String> vendors = VENDOR_FIELDS.get(field);
       if (vendors != null && !node.get(field).isNull() && !vendors.contains(id)) {
         return invalid(
@@ -47,13 +69,14 @@ final class PolicyForVendor {
     }
     for (String prefix : policy.allowedPrefixes()) {
       boolean email = prefix.startsWith("@");
-      if (id.equals("twilio") && email) {
+      if (!kinds.contains(GenericCost.DestinationKind.EMAIL) && email) {
         return invalid(
-            "allowed_prefixes", "must hold E.164 prefixes such as \"+1\" on a twilio key");
+            "allowed_prefixes", "must hold E.164 prefixes such as \"+1\" on a " + id + " key");
       }
-      if (id.equals("resend") && !email) {
+      if (!kinds.contains(GenericCost.DestinationKind.PHONE) && !email) {
         return invalid(
-            "allowed_prefixes", "must hold email domains such as \"@example.com\" on a resend key");
+            "allowed_prefixes",
+            "must hold email domains such as \"@example.com\" on a " + id + " key");
       }
     }
     List<String> canonical = new ArrayList<>();

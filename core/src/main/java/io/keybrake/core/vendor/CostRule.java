@@ -29,6 +29,8 @@ public enum CostRule {
   RESEND_EMAIL,
   RESEND_BATCH,
   FREE,
+  /** A rule written in the spec ({@link GenericCost}); no code per vendor. */
+  GENERIC,
   /** Moves money by an amount Keybrake cannot bound before the call: always refused. */
   UNBOUNDED;
 
@@ -45,6 +47,28 @@ public enum CostRule {
           STRIPE_INVOICE_ITEM ->
           true;
       default -> false;
+    };
+  }
+
+  /**
+   * The body format the rule reads, or empty when it reads no body field ({@code FREE}, {@code
+   * UNBOUNDED}) or reads the format the endpoint declares ({@code GENERIC}, checked per field).
+   */
+  public java.util.Optional<BodyFormat> reads() {
+    return switch (this) {
+      case TWILIO_MESSAGE, TWILIO_CALL -> java.util.Optional.of(BodyFormat.FORM);
+      case RESEND_EMAIL, RESEND_BATCH -> java.util.Optional.of(BodyFormat.JSON);
+      case FREE, UNBOUNDED, GENERIC -> java.util.Optional.empty();
+      default -> java.util.Optional.of(BodyFormat.STRIPE_FORM);
+    };
+  }
+
+  /** What the destinations of calls under this rule are (a GENERIC rule says it itself). */
+  public GenericCost.DestinationKind destinations() {
+    return switch (this) {
+      case TWILIO_MESSAGE, TWILIO_CALL -> GenericCost.DestinationKind.PHONE;
+      case RESEND_EMAIL, RESEND_BATCH -> GenericCost.DestinationKind.EMAIL;
+      default -> GenericCost.DestinationKind.NONE;
     };
   }
 

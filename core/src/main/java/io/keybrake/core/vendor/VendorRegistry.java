@@ -43,13 +43,46 @@ public final class VendorRegistry {
         of(DEFAULT_SPECS.stream().map(VendorRegistry::load).toList());
   }
 
+  /**
+   * This registry with {@code specs} added; a spec whose id is already known replaces that vendor
+   * (an operator's own copy of a built-in spec). Ids among {@code specs} must be distinct.
+   */
+  public VendorRegistry withSpecs(Collection<VendorSpec> specs) {
+    Map<String, VendorSpec> byId = new LinkedHashMap<>(vendors);
+    java.util.Set<String> added = new java.util.HashSet<>();
+    for (VendorSpec s : specs) {
+      if (!added.add(s.id())) {
+        throw new IllegalArgumentException("vendor " + s.id() + " is declared twice");
+      }
+      byId.put(s.id(), s);
+    }
+    return new VendorRegistry(Collections.unmodifiableMap(byId));
+  }
+
+  private static volatile VendorRegistry configured;
+
+  /**
+   * The registry this process was started with ({@link #configure}), else the shipped one. The
+   * admin API and the settings read vendors through it, so a spec from {@code KEYBRAKE_VENDOR_DIR}
+   * is known everywhere.
+   */
+  public static VendorRegistry configured() {
+    VendorRegistry r = configured;
+    return r == null ? loadDefault() : r;
+  }
+
+  /** Sets what {@link #configured()} returns; {@code null} goes back to the shipped registry. */
+  public static void configure(VendorRegistry registry) {
+    configured = registry;
+  }
+
   private static VendorSpec load(String id) {
     String name = "vendors/" + id + ".yaml";
     InputStream in = VendorRegistry.class.getClassLoader().getResourceAsStream(name);
     if (in == null) {
       throw new IllegalStateException("missing classpath resource " + name);
     }
-    VendorSpec spec = VendorSpecParser.parse(in);
+    VendorSpec spec = VendorSpecParser.parse(in, name);
     if (!spec.id().equals(id)) {
       throw new IllegalStateException(name + " declares id " + spec.id());
     }
@@ -58,6 +91,11 @@ public final class VendorRegistry {
 
   public Optional<VendorSpec> find(String id) {
     return Optional.ofNullable(vendors.get(id));
+  }
+
+  /** Every vendor id, in registration order. */
+  public java.util.List<String> ids() {
+    return List.copyOf(vendors.keySet());
   }
 
   /** Every vendor, in registration order. */

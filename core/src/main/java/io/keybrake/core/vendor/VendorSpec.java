@@ -16,6 +16,13 @@ import java.util.Optional;
  *     other header is dropped
  * @param accountHeaders headers (lower case) that make a call act on another account (Stripe's
  *     {@code Stripe-Account}): forwarded only when the policy lists the account
+ * @param credential the fields of the real credential and where each is injected
+ * @param keyPathVariable the path template variable that carries the vault key, for {@link
+ *     KeyPresentation#PATH_SEGMENT}
+ * @param refusal the shape of a refusal's body for this vendor's SDKs
+ * @param hosts the vendor's API host names (the upstream's host first): a request addressed to one
+ *     of them is for this vendor
+ * @param priceSource where the prices come from (a pricing file, the spec itself, the response)
  */
 public record VendorSpec(
     String id,
@@ -23,7 +30,40 @@ public record VendorSpec(
     List<KeyPresentation> keyPresentation,
     List<EndpointSpec> endpoints,
     List<String> forwardHeaders,
-    List<String> accountHeaders) {
+    List<String> accountHeaders,
+    List<CredentialField> credential,
+    Optional<String> keyPathVariable,
+    RefusalEnvelope refusal,
+    List<String> hosts,
+    String priceSource) {
+
+  /** A vendor with one Bearer secret, a plain refusal envelope and prices from its spec. */
+  public VendorSpec(
+      String id,
+      URI upstream,
+      List<KeyPresentation> keyPresentation,
+      List<EndpointSpec> endpoints,
+      List<String> forwardHeaders,
+      List<String> accountHeaders) {
+    this(
+        id,
+        upstream,
+        keyPresentation,
+        endpoints,
+        forwardHeaders,
+        accountHeaders,
+        List.of(
+            new CredentialField(
+                "api_key",
+                true,
+                Optional.empty(),
+                "a non-empty key",
+                List.of(new CredentialField.Injection(CredentialField.Injection.Kind.BEARER, "")))),
+        Optional.empty(),
+        RefusalEnvelope.PLAIN,
+        List.of(),
+        "spec");
+  }
 
   /** A vendor that forwards no agent header and has no account header. */
   public VendorSpec(
@@ -41,6 +81,16 @@ public record VendorSpec(
     Objects.requireNonNull(upstream);
     keyPresentation = List.copyOf(keyPresentation);
     endpoints = List.copyOf(endpoints);
+    credential = List.copyOf(credential);
+    Objects.requireNonNull(keyPathVariable);
+    Objects.requireNonNull(refusal);
+    Objects.requireNonNull(priceSource);
+    java.util.LinkedHashSet<String> allHosts = new java.util.LinkedHashSet<>();
+    if (upstream.getHost() != null) {
+      allHosts.add(upstream.getHost().toLowerCase(java.util.Locale.ROOT));
+    }
+    hosts.forEach(h -> allHosts.add(h.toLowerCase(java.util.Locale.ROOT)));
+    hosts = List.copyOf(allHosts);
     for (EndpointSpec e : endpoints) {
       PathTemplate template = PathTemplate.of(e.pathTemplate());
       if (template.isCatchAll() == e.named()) {
@@ -78,6 +128,27 @@ public record VendorSpec(
       }
     }
     return Optional.empty();
+  }
+
+  /** The credential field called {@code name}, if any. */
+  public Optional<CredentialField> credentialField(String name) {
+    return credential.stream().filter(f -> f.name().equals(name)).findFirst();
+  }
+
+  /** The kinds of destination this vendor's calls send to (phone numbers, email addresses). */
+  public java.util.Set<GenericCost.DestinationKind> destinationKinds() {
+    java.util.Set<GenericCost.DestinationKind> out =
+        java.util.EnumSet.noneOf(GenericCost.DestinationKind.class);
+    for (EndpointSpec e : endpoints) {
+      out.add(e.generic().map(GenericCost::destinationKind).orElse(e.cost().destinations()));
+    }
+    out.remove(GenericCost.DestinationKind.NONE);
+    return out;
+  }
+
+  /** Whether the vendor's SDKs may present a vault key this way. */
+  public boolean accepts(KeyPresentation presentation) {
+    return keyPresentation.contains(presentation);
   }
 
   /** The endpoint called {@code name}, if any. */

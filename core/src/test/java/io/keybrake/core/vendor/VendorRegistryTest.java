@@ -33,7 +33,7 @@ class VendorRegistryTest {
         .containsExactly("twilio", "stripe", "resend");
     assertThat(vendor("twilio").upstream()).isEqualTo(URI.create("https://api.twilio.com"));
     assertThat(vendor("twilio").keyPresentation())
-        .containsExactly(KeyPresentation.BASIC_USER, KeyPresentation.PATH_ACCOUNT_SID);
+        .containsExactly(KeyPresentation.BASIC_USER, KeyPresentation.PATH_SEGMENT);
     assertThat(vendor("stripe").keyPresentation())
         .containsExactly(KeyPresentation.BEARER, KeyPresentation.BASIC_USER);
     assertThat(vendor("resend").keyPresentation()).containsExactly(KeyPresentation.BEARER);
@@ -128,30 +128,35 @@ class VendorRegistryTest {
             () ->
                 parse(
                     "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "credential: [{name: api_key, secret: true, inject: [bearer]}]\n"
                         + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: CHEAP}\n"))
         .hasMessageContaining("unknown cost 'CHEAP'");
     assertThatThrownBy(
             () ->
                 parse(
                     "id: x\nupstream: http://x.test\nkey_presentation: [BEARER]\n"
+                        + "credential: [{name: api_key, secret: true, inject: [bearer]}]\n"
                         + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"))
         .hasMessageContaining("https");
     assertThatThrownBy(
             () ->
                 parse(
                     "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "credential: [{name: api_key, secret: true, inject: [bearer]}]\n"
                         + "endpoints:\n  - {name: a, method: GET, path: \"/{rest...}\", body: NONE, cost: FREE}\n"))
         .hasMessageContaining("named=false iff it is a catch-all");
     assertThatThrownBy(
             () ->
                 parse(
                     "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "credential: [{name: api_key, secret: true, inject: [bearer]}]\n"
                         + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE, extra: 1}\n"))
         .hasMessageContaining("unknown field 'extra'");
     assertThatThrownBy(
             () ->
                 parse(
                     "id: x\nupstream: https://x.test\nkey_presentation: [BEARER]\n"
+                        + "credential: [{name: api_key, secret: true, inject: [bearer]}]\n"
                         + "endpoints:\n  - {name: a, method: GET, path: /a, body: NONE, cost: FREE}\n"
                         + "  - {name: b, method: GET, path: /a, body: NONE, cost: FREE}\n"))
         .hasMessageContaining("declared twice");

@@ -9,9 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
 
 /**
@@ -54,14 +52,19 @@ public final class HttpObjectLookup implements ObjectLookup {
     if (!path.startsWith("/") || path.contains("?") || path.contains("#")) {
       return new LookupResult.Unreachable("not a lookup path");
     }
+    java.util.Optional<io.keybrake.core.vendor.VendorSpec> spec =
+        io.keybrake.core.vendor.VendorRegistry.configured().find(vendor);
+    if (spec.isEmpty()) {
+      return new LookupResult.Unreachable("no spec for vendor " + vendor);
+    }
     String root = base.toString().replaceAll("/+$", "");
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(root + path))
-            .timeout(timeout)
-            .header("Authorization", authorization(credential))
-            .header("Accept", "application/json")
-            .GET()
-            .build();
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(root + path)).timeout(timeout);
+    // the credential where the vendor's spec injects it (headers only: lookups have no template)
+    for (Map.Entry<String, String> h :
+        io.keybrake.core.key.CredentialInjection.headers(spec.get(), credential)) {
+      builder.header(h.getKey(), h.getValue());
+    }
+    HttpRequest request = builder.header("Accept", "application/json").GET().build();
     try {
       HttpResponse<InputStream> resp =
           http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -78,13 +81,5 @@ public final class HttpObjectLookup implements ObjectLookup {
       Thread.currentThread().interrupt();
       return new LookupResult.Unreachable("interrupted");
     }
-  }
-
-  private static String authorization(VendorCredential credential) {
-    if (credential instanceof VendorCredential.Twilio t) {
-      String basic = t.accountSid() + ":" + t.authToken();
-      return "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8));
-    }
-    return "Bearer " + ((VendorCredential.ApiKey) credential).secret();
   }
 }

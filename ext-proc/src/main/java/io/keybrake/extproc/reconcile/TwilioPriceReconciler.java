@@ -19,11 +19,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +108,7 @@ public final class TwilioPriceReconciler {
       AuditEntry e = r.entry();
       if (!"allowed".equals(e.decision())
           || !"estimated".equals(e.settlement())
-          || !"twilio".equals(e.vendor())
+          || !twilio.id().equals(e.vendor())
           || e.vendorObjectId() == null
           || e.reservationId() == null
           || !FETCH_PATH.containsKey(e.endpoint())
@@ -136,32 +134,29 @@ public final class TwilioPriceReconciler {
 
   private boolean reconcile(AuditEntry e) throws IOException, InterruptedException {
     Optional<KeyRecord> key = keys.findById(e.keyId());
-    if (key.isEmpty() || !(key.get().credential() instanceof VendorCredential.Twilio cred)) {
+    if (key.isEmpty() || !twilio.id().equals(key.get().vendor())) {
       return false;
     }
+    VendorCredential cred = key.get().credential();
     String kind = FETCH_PATH.get(e.endpoint());
     URI uri =
         URI.create(
             base.toString().replaceAll("/+$", "")
                 + "/2010-04-01/Accounts/"
-                + cred.accountSid()
+                + cred.value(twilio, "account_sid")
                 + "/"
                 + kind
                 + "/"
                 + e.vendorObjectId()
                 + ".json");
-    String basic =
-        Base64.getEncoder()
-            .encodeToString(
-                (cred.accountSid() + ":" + cred.authToken()).getBytes(StandardCharsets.UTF_8));
+    // the credential where the spec injects it (Basic account SID : auth token)
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10));
+    for (Map.Entry<String, String> h :
+        io.keybrake.core.key.CredentialInjection.headers(twilio, cred)) {
+      request.header(h.getKey(), h.getValue());
+    }
     HttpResponse<byte[]> resp =
-        http.send(
-            HttpRequest.newBuilder(uri)
-                .timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Basic " + basic)
-                .GET()
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
+        http.send(request.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     if (resp.statusCode() != 200) {
       log.warn("fetching {} for its price answered {}", e.vendorObjectId(), resp.statusCode());
       return false;

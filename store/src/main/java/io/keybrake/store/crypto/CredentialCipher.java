@@ -20,7 +20,10 @@ import javax.crypto.spec.GCMParameterSpec;
  * {@code CredentialCipher} seals vendor credentials with AES-256-GCM under the {@link
  * KeyEncryptionKey}: a random 12-byte nonce per value, the key id as additional authenticated data
  * (a ciphertext copied to another key's row does not open), and a versioned text format {@code
- * "v1:" + base64(nonce | ciphertext | tag)}. Thread-safe.
+ * "v1:" + base64(nonce | ciphertext | tag)}. The plain text is JSON: {@code {"type":"fields",
+ * "fields":{…}}} holds the fields a vendor spec declares; rows written before that ({@code
+ * "twilio"}, {@code "api_key"}) still decrypt to {@link VendorCredential.Twilio} and {@link
+ * VendorCredential.ApiKey}. Thread-safe.
  */
 public final class CredentialCipher {
   static final String V1 = "v1:";
@@ -109,6 +112,11 @@ public final class CredentialCipher {
     } else if (credential instanceof VendorCredential.ApiKey k) {
       node.put("type", "api_key");
       node.put("secret", k.secret());
+    } else if (credential instanceof VendorCredential.Fields f) {
+      // the fields the vendor's spec declares, by name: any vendor, no type per vendor
+      node.put("type", "fields");
+      ObjectNode fields = node.putObject("fields");
+      new java.util.TreeMap<>(f.fields()).forEach(fields::put);
     } else {
       throw new IllegalArgumentException("unknown credential type");
     }
@@ -125,6 +133,17 @@ public final class CredentialCipher {
               node.required("account_sid").asText(), node.required("auth_token").asText());
         case "api_key":
           return new VendorCredential.ApiKey(node.required("secret").asText());
+        case "fields":
+          {
+            java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+            for (var e : node.required("fields").properties()) {
+              if (!e.getValue().isTextual()) {
+                throw new IllegalArgumentException("field " + e.getKey() + " is not text");
+              }
+              fields.put(e.getKey(), e.getValue().asText());
+            }
+            return new VendorCredential.Fields(fields);
+          }
         default:
           throw new CredentialDecryptionException(
               "credential of key " + keyId + " has an unknown type");

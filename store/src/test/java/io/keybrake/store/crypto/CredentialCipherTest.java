@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keybrake.core.key.VendorCredential;
 import java.util.Base64;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CredentialCipherTest {
@@ -26,6 +27,61 @@ class CredentialCipherTest {
     VendorCredential stripe = new VendorCredential.ApiKey("sk_test_abcdef");
 
     assertThat(cipher.decrypt("key_b", cipher.encrypt("key_b", stripe))).isEqualTo(stripe);
+  }
+
+  @Test
+  void specFieldsRoundTrip() {
+    VendorCredential vonage =
+        new VendorCredential.Fields(Map.of("api_key", "abc123", "api_secret", TOKEN));
+
+    String blob = cipher.encrypt("key_v", vonage);
+
+    assertThat(blob).doesNotContain(TOKEN).doesNotContain("abc123");
+    assertThat(cipher.decrypt("key_v", blob)).isEqualTo(vonage);
+    assertThat(vonage.toString()).doesNotContain(TOKEN).doesNotContain("abc123");
+  }
+
+  /** Rows stored before credentials were spec fields: sealed by hand here, in that format. */
+  @Test
+  void rowsInTheOldFormatStillDecrypt() throws Exception {
+    KeyEncryptionKey kek = KeyEncryptionKey.random();
+    String twilioRow =
+        sealByHand(
+            kek,
+            "key_old",
+            "{\"type\":\"twilio\",\"account_sid\":\"AC123\",\"auth_token\":\"" + TOKEN + "\"}");
+    String stripeRow =
+        sealByHand(kek, "key_old2", "{\"type\":\"api_key\",\"secret\":\"sk_test_old\"}");
+    CredentialCipher reader = new CredentialCipher(kek);
+
+    VendorCredential twilio = reader.decrypt("key_old", twilioRow);
+    VendorCredential stripe = reader.decrypt("key_old2", stripeRow);
+
+    assertThat(twilio).isEqualTo(new VendorCredential.Twilio("AC123", TOKEN));
+    assertThat(stripe).isEqualTo(new VendorCredential.ApiKey("sk_test_old"));
+    var registry = io.keybrake.core.vendor.VendorRegistry.loadDefault();
+    assertThat(twilio.values(registry.find("twilio").orElseThrow()))
+        .containsEntry("account_sid", "AC123")
+        .containsEntry("auth_token", TOKEN);
+    assertThat(stripe.values(registry.find("stripe").orElseThrow()))
+        .containsEntry("secret_key", "sk_test_old");
+  }
+
+  private static String sealByHand(KeyEncryptionKey kek, String keyId, String json)
+      throws Exception {
+    byte[] nonce = new byte[12];
+    new java.security.SecureRandom().nextBytes(nonce);
+    javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+    c.init(
+        javax.crypto.Cipher.ENCRYPT_MODE,
+        kek.secretKey(),
+        new javax.crypto.spec.GCMParameterSpec(128, nonce));
+    c.updateAAD(keyId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] sealed = c.doFinal(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] out = new byte[nonce.length + sealed.length];
+    System.arraycopy(nonce, 0, out, 0, nonce.length);
+    System.arraycopy(sealed, 0, out, nonce.length, sealed.length);
+    return "v1:" + Base64.getEncoder().encodeToString(out);
   }
 
   @Test

@@ -21,6 +21,10 @@ record SimResponse(int status, List<Map.Entry<String, String>> headers, String j
     return new SimResponse(status, h, json);
   }
 
+  SimResponse withStatus(int other) {
+    return new SimResponse(other, headers, json);
+  }
+
   byte[] bytes() {
     return json.getBytes(StandardCharsets.UTF_8);
   }

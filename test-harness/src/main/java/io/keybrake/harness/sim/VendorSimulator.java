@@ -25,7 +25,12 @@ import org.eclipse.jetty.util.Callback;
  * tests make the vendor fail. Thread-safe: requests are handled concurrently.
  */
 public abstract sealed class VendorSimulator implements AutoCloseable
-    permits TwilioSimulator, StripeSimulator, ResendSimulator {
+    permits TwilioSimulator,
+        StripeSimulator,
+        ResendSimulator,
+        VonageSimulator,
+        SendGridSimulator,
+        AcmeSearchSimulator {
   /** Shared JSON mapper (thread-safe once configured). */
   protected static final ObjectMapper JSON = new ObjectMapper();
 
