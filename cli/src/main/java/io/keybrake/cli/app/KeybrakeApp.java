@@ -228,7 +228,17 @@ public final class KeybrakeApp implements AutoCloseable {
               budgetCache::limitsFor,
               store.unitOfWork(),
               new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT),
-              new Guard(store.guardCounters(), loopSuspension, metrics.guards(), clock));
+              new Guard(
+                  store.guardCounters(),
+                  loopSuspension,
+                  closer.register(
+                      new io.keybrake.cli.webhook.GuardAlerts(
+                          metrics.guards(),
+                          ops.webhookUrls(),
+                          ops.webhookSecret().orElse(""),
+                          clock,
+                          metrics.registry())),
+                  clock));
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       BudgetWebhooks webhooks =
           closer.register(

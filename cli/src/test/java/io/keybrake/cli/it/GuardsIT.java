@@ -217,4 +217,61 @@ class GuardsIT {
     assertThat(rows.get(0).get("estimated_usd").decimalValue())
         .isEqualByComparingTo(io.keybrake.core.money.Micros.toUsd(perMinute));
   }
+
+  @Test
+  void aTrippedGuardSendsOneSignedWebhookPerWindow() throws Exception {
+    String secret = "guard-webhook-secret-0123";
+    List<JsonNode> delivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer receiver =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext(
+        "/hook",
+        ex -> {
+          byte[] body = ex.getRequestBody().readAllBytes();
+          String sig =
+              ex.getRequestHeaders().getFirst(io.keybrake.cli.webhook.WebhookSignature.HEADER);
+          if (sig != null && io.keybrake.cli.webhook.WebhookSignature.verify(secret, sig, body)) {
+            delivered.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body));
+          }
+          ex.sendResponseHeaders(204, -1);
+          ex.close();
+        });
+    receiver.start();
+    try {
+      java.net.URI hook =
+          java.net.URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook");
+      gw =
+          new Gateway(
+              dir,
+              new MutableClock(Instant.parse("2026-11-22T12:00:00Z")),
+              Duration.ZERO,
+              new io.keybrake.cli.settings.OpsSettings(
+                  List.of(), List.of(hook), java.util.Optional.of(secret), false));
+      Gateway.Key key =
+          gw.createTwilioKey(
+              "{\"daily_usd_cap\":50,\"allowed_prefixes\":[\"+1\"],"
+                  + "\"max_calls_per_destination\":2}");
+      for (int i = 0; i < 5; i++) {
+        gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "again " + i);
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !delivered.isEmpty());
+      JsonNode alert = delivered.get(0);
+      assertThat(alert.get("type").asText()).isEqualTo("loop_guard_tripped");
+      assertThat(alert.get("rule").asText()).isEqualTo("destination_rate_exceeded");
+      assertThat(alert.get("key_id").asText()).isEqualTo(key.id());
+      assertThat(alert.toString()).doesNotContain("5552671").doesNotContain(key.vaultKey());
+      // the three refusals of the same window gave one delivery
+      assertThat(
+              MetricsScenarioIT.scrape(gw)
+                  .sum(
+                      "keybrake_webhook_deliveries_total",
+                      java.util.Map.of("outcome", "delivered")))
+          .isEqualTo(1.0);
+      assertThat(delivered).hasSize(1);
+    } finally {
+      receiver.stop(0);
+    }
+  }
 }

@@ -28,15 +28,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The guard step of a decision, between the cost estimate and the spend reservation: the send
- * window ({@code allowed_hours}), then the loop and velocity counters ({@code
- * max_calls_per_destination}, {@code max_identical_calls_per_hour}, {@code max_usd_per_minute}) in
- * one atomic step of the {@link GuardCounters} store. Windows are fixed: the clock hour or minute
- * (UTC) the call falls in. A tripped loop guard refuses the call (429) and, with {@code
- * loop_action: suspend}, revokes the key with reason {@code loop_detected}. In shadow mode the
- * counters count every call and nothing is suspended; the refusal is returned for the pipeline to
- * record. A counter store that cannot answer fails the call closed ({@code ledger_unavailable}), in
- * shadow mode too. Thread-safe.
+ * The guard step of a decision (for calls that send somewhere or cost money; reads are never
+ * guarded), between the cost estimate and the spend reservation: the send window ({@code
+ * allowed_hours}), then the loop and velocity counters ({@code max_calls_per_destination}, {@code
+ * max_identical_calls_per_hour}, {@code max_usd_per_minute}) in one atomic step of the {@link
+ * GuardCounters} store. Windows are fixed: the clock hour or minute (UTC) the call falls in. A
+ * tripped loop guard refuses the call (429) and, with {@code loop_action: suspend}, revokes the key
+ * with reason {@code loop_detected}. In shadow mode the counters count every call and nothing is
+ * suspended; the refusal is returned for the pipeline to record. A counter store that cannot answer
+ * fails the call closed ({@code ledger_unavailable}), in shadow mode too. Thread-safe.
  */
 public final class Guard {
   private static final Logger log = LoggerFactory.getLogger(Guard.class);
@@ -66,6 +66,9 @@ public final class Guard {
    */
   public Optional<Refusal> check(KeyRecord key, String endpoint, CallEstimate estimate) {
     PolicyGuards g = key.policy().guards();
+    if (estimate.destinations().isEmpty() && estimate.micros() == 0) {
+      return Optional.empty(); // a read (a status poll, a list): never guarded
+    }
     Instant now = clock.instant();
     Optional<Refusal> window = g.allowedHours().flatMap(w -> outsideWindow(key, w, estimate, now));
     if (window.isPresent()) {

@@ -80,8 +80,7 @@ class GuardTest {
           clock);
 
   static KeyRecord key(String policyJson) throws Exception {
-    Policy p =
-        ((PolicyParser.Parsed.Ok) PolicyParser.parse(JSON.readTree(policyJson))).policy();
+    Policy p = ((PolicyParser.Parsed.Ok) PolicyParser.parse(JSON.readTree(policyJson))).policy();
     return new KeyRecord(
         "key_abc",
         "bot",
@@ -107,7 +106,8 @@ class GuardTest {
   @Test
   void identicalCallsCountOncePerDedupWindow() throws Exception {
     KeyRecord k =
-        key("{\"daily_usd_cap\":50,\"max_identical_calls_per_hour\":2,\"dedup_window_seconds\":60}");
+        key(
+            "{\"daily_usd_cap\":50,\"max_identical_calls_per_hour\":2,\"dedup_window_seconds\":60}");
     CallEstimate same = sms("+14155552671", "hi", 8300);
     assertThat(guard.check(k, "messages.create", same)).isEmpty();
     clock.advance(Duration.ofSeconds(10)); // a retry within the window: the dedup cache's
@@ -124,9 +124,9 @@ class GuardTest {
   }
 
   @Test
-  void spendPerMinuteRefusesTheCallThatWouldPassItAndTheNextMinuteStartsAgain()
-      throws Exception {
-    KeyRecord k = key("{\"daily_usd_cap\":50,\"max_usd_per_minute\":0.02,\"loop_action\":\"suspend\"}");
+  void spendPerMinuteRefusesTheCallThatWouldPassItAndTheNextMinuteStartsAgain() throws Exception {
+    KeyRecord k =
+        key("{\"daily_usd_cap\":50,\"max_usd_per_minute\":0.02,\"loop_action\":\"suspend\"}");
     assertThat(guard.check(k, "m", sms("+14155552671", "a", 10_000))).isEmpty();
     assertThat(guard.check(k, "m", sms("+14155552672", "b", 10_000))).isEmpty();
     Optional<Refusal> third = guard.check(k, "m", sms("+14155552673", "c", 1));
@@ -187,8 +187,7 @@ class GuardTest {
   void newYorkAt2130IsRefusedWhileHonoluluAt1630Passes() throws Exception {
     clock.advance(Duration.ofMinutes(14 * 60 + 30)); // 2026-11-23T02:30Z
     KeyRecord k =
-        key(
-            "{\"daily_usd_cap\":50,\"allowed_hours\":{\"from\":\"08:00\",\"to\":\"21:00\"}}");
+        key("{\"daily_usd_cap\":50,\"allowed_hours\":{\"from\":\"08:00\",\"to\":\"21:00\"}}");
     Optional<Refusal> ny = guard.check(k, "m", sms("+12125550143", "sale", 1));
     assertThat(ny).map(Refusal::code).contains(RefusalCode.OUTSIDE_ALLOWED_HOURS);
     assertThat(ny.get().message()).contains("21:30").contains("America/New_York");
