@@ -216,14 +216,13 @@ public final class KeybrakeApp implements AutoCloseable {
               vendors,
               keyCache,
               store.ledger(),
-              store.dedupCache(),
+              store.admission(),
               store.auditLog(),
               costs,
               clock,
               System::nanoTime,
               ps,
               budgetCache::limitsFor,
-              store.unitOfWork(),
               new HttpObjectLookup(upstreams(settings, vendors), LOOKUP_TIMEOUT));
       KeybrakeExternalProcessor processor = new KeybrakeExternalProcessor(pipeline, streamMetrics);
       BudgetWebhooks webhooks =

@@ -1,9 +1,9 @@
 package io.keybrake.cli.app;
 
 import io.keybrake.cli.settings.Settings;
+import io.keybrake.core.admission.Admission;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.AuditSpendRecord;
@@ -16,8 +16,8 @@ import io.keybrake.store.postgres.PostgresAuditLog;
 import io.keybrake.store.postgres.PostgresBudgetStore;
 import io.keybrake.store.postgres.PostgresDatabase;
 import io.keybrake.store.postgres.PostgresKeyStore;
+import io.keybrake.store.redis.RedisAdmission;
 import io.keybrake.store.redis.RedisDedupCache;
-import io.keybrake.store.redis.RedisDedupLedger;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisRevocations;
 import io.keybrake.store.redis.RedisSettings;
@@ -36,13 +36,12 @@ import java.util.function.Consumer;
 public record StoreBundle(
     KeyStore keyStore,
     Ledger ledger,
-    DedupCache dedupCache,
+    Admission admission,
     AuditLog auditLog,
     BudgetStore budgetStore,
     Runnable purge,
     RevocationFeed revocations,
     StaleSweep staleSweep,
-    io.keybrake.core.pipeline.UnitOfWork unitOfWork,
     Readiness readiness,
     AutoCloseable closer,
     io.keybrake.core.notify.ThresholdStore thresholds) {
@@ -86,18 +85,12 @@ public record StoreBundle(
     return new StoreBundle(
         store.keyStore(),
         store.ledger(),
-        store.dedupCache(),
+        store.admission(),
         store.auditLog(),
         store.budgetStore(),
         () -> store.purge(Duration.ofDays(2)),
         RevocationFeed.LOCAL,
         StaleSweep.NONE,
-        new io.keybrake.core.pipeline.UnitOfWork() {
-          @Override
-          public <T> T inOne(String what, java.util.function.Supplier<T> work) {
-            return store.database().write(what, s -> work.get());
-          }
-        },
         Readiness.ALWAYS,
         store,
         store.thresholdStore());
@@ -187,13 +180,12 @@ public record StoreBundle(
       return new StoreBundle(
           keys,
           ledger,
-          new RedisDedupLedger(r, dedup, ledger),
+          new RedisAdmission(r, dedup, ledger),
           audit,
           budgets,
           () -> {},
           feed,
           sweep,
-          io.keybrake.core.pipeline.UnitOfWork.NONE,
           () -> {
             java.util.List<String> waiting = new java.util.ArrayList<>();
             if (!ledger.ready()) {

@@ -1,12 +1,11 @@
 package io.keybrake.core.pipeline;
 
+import io.keybrake.core.admission.Admission;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.decision.RequestRejected;
-import io.keybrake.core.dedup.DedupCache;
-import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.Ledger;
@@ -44,7 +43,7 @@ public final class DecisionPipeline {
   private final PipelineSettings settings;
   private final RefusalRenderer renderer = new RefusalRenderer();
   private final AuditWriter auditWriter;
-  private final Forwarding forwarding;
+  private final AdmissionStep admission;
   private final Settlement settlement;
   private final ObjectLookup lookup;
 
@@ -52,7 +51,7 @@ public final class DecisionPipeline {
       VendorRegistry vendors,
       KeyCache keys,
       Ledger ledger,
-      DedupCache dedup,
+      Admission admission,
       AuditLog audit,
       CostEstimator costs,
       Clock clock,
@@ -62,50 +61,21 @@ public final class DecisionPipeline {
         vendors,
         keys,
         ledger,
-        dedup,
+        admission,
         audit,
         costs,
         clock,
         nanoTicker,
         settings,
         LimitSource.NONE,
-        UnitOfWork.NONE);
-  }
-
-  /**
-   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
-   *     in the same atomic step as the key's own caps
-   * @param unit groups the store calls of one settlement (ledger, dedup, audit) where the store can
-   *     commit them together
-   */
-  public DecisionPipeline(
-      VendorRegistry vendors,
-      KeyCache keys,
-      Ledger ledger,
-      DedupCache dedup,
-      AuditLog audit,
-      CostEstimator costs,
-      Clock clock,
-      LongSupplier nanoTicker,
-      PipelineSettings settings,
-      LimitSource fleetLimits,
-      UnitOfWork unit) {
-    this(
-        vendors,
-        keys,
-        ledger,
-        dedup,
-        audit,
-        costs,
-        clock,
-        nanoTicker,
-        settings,
-        fleetLimits,
-        unit,
         ObjectLookup.NONE);
   }
 
   /**
+   * @param ledger read for the spend a refusal reports and for a spent cap before a cost lookup
+   * @param admission the store's atomic dedup claim + reservation, and the tickets that finish them
+   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
+   *     in the same atomic step as the key's own caps
    * @param lookup reads the vendor objects a cost rule needs (an invoice before it is paid) with
    *     the key's real credential; {@link ObjectLookup#NONE} refuses every such call
    */
@@ -113,14 +83,13 @@ public final class DecisionPipeline {
       VendorRegistry vendors,
       KeyCache keys,
       Ledger ledger,
-      DedupCache dedup,
+      Admission admission,
       AuditLog audit,
       CostEstimator costs,
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings,
       LimitSource fleetLimits,
-      UnitOfWork unit,
       ObjectLookup lookup) {
     this.lookup = lookup;
     this.vendors = vendors;
@@ -130,15 +99,8 @@ public final class DecisionPipeline {
     this.nanoTicker = nanoTicker;
     this.settings = settings;
     this.auditWriter = new AuditWriter(audit, nanoTicker);
-    // the combined steps of the store, or its two calls in one unit of work
-    LedgerDedupCache steps =
-        dedup instanceof LedgerDedupCache both
-            ? both
-            : new UnitLedgerDedupCache(dedup, ledger, unit);
-    this.forwarding =
-        new Forwarding(
-            ledger, steps, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
-    this.settlement = new Settlement(ledger, steps, auditWriter, costs, unit);
+    this.admission = new AdmissionStep(ledger, admission, clock, nanoTicker, settings, fleetLimits);
+    this.settlement = new Settlement(auditWriter, costs);
   }
 
   /** Starts an exchange; call once per request. */
@@ -196,7 +158,7 @@ public final class DecisionPipeline {
     if (headerProblem.isPresent()) {
       return deny(ex, headerProblem.get());
     }
-    ex.dropHeaders = ForwardedHeaders.toDrop(head, vendor.get(), Forwarding.KEYBRAKE_SETS);
+    ex.dropHeaders = ForwardedHeaders.toDrop(head, vendor.get(), ForwardedHeaders.KEYBRAKE_SETS);
     if (!normalized.query().isEmpty()
         && ex.match.endpoint().body() != BodyFormat.NONE
         && ex.match.endpoint().cost() != io.keybrake.core.vendor.CostRule.FREE) {
@@ -219,7 +181,7 @@ public final class DecisionPipeline {
     if (head.endOfStream()) {
       return onRequestBody(ex, new byte[0], waits);
     }
-    ex.phase = Exchange.Phase.AWAIT_BODY;
+    ex.state = Exchange.SCOPED;
     return new Decision.NeedBody();
   }
 
@@ -246,9 +208,9 @@ public final class DecisionPipeline {
       waits.waitingUpTo(KeyLookups.WAIT);
       lookupWaits = WaitListener.NONE;
       // a spent cap refuses the call before the vendor is asked anything
-      Optional<Decision> spent = forwarding.refuseIfNoRoom(ex);
+      Optional<Refusal> spent = admission.refuseIfNoRoom(ex);
       if (spent.isPresent()) {
-        return spent.get();
+        return deny(ex, spent.get());
       }
     }
     try {
@@ -265,17 +227,56 @@ public final class DecisionPipeline {
       ex.estimate = ex.estimate.withRewrittenBody(checked);
       ex.formFromJson = true;
     }
+    Optional<Refusal> refused = checksBeforeAdmission(ex);
+    if (refused.isPresent()) {
+      return deny(ex, refused.get());
+    }
+    return admit(ex, waits);
+  }
+
+  /**
+   * Every check of a priced call that needs no store write, between the cost estimate and
+   * admission: the policy's per-call maximum, the destinations, and an audit log that can be
+   * written. The first refusal wins; empty lets the call on to {@link #admit}.
+   */
+  private Optional<Refusal> checksBeforeAdmission(Exchange ex) {
     Optional<Refusal> overMax = overMaxCall(ex);
     if (overMax.isPresent()) {
-      return deny(ex, overMax.get());
+      return overMax;
     }
     Optional<Refusal> destination =
         io.keybrake.core.destination.DestinationPolicy.check(
             ex.key.policy(), ex.estimate.destinations());
     if (destination.isPresent()) {
-      return deny(ex, destination.get());
+      return destination;
     }
-    return forwarding.decide(ex, waits);
+    if (!auditWriter.writable()) {
+      log.warn(
+          "audit log not writable ({} rows wait); refusing key {}",
+          auditWriter.backlog(),
+          ex.keyId());
+      return Optional.of(
+          Refusal.of(
+              RefusalCode.LEDGER_UNAVAILABLE,
+              "the audit log cannot be written; the call was not forwarded"));
+    }
+    return Optional.empty();
+  }
+
+  /** Steps 5-7: claim and reserve in one store step, then forward with the credential swapped. */
+  private Decision admit(Exchange ex, WaitListener waits) {
+    AdmissionStep.Outcome outcome = admission.admit(ex, waits);
+    if (outcome instanceof AdmissionStep.Outcome.Admitted a) {
+      ex.reservation = a.ticket().reservation();
+      ex.state = new Exchange.Forwarded(a.ticket());
+      return new Decision.Allow(CredentialRewrite.of(ex));
+    }
+    if (outcome instanceof AdmissionStep.Outcome.Replayed r) {
+      ex.state = Exchange.DONE;
+      auditWriter.replayed(ex, r.response().status(), admission.keySpentNow(ex));
+      return new Decision.Replay(r.response());
+    }
+    return deny(ex, ((AdmissionStep.Outcome.Refused) outcome).refusal());
   }
 
   /**
@@ -287,11 +288,11 @@ public final class DecisionPipeline {
       Exchange ex, int status, Optional<String> contentType, boolean endOfStream) {
     ex.responseStatus = status;
     ex.responseContentType = contentType.orElse(null);
-    if (ex.phase != Exchange.Phase.FORWARDED) {
+    if (!(ex.state instanceof Exchange.Forwarded)) {
       return ResponseAnnotations.NONE;
     }
     boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
-    if (!endOfStream && (ex.claimToken != null || !free)) {
+    if (!endOfStream && (ex.fingerprint != null || !free)) {
       return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
@@ -308,22 +309,19 @@ public final class DecisionPipeline {
 
   /** The vendor's whole response body arrived: settle, remember for replay, audit. */
   public ResponseAnnotations onResponseBody(Exchange ex, byte[] body) {
-    if (ex.phase != Exchange.Phase.FORWARDED) {
+    if (!(ex.state instanceof Exchange.Forwarded forwarded)) {
       return ResponseAnnotations.NONE;
     }
-    ex.phase = Exchange.Phase.DONE;
-    return settlement.settle(ex, body);
+    ex.state = Exchange.DONE;
+    return settlement.settle(ex, forwarded.ticket(), body);
   }
 
   /** The stream ended early. A forwarded call keeps its reservation, marked unsettled. */
   public void onAbort(Exchange ex) {
-    switch (ex.phase) {
-      case FORWARDED -> {
-        ex.phase = Exchange.Phase.DONE;
-        settlement.abandonForwarded(ex);
-      }
-      case NEW, AWAIT_BODY -> ex.phase = Exchange.Phase.DONE;
-      default -> {}
+    Exchange.State was = ex.state;
+    ex.state = Exchange.DONE;
+    if (was instanceof Exchange.Forwarded forwarded) {
+      settlement.abandonForwarded(ex, forwarded.ticket());
     }
   }
 
@@ -454,11 +452,14 @@ public final class DecisionPipeline {
     return null;
   }
 
-  /** Refuses the exchange and writes its audit row. */
-  Decision deny(Exchange ex, Refusal refusal) {
-    ex.phase = Exchange.Phase.ANSWERED;
+  /**
+   * The one place a refusal becomes a decision: the exchange is done, its audit row is written, and
+   * the refusal is rendered for the vendor's SDK. Nothing is held in the store by then.
+   */
+  private Decision deny(Exchange ex, Refusal refusal) {
+    ex.state = Exchange.DONE;
     String vendor = vendorForRendering(ex);
-    auditWriter.blocked(ex, refusal, forwarding.spentAtRefusal(ex, refusal));
+    auditWriter.blocked(ex, refusal, admission.spentAtRefusal(ex, refusal));
     return new Decision.Deny(refusal, renderer.render(refusal, vendor));
   }
 }
