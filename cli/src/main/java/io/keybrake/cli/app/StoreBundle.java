@@ -2,6 +2,7 @@ package io.keybrake.cli.app;
 
 import io.keybrake.cli.settings.Settings;
 import io.keybrake.core.admission.Admission;
+import io.keybrake.core.admission.OrphanSweep;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
 import io.keybrake.core.key.KeyStore;
@@ -77,7 +78,9 @@ public record StoreBundle(
   public static StoreBundle embedded(Path dataDir, Optional<String> kek, Clock clock) {
     EmbeddedStore store = EmbeddedStore.open(dataDir, kek, clock);
     try {
-      OrphanReservations.recover(store.sqliteLedger(), store.keyStore(), store.auditLog());
+      // the process stopped with calls in flight: their outcome is unknown, so they stay spend
+      new OrphanSweep(store.sqliteLedger(), store.keyStore(), store.auditLog())
+          .sweep(java.time.Instant.MAX, Integer.MAX_VALUE, OrphanSweep.PROCESS_STOPPED);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -176,7 +179,8 @@ public record StoreBundle(
             }
           };
       WriteAheadAuditLog auditLog = audit;
-      StaleSweep sweep = before -> OrphanReservations.sweep(ledger, keys, auditLog, before);
+      OrphanSweep orphans = new OrphanSweep(ledger, keys, auditLog);
+      StaleSweep sweep = before -> orphans.sweep(before, 100, OrphanSweep.INSTANCE_STOPPED);
       return new StoreBundle(
           keys,
           ledger,

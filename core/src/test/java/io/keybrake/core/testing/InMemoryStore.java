@@ -2,6 +2,8 @@ package io.keybrake.core.testing;
 
 import io.keybrake.core.admission.Admission;
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.OpenReservation;
+import io.keybrake.core.admission.OpenReservations;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.key.StoreUnavailableException;
@@ -24,7 +26,7 @@ import java.util.UUID;
  * makes every call throw {@link StoreUnavailableException}, as a store that does not answer. For
  * tests of the pipeline and of anything built on these ports; thread-safe.
  */
-public final class InMemoryStore implements Admission, Ledger {
+public final class InMemoryStore implements Admission, Ledger, OpenReservations {
 
   /** A reservation's state as the fake keeps it. */
   public enum State {
@@ -35,7 +37,12 @@ public final class InMemoryStore implements Admission, Ledger {
   }
 
   /** One reservation: its limits, amount and state. */
-  public record Reservation(String id, List<BudgetLimit> limits, long micros, State state) {}
+  public record Reservation(
+      String id, String keyId, List<BudgetLimit> limits, long micros, State state, Instant at) {
+    Reservation with(long newMicros, State newState) {
+      return new Reservation(id, keyId, limits, newMicros, newState, at);
+    }
+  }
 
   private record Entry(String token, Instant expiresAt, StoredResponse response) {}
 
@@ -126,7 +133,12 @@ public final class InMemoryStore implements Admission, Ledger {
       reservations.put(
           request.reservationId(),
           new Reservation(
-              request.reservationId(), request.limits(), request.amountMicros(), State.RESERVED));
+              request.reservationId(),
+              request.keyId(),
+              request.limits(),
+              request.amountMicros(),
+              State.RESERVED,
+              request.at()));
     }
     return new ReserveOutcome.Reserved(request.reservationId(), tightestSpent, tightestCap);
   }
@@ -143,8 +155,7 @@ public final class InMemoryStore implements Admission, Ledger {
       c[1] -= r.micros();
       c[0] += actualMicros;
     }
-    reservations.put(
-        reservationId, new Reservation(r.id(), r.limits(), actualMicros, State.SETTLED));
+    reservations.put(reservationId, r.with(actualMicros, State.SETTLED));
   }
 
   @Override
@@ -157,8 +168,7 @@ public final class InMemoryStore implements Admission, Ledger {
     for (BudgetLimit limit : r.limits()) {
       counter(limit.counterId())[0] += actualMicros - r.micros();
     }
-    reservations.put(
-        reservationId, new Reservation(r.id(), r.limits(), actualMicros, State.SETTLED));
+    reservations.put(reservationId, r.with(actualMicros, State.SETTLED));
     return true;
   }
 
@@ -172,7 +182,7 @@ public final class InMemoryStore implements Admission, Ledger {
     for (BudgetLimit limit : r.limits()) {
       counter(limit.counterId())[1] -= r.micros();
     }
-    reservations.put(reservationId, new Reservation(r.id(), r.limits(), 0, State.RELEASED));
+    reservations.put(reservationId, r.with(0, State.RELEASED));
   }
 
   @Override
@@ -180,9 +190,30 @@ public final class InMemoryStore implements Admission, Ledger {
     up();
     Reservation r = reservations.get(reservationId);
     if (r != null && r.state() == State.RESERVED) {
-      reservations.put(
-          reservationId, new Reservation(r.id(), r.limits(), r.micros(), State.UNSETTLED));
+      reservations.put(reservationId, r.with(r.micros(), State.UNSETTLED));
     }
+  }
+
+  @Override
+  public synchronized List<OpenReservation> openBefore(Instant before, int max) {
+    up();
+    return reservations.values().stream()
+        .filter(r -> r.state() == State.RESERVED && r.at().isBefore(before))
+        .sorted(java.util.Comparator.comparing(Reservation::at))
+        .limit(max)
+        .map(r -> new OpenReservation(r.id(), r.keyId(), r.micros(), r.at()))
+        .toList();
+  }
+
+  @Override
+  public synchronized boolean unsettleIfOpen(String reservationId) {
+    up();
+    Reservation r = reservations.get(reservationId);
+    if (r == null || r.state() != State.RESERVED) {
+      return false;
+    }
+    reservations.put(reservationId, r.with(r.micros(), State.UNSETTLED));
+    return true;
   }
 
   @Override
