@@ -1,7 +1,6 @@
 package io.keybrake.store;
 
 import io.keybrake.core.audit.AuditLog;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.store.crypto.CredentialCipher;
@@ -28,6 +27,7 @@ public final class EmbeddedStore implements AutoCloseable {
   private final SqliteKeyStore keyStore;
   private final SqliteLedger ledger;
   private final SqliteDedupCache dedupCache;
+  private final io.keybrake.store.sqlite.SqliteAdmission admission;
   private final SqliteAuditLog auditLog;
   private final SqliteBudgetStore budgetStore;
 
@@ -38,6 +38,7 @@ public final class EmbeddedStore implements AutoCloseable {
     this.budgetStore = new SqliteBudgetStore(db);
     this.ledger = new SqliteLedger(db);
     this.dedupCache = new SqliteDedupCache(db);
+    this.admission = new io.keybrake.store.sqlite.SqliteAdmission(db, ledger, dedupCache);
     this.auditLog = new SqliteAuditLog(db);
   }
 
@@ -73,8 +74,13 @@ public final class EmbeddedStore implements AutoCloseable {
     return ledger;
   }
 
-  public DedupCache dedupCache() {
+  public SqliteDedupCache dedupCache() {
     return dedupCache;
+  }
+
+  /** Lets calls through: dedup claim and reservation in one transaction, each finish in another. */
+  public io.keybrake.core.admission.Admission admission() {
+    return admission;
   }
 
   public AuditLog auditLog() {

@@ -1,9 +1,10 @@
 package io.keybrake.cli.app;
 
 import io.keybrake.cli.settings.Settings;
+import io.keybrake.core.admission.Admission;
+import io.keybrake.core.admission.OrphanSweep;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.AuditSpendRecord;
@@ -16,8 +17,8 @@ import io.keybrake.store.postgres.PostgresAuditLog;
 import io.keybrake.store.postgres.PostgresBudgetStore;
 import io.keybrake.store.postgres.PostgresDatabase;
 import io.keybrake.store.postgres.PostgresKeyStore;
+import io.keybrake.store.redis.RedisAdmission;
 import io.keybrake.store.redis.RedisDedupCache;
-import io.keybrake.store.redis.RedisDedupLedger;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisRevocations;
 import io.keybrake.store.redis.RedisSettings;
@@ -36,17 +37,17 @@ import java.util.function.Consumer;
 public record StoreBundle(
     KeyStore keyStore,
     Ledger ledger,
-    DedupCache dedupCache,
+    Admission admission,
     AuditLog auditLog,
     BudgetStore budgetStore,
     Runnable purge,
     RevocationFeed revocations,
     StaleSweep staleSweep,
-    io.keybrake.core.pipeline.UnitOfWork unitOfWork,
     Readiness readiness,
     AutoCloseable closer,
     io.keybrake.core.notify.ThresholdStore thresholds,
-    io.keybrake.core.guard.GuardCounters guardCounters) {
+    io.keybrake.core.guard.GuardCounters guardCounters,
+    io.keybrake.core.pipeline.UnitOfWork unitOfWork) {
 
   /** What a process still waits for before it can serve (empty: ready). */
   @FunctionalInterface
@@ -79,7 +80,9 @@ public record StoreBundle(
   public static StoreBundle embedded(Path dataDir, Optional<String> kek, Clock clock) {
     EmbeddedStore store = EmbeddedStore.open(dataDir, kek, clock);
     try {
-      OrphanReservations.recover(store.sqliteLedger(), store.keyStore(), store.auditLog());
+      // the process stopped with calls in flight: their outcome is unknown, so they stay spend
+      new OrphanSweep(store.sqliteLedger(), store.keyStore(), store.auditLog())
+          .sweep(java.time.Instant.MAX, Integer.MAX_VALUE, OrphanSweep.PROCESS_STOPPED);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -87,22 +90,22 @@ public record StoreBundle(
     return new StoreBundle(
         store.keyStore(),
         store.ledger(),
-        store.dedupCache(),
+        store.admission(),
         store.auditLog(),
         store.budgetStore(),
         () -> store.purge(Duration.ofDays(2)),
         RevocationFeed.LOCAL,
         StaleSweep.NONE,
+        Readiness.ALWAYS,
+        store,
+        store.thresholdStore(),
+        new io.keybrake.store.sqlite.SqliteGuardCounters(store.database()),
         new io.keybrake.core.pipeline.UnitOfWork() {
           @Override
           public <T> T inOne(String what, java.util.function.Supplier<T> work) {
             return store.database().write(what, s -> work.get());
           }
-        },
-        Readiness.ALWAYS,
-        store,
-        store.thresholdStore(),
-        new io.keybrake.store.sqlite.SqliteGuardCounters(store.database()));
+        });
   }
 
   /**
@@ -185,17 +188,17 @@ public record StoreBundle(
             }
           };
       WriteAheadAuditLog auditLog = audit;
-      StaleSweep sweep = before -> OrphanReservations.sweep(ledger, keys, auditLog, before);
+      OrphanSweep orphans = new OrphanSweep(ledger, keys, auditLog);
+      StaleSweep sweep = before -> orphans.sweep(before, 100, OrphanSweep.INSTANCE_STOPPED);
       return new StoreBundle(
           keys,
           ledger,
-          new RedisDedupLedger(r, dedup, ledger),
+          new RedisAdmission(r, dedup, ledger),
           audit,
           budgets,
           () -> {},
           feed,
           sweep,
-          io.keybrake.core.pipeline.UnitOfWork.NONE,
           () -> {
             java.util.List<String> waiting = new java.util.ArrayList<>();
             if (!ledger.ready()) {
@@ -208,7 +211,8 @@ public record StoreBundle(
           },
           closer,
           new io.keybrake.store.postgres.PostgresThresholdStore(pg),
-          new io.keybrake.store.redis.RedisGuardCounters(r));
+          new io.keybrake.store.redis.RedisGuardCounters(r),
+          io.keybrake.core.pipeline.UnitOfWork.NONE);
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();

@@ -100,15 +100,14 @@ public final class OpsMetrics implements AutoCloseable {
     ledgerCalls.declare("reserve", "settle", "claim_reserve", "settle_complete");
     StoreCallMeters auditCalls = new StoreCallMeters(registry, "audit", nanoTicker);
     auditCalls.declare("append");
-    ReservationRelay relay = new ReservationRelay(() -> reservations);
-    BiConsumer<ReserveRequest, ReserveOutcome> reserved = relay::reserved;
+    BiConsumer<ReserveRequest, ReserveOutcome> reserved = (r, o) -> reservations.accept(r, o);
     if (store.auditLog() instanceof WriteAheadAuditLog wal) {
       drain.watch(wal::pending);
     }
     return new StoreBundle(
         store.keyStore(),
         new MeteredLedger(store.ledger(), ledgerCalls, reserved),
-        MeteredDedupCache.wrap(store.dedupCache(), ledgerCalls, reserved),
+        new MeteredAdmission(store.admission(), ledgerCalls, reserved),
         new MeteredAuditLog(
             store.auditLog(),
             auditCalls,
@@ -120,11 +119,11 @@ public final class OpsMetrics implements AutoCloseable {
         store.purge(),
         store.revocations(),
         store.staleSweep(),
-        relay.wrap(store.unitOfWork()),
         store.readiness(),
         store.closer(),
         store.thresholds(),
-        store.guardCounters());
+        store.guardCounters(),
+        store.unitOfWork());
   }
 
   /**

@@ -1,11 +1,13 @@
 package io.keybrake.core.dedup;
 
-/** The result of {@link DedupCache#claim}. */
+/**
+ * What a store's dedup claim found, inside its {@link io.keybrake.core.admission.Admission} step.
+ */
 public sealed interface Claim {
-  /** This caller is the original: forward, then {@code complete} or {@code abandon}. */
+  /** This caller is the original: reserve, forward, then keep the response or give the claim up. */
   record Won(String token) implements Claim {}
 
-  /** An identical call is in flight; wait with {@link DedupCache#awaitChange} and claim again. */
+  /** An identical call is in flight; wait for a change and claim again. */
   record InFlight() implements Claim {}
 
   /** An identical call completed with a 2xx within the window: replay it. */

@@ -30,8 +30,8 @@ final class CredentialRewrite {
     if (ex.formFromJson) {
       set.add(Map.entry("content-type", "application/x-www-form-urlencoded"));
     }
-    set.add(Map.entry(Forwarding.KEY_ID_HEADER, key.id()));
-    set.add(Map.entry(Forwarding.VENDOR_HEADER, key.vendor()));
+    set.add(Map.entry(ForwardedHeaders.KEY_ID_HEADER, key.id()));
+    set.add(Map.entry(ForwardedHeaders.VENDOR_HEADER, key.vendor()));
     set.add(
         Map.entry(
             io.keybrake.core.key.RouteShards.HEADER,

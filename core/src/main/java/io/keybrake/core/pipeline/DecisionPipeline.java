@@ -1,12 +1,11 @@
 package io.keybrake.core.pipeline;
 
+import io.keybrake.core.admission.Admission;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
 import io.keybrake.core.decision.RequestRejected;
-import io.keybrake.core.dedup.DedupCache;
-import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.Ledger;
@@ -44,7 +43,7 @@ public final class DecisionPipeline {
   private final PipelineSettings settings;
   private final RefusalRenderer renderer;
   private final AuditWriter auditWriter;
-  private final Forwarding forwarding;
+  private final AdmissionStep admission;
   private final Settlement settlement;
   private final ObjectLookup lookup;
   private final io.keybrake.core.guard.Guard guard; // guards: the guard step
@@ -55,7 +54,7 @@ public final class DecisionPipeline {
       VendorRegistry vendors,
       KeyCache keys,
       Ledger ledger,
-      DedupCache dedup,
+      Admission admission,
       AuditLog audit,
       CostEstimator costs,
       Clock clock,
@@ -65,50 +64,21 @@ public final class DecisionPipeline {
         vendors,
         keys,
         ledger,
-        dedup,
+        admission,
         audit,
         costs,
         clock,
         nanoTicker,
         settings,
         LimitSource.NONE,
-        UnitOfWork.NONE);
-  }
-
-  /**
-   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
-   *     in the same atomic step as the key's own caps
-   * @param unit groups the store calls of one settlement (ledger, dedup, audit) where the store can
-   *     commit them together
-   */
-  public DecisionPipeline(
-      VendorRegistry vendors,
-      KeyCache keys,
-      Ledger ledger,
-      DedupCache dedup,
-      AuditLog audit,
-      CostEstimator costs,
-      Clock clock,
-      LongSupplier nanoTicker,
-      PipelineSettings settings,
-      LimitSource fleetLimits,
-      UnitOfWork unit) {
-    this(
-        vendors,
-        keys,
-        ledger,
-        dedup,
-        audit,
-        costs,
-        clock,
-        nanoTicker,
-        settings,
-        fleetLimits,
-        unit,
         ObjectLookup.NONE);
   }
 
   /**
+   * @param ledger read for the spend a refusal reports and for a spent cap before a cost lookup
+   * @param admission the store's atomic dedup claim + reservation, and the tickets that finish them
+   * @param fleetLimits the fleet and vendor budget limits that apply to a key, checked and reserved
+   *     in the same atomic step as the key's own caps
    * @param lookup reads the vendor objects a cost rule needs (an invoice before it is paid) with
    *     the key's real credential; {@link ObjectLookup#NONE} refuses every such call
    */
@@ -116,27 +86,25 @@ public final class DecisionPipeline {
       VendorRegistry vendors,
       KeyCache keys,
       Ledger ledger,
-      DedupCache dedup,
+      Admission admission,
       AuditLog audit,
       CostEstimator costs,
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings,
       LimitSource fleetLimits,
-      UnitOfWork unit,
       ObjectLookup lookup) {
     this(
         vendors,
         keys,
         ledger,
-        dedup,
+        admission,
         audit,
         costs,
         clock,
         nanoTicker,
         settings,
         fleetLimits,
-        unit,
         lookup,
         io.keybrake.core.guard.Guard.NONE);
   }
@@ -149,14 +117,13 @@ public final class DecisionPipeline {
       VendorRegistry vendors,
       KeyCache keys,
       Ledger ledger,
-      DedupCache dedup,
+      Admission admission,
       AuditLog audit,
       CostEstimator costs,
       Clock clock,
       LongSupplier nanoTicker,
       PipelineSettings settings,
       LimitSource fleetLimits,
-      UnitOfWork unit,
       ObjectLookup lookup,
       io.keybrake.core.guard.Guard guard) {
     this.guard = guard;
@@ -171,15 +138,8 @@ public final class DecisionPipeline {
     this.nanoTicker = nanoTicker;
     this.settings = settings;
     this.auditWriter = new AuditWriter(audit, nanoTicker);
-    // the combined steps of the store, or its two calls in one unit of work
-    LedgerDedupCache steps =
-        dedup instanceof LedgerDedupCache both
-            ? both
-            : new UnitLedgerDedupCache(dedup, ledger, unit);
-    this.forwarding =
-        new Forwarding(
-            ledger, steps, auditWriter, clock, nanoTicker, settings, fleetLimits, this::deny);
-    this.settlement = new Settlement(ledger, steps, auditWriter, costs, unit);
+    this.admission = new AdmissionStep(ledger, admission, clock, nanoTicker, settings, fleetLimits);
+    this.settlement = new Settlement(auditWriter, costs);
   }
 
   /** Starts an exchange; call once per request. */
@@ -238,7 +198,7 @@ public final class DecisionPipeline {
     if (headerProblem.isPresent()) {
       return deny(ex, headerProblem.get());
     }
-    ex.dropHeaders = ForwardedHeaders.toDrop(head, vendor.get(), Forwarding.KEYBRAKE_SETS);
+    ex.dropHeaders = ForwardedHeaders.toDrop(head, vendor.get(), ForwardedHeaders.KEYBRAKE_SETS);
     if (!normalized.query().isEmpty()
         && ex.match.endpoint().body() != BodyFormat.NONE
         && ex.match.endpoint().cost() != io.keybrake.core.vendor.CostRule.FREE) {
@@ -261,7 +221,7 @@ public final class DecisionPipeline {
     if (head.endOfStream()) {
       return onRequestBody(ex, new byte[0], waits);
     }
-    ex.phase = Exchange.Phase.AWAIT_BODY;
+    ex.state = Exchange.SCOPED;
     return new Decision.NeedBody();
   }
 
@@ -288,10 +248,9 @@ public final class DecisionPipeline {
       waits.waitingUpTo(KeyLookups.WAIT);
       lookupWaits = WaitListener.NONE;
       // a spent cap refuses the call before the vendor is asked anything (not in shadow mode)
-      Optional<Decision> spent =
-          ex.key.policy().guards().shadow() ? Optional.empty() : forwarding.refuseIfNoRoom(ex);
+      Optional<Refusal> spent = shadow(ex) ? Optional.empty() : admission.refuseIfNoRoom(ex);
       if (spent.isPresent()) {
-        return spent.get();
+        return deny(ex, spent.get());
       }
     }
     try {
@@ -308,41 +267,77 @@ public final class DecisionPipeline {
       ex.estimate = ex.estimate.withRewrittenBody(checked);
       ex.formFromJson = true;
     }
-    Optional<Refusal> overMax = overMaxCall(ex);
-    Optional<Decision> refused = overMax.flatMap(r -> refuseUnlessShadow(ex, r));
+    Optional<Refusal> refused = checksBeforeAdmission(ex);
     if (refused.isPresent()) {
-      return refused.get();
+      return deny(ex, refused.get());
+    }
+    return admit(ex, waits);
+  }
+
+  /**
+   * Every check of a priced call that needs no store write, between the cost estimate and
+   * admission: the policy's per-call maximum, the destinations, and an audit log that can be
+   * written. The first refusal wins; empty lets the call on to {@link #admit}.
+   */
+  private Optional<Refusal> checksBeforeAdmission(Exchange ex) {
+    Optional<Refusal> overMax = overMaxCall(ex);
+    if (overMax.isPresent() && !shadowed(ex, overMax.get())) {
+      return overMax;
     }
     Optional<Refusal> destination =
         io.keybrake.core.destination.DestinationPolicy.check(
             ex.key.policy(), ex.estimate.destinations());
-    refused = destination.flatMap(r -> refuseUnlessShadow(ex, r));
-    if (refused.isPresent()) {
-      return refused.get();
+    if (destination.isPresent() && !shadowed(ex, destination.get())) {
+      return destination;
     }
-    // guards: the guard step, between the cost estimate and the reservation
+    // guards: the send window and loop guards, between the cost estimate and the reservation
     Optional<Refusal> guarded = guard.check(ex.key, ex.match.endpoint().name(), ex.estimate);
     if (guarded.isPresent()
-        && (guarded.get().code() == RefusalCode.LEDGER_UNAVAILABLE || !shadow(ex))) {
-      return deny(ex, guarded.get()); // an unreachable counter store fails closed in shadow too
+        && (guarded.get().code() == RefusalCode.LEDGER_UNAVAILABLE // fails closed in shadow too
+            || !shadowed(ex, guarded.get()))) {
+      return guarded;
     }
-    guarded.ifPresent(r -> refuseUnlessShadow(ex, r));
     if (shadow(ex)) {
       try {
         io.keybrake.core.guard.ShadowCaps.wouldExceed(
                 ledger,
-                Forwarding.limitsFor(ex, clock.instant(), fleetLimits),
+                AdmissionStep.limitsFor(ex, clock.instant(), fleetLimits),
                 ex.estimate.micros())
-            .ifPresent(r -> refuseUnlessShadow(ex, r));
+            .ifPresent(r -> shadowed(ex, r));
       } catch (StoreUnavailableException e) {
-        return deny(
-            ex,
+        return Optional.of(
             Refusal.of(
                 RefusalCode.LEDGER_UNAVAILABLE,
                 "the spend ledger is unavailable; the call was not forwarded"));
       }
     }
-    return forwarding.decide(ex, waits);
+    if (!auditWriter.writable()) {
+      log.warn(
+          "audit log not writable ({} rows wait); refusing key {}",
+          auditWriter.backlog(),
+          ex.keyId());
+      return Optional.of(
+          Refusal.of(
+              RefusalCode.LEDGER_UNAVAILABLE,
+              "the audit log cannot be written; the call was not forwarded"));
+    }
+    return Optional.empty();
+  }
+
+  /** Steps 5-7: claim and reserve in one store step, then forward with the credential swapped. */
+  private Decision admit(Exchange ex, WaitListener waits) {
+    AdmissionStep.Outcome outcome = admission.admit(ex, waits);
+    if (outcome instanceof AdmissionStep.Outcome.Admitted a) {
+      ex.reservation = a.ticket().reservation();
+      ex.state = new Exchange.Forwarded(a.ticket());
+      return new Decision.Allow(CredentialRewrite.of(ex));
+    }
+    if (outcome instanceof AdmissionStep.Outcome.Replayed r) {
+      ex.state = Exchange.DONE;
+      auditWriter.replayed(ex, r.response().status(), admission.keySpentNow(ex));
+      return new Decision.Replay(r.response());
+    }
+    return deny(ex, ((AdmissionStep.Outcome.Refused) outcome).refusal());
   }
 
   /**
@@ -354,11 +349,11 @@ public final class DecisionPipeline {
       Exchange ex, int status, Optional<String> contentType, boolean endOfStream) {
     ex.responseStatus = status;
     ex.responseContentType = contentType.orElse(null);
-    if (ex.phase != Exchange.Phase.FORWARDED) {
+    if (!(ex.state instanceof Exchange.Forwarded)) {
       return ResponseAnnotations.NONE;
     }
     boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
-    if (!endOfStream && (ex.claimToken != null || !free)) {
+    if (!endOfStream && (ex.fingerprint != null || !free)) {
       return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
@@ -375,22 +370,19 @@ public final class DecisionPipeline {
 
   /** The vendor's whole response body arrived: settle, remember for replay, audit. */
   public ResponseAnnotations onResponseBody(Exchange ex, byte[] body) {
-    if (ex.phase != Exchange.Phase.FORWARDED) {
+    if (!(ex.state instanceof Exchange.Forwarded forwarded)) {
       return ResponseAnnotations.NONE;
     }
-    ex.phase = Exchange.Phase.DONE;
-    return settlement.settle(ex, body);
+    ex.state = Exchange.DONE;
+    return settlement.settle(ex, forwarded.ticket(), body);
   }
 
   /** The stream ended early. A forwarded call keeps its reservation, marked unsettled. */
   public void onAbort(Exchange ex) {
-    switch (ex.phase) {
-      case FORWARDED -> {
-        ex.phase = Exchange.Phase.DONE;
-        settlement.abandonForwarded(ex);
-      }
-      case NEW, AWAIT_BODY -> ex.phase = Exchange.Phase.DONE;
-      default -> {}
+    Exchange.State was = ex.state;
+    ex.state = Exchange.DONE;
+    if (was instanceof Exchange.Forwarded forwarded) {
+      settlement.abandonForwarded(ex, forwarded.ticket());
     }
   }
 
@@ -522,29 +514,32 @@ public final class DecisionPipeline {
   }
 
   /**
-   * guards: the one place a policy refusal becomes "forward but record" — in shadow mode ({@code
-   * "mode": "shadow"}) the first refusal is kept on the exchange for its audit row ({@code
-   * would_refuse:<code>}) and empty is returned (go on); otherwise the call is refused.
+   * guards: in shadow mode ({@code "mode": "shadow"}) a policy refusal does not refuse: the first
+   * one is kept on the exchange for its audit row ({@code would_refuse:<code>}) and true is
+   * returned (go on); otherwise false (the caller refuses).
    */
-  private Optional<Decision> refuseUnlessShadow(Exchange ex, Refusal refusal) {
+  private static boolean shadowed(Exchange ex, Refusal refusal) {
     if (!shadow(ex)) {
-      return Optional.of(deny(ex, refusal));
+      return false;
     }
     if (ex.wouldRefuse == null) {
       ex.wouldRefuse = refusal;
     }
-    return Optional.empty();
+    return true;
   }
 
   private static boolean shadow(Exchange ex) {
     return ex.key.policy().guards().shadow();
   }
 
-  /** Refuses the exchange and writes its audit row. */
-  Decision deny(Exchange ex, Refusal refusal) {
-    ex.phase = Exchange.Phase.ANSWERED;
+  /**
+   * The one place a refusal becomes a decision: the exchange is done, its audit row is written, and
+   * the refusal is rendered for the vendor's SDK. Nothing is held in the store by then.
+   */
+  private Decision deny(Exchange ex, Refusal refusal) {
+    ex.state = Exchange.DONE;
     String vendor = vendorForRendering(ex);
-    auditWriter.blocked(ex, refusal, forwarding.spentAtRefusal(ex, refusal));
+    auditWriter.blocked(ex, refusal, admission.spentAtRefusal(ex, refusal));
     return new Decision.Deny(refusal, renderer.render(refusal, vendor));
   }
 }

@@ -24,6 +24,14 @@ import java.util.Set;
  * (stateless).
  */
 final class ForwardedHeaders {
+  /** Headers this data plane sets for routing; never forwarded to a vendor. */
+  static final String KEY_ID_HEADER = "x-keybrake-key-id";
+
+  static final String VENDOR_HEADER = "x-keybrake-vendor";
+
+  /** Headers the rewrite sets, overwriting what the agent sent. */
+  static final Set<String> KEYBRAKE_SETS = Set.of("authorization", KEY_ID_HEADER, VENDOR_HEADER);
+
   /** Headers that make a server treat the call as another method or path. */
   static final Set<String> MEANING_CHANGING =
       Set.of(

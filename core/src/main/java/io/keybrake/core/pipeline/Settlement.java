@@ -1,11 +1,10 @@
 package io.keybrake.core.pipeline;
 
+import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
-import io.keybrake.core.dedup.LedgerDedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.key.StoreUnavailableException;
-import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.money.Micros;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,91 +13,71 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 8: the vendor answered. A 2xx settles the reservation at the actual cost (or the estimate
- * when the vendor gives no price, marked {@code estimated}) and is kept for replay; a 4xx releases
- * it (the vendor did not charge) and lets a retry through, and so does a call the data plane says
- * never left the machine; anything else keeps it as {@code unsettled}. Thread-safe.
+ * Step 8: the vendor answered, and the admitted call's {@link Ticket} is finished. A 2xx settles
+ * the reservation at the actual cost (or the estimate when the vendor gives no price, marked {@code
+ * estimated}) and is kept for replay; a 4xx releases it (the vendor did not charge) and lets a
+ * retry through, and so does a call the data plane says never left the machine; anything else keeps
+ * it as {@code unsettled}. The decision's audit row commits alongside the finish where the store
+ * can. Thread-safe.
  */
 final class Settlement {
   private static final Logger log = LoggerFactory.getLogger(Settlement.class);
 
-  private final Ledger ledger;
-  private final LedgerDedupCache dedup;
   private final AuditWriter audit;
   private final CostEstimator costs;
-  private final UnitOfWork unit;
 
-  Settlement(
-      Ledger ledger,
-      LedgerDedupCache dedup,
-      AuditWriter audit,
-      CostEstimator costs,
-      UnitOfWork unit) {
-    this.ledger = ledger;
-    this.dedup = dedup;
+  Settlement(AuditWriter audit, CostEstimator costs) {
     this.audit = audit;
     this.costs = costs;
-    this.unit = unit;
   }
 
-  /** Settles, keeps the response for replay and writes the audit row, as one unit of work. */
-  ResponseAnnotations settle(Exchange ex, byte[] body) {
-    return unit.inOne("settle an exchange", () -> settleNow(ex, body));
-  }
-
-  private ResponseAnnotations settleNow(Exchange ex, byte[] body) {
+  /** Finishes the ticket from the response and writes the audit row (together where it can). */
+  ResponseAnnotations settle(Exchange ex, Ticket ticket, byte[] body) {
     int status = ex.responseStatus;
     long estimate = ex.estimate.micros();
-    String rid = ex.reservation.reservationId();
     long counted;
     String state;
     Long actual = null;
     String objectId = null;
-    try {
-      if (status >= 200 && status < 300) {
-        ActualCost cost = costs.actual(ex.match, status, body);
-        objectId = cost.vendorObjectId().orElse(null);
-        if (cost.micros().isPresent()) {
-          actual = cost.micros().getAsLong();
-          counted = actual;
-          state = "settled";
-        } else {
-          counted = estimate;
-          state = estimate == 0 ? "settled" : "estimated";
-        }
-        if (ex.claimToken == null) {
-          ledger.settle(rid, counted);
-        } else {
-          List<Map.Entry<String, String>> headers = new ArrayList<>();
-          if (ex.responseContentType != null) {
-            headers.add(Map.entry("content-type", ex.responseContentType));
-          }
-          dedup.settleAndComplete(
-              rid,
-              counted,
-              ex.fingerprint,
-              ex.claimToken,
-              new StoredResponse(status, headers, body));
-        }
-      } else if ((status >= 400 && status < 500) || ex.neverSent) {
-        counted = 0;
-        state = "released";
-        ledger.release(rid);
-        abandon(ex);
+    if (status >= 200 && status < 300) {
+      ActualCost cost = costs.actual(ex.match, status, body);
+      objectId = cost.vendorObjectId().orElse(null);
+      if (cost.micros().isPresent()) {
+        actual = cost.micros().getAsLong();
+        counted = actual;
+        state = "settled";
       } else {
         counted = estimate;
-        state = "unsettled";
-        ledger.markUnsettled(rid);
-        abandon(ex);
+        state = estimate == 0 ? "settled" : "estimated";
       }
-    } catch (StoreUnavailableException e) {
-      log.error("could not settle reservation {}: {}", rid, e.getMessage());
+    } else if ((status >= 400 && status < 500) || ex.neverSent) {
+      counted = 0;
+      state = "released";
+    } else {
       counted = estimate;
       state = "unsettled";
     }
-    long spent = ex.reservation.spentMicros() - estimate + counted;
+    long settledSpent = spent(ex, counted);
+    long spent = settledSpent;
+    Long actualCost = actual;
+    String object = objectId;
+    String finish = state;
+    Runnable row = () -> audit.allowed(ex, status, actualCost, object, finish, settledSpent);
+    try {
+      switch (finish) {
+        case "released" -> ticket.release(row);
+        case "unsettled" -> ticket.keepUnsettled(true, row);
+        default -> ticket.settle(counted, replayable(ex, status, body), row);
+      }
+    } catch (StoreUnavailableException e) {
+      log.error(
+          "could not settle reservation {}: {}",
+          ticket.reservation().reservationId(),
+          e.getMessage());
+      spent = spent(ex, estimate);
+      audit.allowed(ex, status, actual, objectId, "unsettled", spent);
+    }
     long remaining = Math.max(0, ex.reservation.capMicros() - spent);
-    audit.allowed(ex, status, actual, objectId, state, spent);
     return new ResponseAnnotations(
         List.of(
             Map.entry("x-keybrake-spent-usd", Micros.format(spent)),
@@ -107,20 +86,33 @@ final class Settlement {
   }
 
   /** The stream died after forwarding: the vendor may have acted, so spend stays counted. */
-  void abandonForwarded(Exchange ex) {
-    try {
-      ledger.markUnsettled(ex.reservation.reservationId());
-    } catch (StoreUnavailableException e) {
-      log.error("could not mark reservation unsettled: {}", e.getMessage());
-    }
+  void abandonForwarded(Exchange ex, Ticket ticket) {
     // The dedup claim stays in flight until the window ends: a retry of a call whose outcome is
     // unknown must not reach the vendor a second time.
-    audit.allowed(ex, 0, null, null, "unsettled", ex.reservation.spentMicros());
+    Runnable row =
+        () -> audit.allowed(ex, 0, null, null, "unsettled", ex.reservation.spentMicros());
+    try {
+      ticket.keepUnsettled(false, row);
+    } catch (StoreUnavailableException e) {
+      log.error("could not mark reservation unsettled: {}", e.getMessage());
+      row.run();
+    }
   }
 
-  private void abandon(Exchange ex) {
-    if (ex.claimToken != null) {
-      dedup.abandon(ex.fingerprint, ex.claimToken);
+  /** Spend in the tightest limit once this call counts {@code counted} instead of its estimate. */
+  private static long spent(Exchange ex, long counted) {
+    return ex.reservation.spentMicros() - ex.estimate.micros() + counted;
+  }
+
+  /** The response a deduplicated call keeps for replay; null for a call that is not one. */
+  private static StoredResponse replayable(Exchange ex, int status, byte[] body) {
+    if (ex.fingerprint == null) {
+      return null;
     }
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    if (ex.responseContentType != null) {
+      headers.add(Map.entry("content-type", ex.responseContentType));
+    }
+    return new StoredResponse(status, headers, body);
   }
 }

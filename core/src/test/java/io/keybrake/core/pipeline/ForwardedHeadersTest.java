@@ -64,7 +64,7 @@ class ForwardedHeadersTest {
             "x-envoy-retry-on", "5xx",
             "content-length", "10");
 
-    assertThat(ForwardedHeaders.toDrop(h, STRIPE, Forwarding.KEYBRAKE_SETS))
+    assertThat(ForwardedHeaders.toDrop(h, STRIPE, ForwardedHeaders.KEYBRAKE_SETS))
         .containsExactly("proxy-authorization", "x-admin-key", "x-keybrake-budget", "cookie");
     assertThat(ForwardedHeaders.check(h, STRIPE, TestPolicies.open())).isEmpty();
   }
@@ -115,8 +115,8 @@ class ForwardedHeadersTest {
         .isEqualTo(RefusalCode.ENDPOINT_NOT_ALLOWED);
     assertThat(ForwardedHeaders.check(h, STRIPE, accounts(List.of("acct_999")))).isPresent();
     assertThat(ForwardedHeaders.check(h, STRIPE, accounts(List.of("acct_123")))).isEmpty();
-    assertThat(ForwardedHeaders.toDrop(h, STRIPE, Forwarding.KEYBRAKE_SETS)).isEmpty();
-    assertThat(ForwardedHeaders.toDrop(h, TWILIO, Forwarding.KEYBRAKE_SETS))
+    assertThat(ForwardedHeaders.toDrop(h, STRIPE, ForwardedHeaders.KEYBRAKE_SETS)).isEmpty();
+    assertThat(ForwardedHeaders.toDrop(h, TWILIO, ForwardedHeaders.KEYBRAKE_SETS))
         .containsExactly("stripe-account");
   }
 }

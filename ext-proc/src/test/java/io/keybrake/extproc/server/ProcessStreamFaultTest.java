@@ -6,9 +6,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.keybrake.core.admission.Admission;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
@@ -71,7 +71,7 @@ class ProcessStreamFaultTest {
             VendorRegistry.loadDefault(),
             new KeyCache(broken, clock, java.time.Duration.ofSeconds(1)),
             notCalled(Ledger.class),
-            notCalled(DedupCache.class),
+            notCalled(Admission.class),
             notCalled(AuditLog.class),
             new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
             clock,

@@ -12,9 +12,9 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.keybrake.core.admission.Admission;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.key.KeyCache;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
@@ -54,7 +54,7 @@ class TrailersTest {
             VendorRegistry.loadDefault(),
             new KeyCache(unused, clock, Duration.ofSeconds(1)),
             ProcessStreamFaultTest.notCalled(Ledger.class),
-            ProcessStreamFaultTest.notCalled(DedupCache.class),
+            ProcessStreamFaultTest.notCalled(Admission.class),
             ProcessStreamFaultTest.notCalled(AuditLog.class),
             new CostEstimator(PriceTable.loadDefault(), Currencies.loadDefault()),
             clock,

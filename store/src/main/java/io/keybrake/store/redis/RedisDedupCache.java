@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.keybrake.core.dedup.Claim;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -34,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * by {@code expiresAt} (compared with the caller's {@code now}) and by a Redis TTL. Thread-safe;
  * {@link #close()} drops the subscription.
  */
-public final class RedisDedupCache implements DedupCache, AutoCloseable {
+public final class RedisDedupCache implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_TTL_MILLIS = Duration.ofDays(3650).toMillis();
 
@@ -71,7 +70,6 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     }
   }
 
-  @Override
   public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
     String[] args = claimArgs(now, expiresAt);
     List<Object> out =
@@ -112,7 +110,6 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     }
   }
 
-  @Override
   public void complete(String fingerprint, String token, StoredResponse response) {
     store.run(
         Scripts.DEDUP_COMPLETE,
@@ -133,7 +130,6 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     };
   }
 
-  @Override
   public void abandon(String fingerprint, String token) {
     store.run(
         Scripts.DEDUP_ABANDON,
@@ -144,7 +140,6 @@ public final class RedisDedupCache implements DedupCache, AutoCloseable {
     wake(fingerprint);
   }
 
-  @Override
   public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
     CountDownLatch latch = waiters.computeIfAbsent(fingerprint, f -> new CountDownLatch(1));
     // the entry may have changed between the caller's claim and registering the latch

@@ -1,5 +1,7 @@
 package io.keybrake.store.redis;
 
+import io.keybrake.core.admission.OpenReservation;
+import io.keybrake.core.admission.OpenReservations;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
@@ -44,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * it holds no budget. Thread-safe; {@link #close()} stops the rebuild thread (the {@link
  * RedisStore} is closed by its owner).
  */
-public final class RedisLedger implements Ledger, AutoCloseable {
+public final class RedisLedger implements Ledger, OpenReservations, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisLedger.class);
   private static final long REBUILD_ATTEMPT_EVERY_MILLIS = 100;
 
@@ -177,22 +179,24 @@ public final class RedisLedger implements Ledger, AutoCloseable {
     finish(reservationId, 0, "released");
   }
 
-  /** A reservation still open: its id, key, amount and the time it was made. */
-  public record OpenReservation(String id, String keyId, long amountMicros, java.time.Instant at) {}
-
   /**
    * Reservations still open (neither settled, released nor unsettled) that were made before {@code
    * before}, oldest first, at most {@code max}: calls whose instance died before their response (a
    * live exchange never lasts that long).
    */
-  public List<OpenReservation> staleReservations(java.time.Instant before, int max) {
+  @Override
+  public List<OpenReservation> openBefore(java.time.Instant before, int max) {
     List<String> hashes =
         store.call(
             "list open reservations",
             c ->
                 c.zrangebyscore(
                     RedisKeys.OPEN,
-                    io.lettuce.core.Range.create(0, (double) before.toEpochMilli()),
+                    io.lettuce.core.Range.create(
+                        0,
+                        before.isAfter(java.time.Instant.ofEpochMilli(Long.MAX_VALUE))
+                            ? Double.MAX_VALUE
+                            : (double) before.toEpochMilli()),
                     io.lettuce.core.Limit.create(0, max)));
     List<OpenReservation> out = new ArrayList<>();
     String prefix = RedisKeys.reservation("");
@@ -217,6 +221,7 @@ public final class RedisLedger implements Ledger, AutoCloseable {
    *
    * @return true when this call moved it from open to unsettled (so exactly one caller audits it)
    */
+  @Override
   public boolean unsettleIfOpen(String reservationId) {
     forget(reservationId);
     List<Object> out =

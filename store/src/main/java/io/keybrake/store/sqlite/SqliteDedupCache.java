@@ -1,7 +1,6 @@
 package io.keybrake.store.sqlite;
 
 import io.keybrake.core.dedup.Claim;
-import io.keybrake.core.dedup.DedupCache;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.store.json.JsonColumns;
 import java.sql.PreparedStatement;
@@ -20,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * {@code BEGIN IMMEDIATE} transaction; waiters are woken through an in-process latch per
  * fingerprint, which is enough because the embedded store serves one process. Thread-safe.
  */
-public final class SqliteDedupCache implements DedupCache {
+public final class SqliteDedupCache {
   private static final String FIND =
       "SELECT state, expires_at, status, headers, body FROM dedup WHERE fingerprint = ?";
   private static final String PUT =
@@ -44,7 +43,6 @@ public final class SqliteDedupCache implements DedupCache {
     this.db = Objects.requireNonNull(db);
   }
 
-  @Override
   public Claim claim(String fingerprint, Instant now, Instant expiresAt) {
     long nowNanos = epochNanos(now);
     Claim claim =
@@ -78,7 +76,6 @@ public final class SqliteDedupCache implements DedupCache {
     return claim;
   }
 
-  @Override
   public void complete(String fingerprint, String token, StoredResponse response) {
     db.write(
         "complete a dedup entry",
@@ -94,7 +91,6 @@ public final class SqliteDedupCache implements DedupCache {
     wake(fingerprint);
   }
 
-  @Override
   public void abandon(String fingerprint, String token) {
     db.write(
         "abandon a dedup entry",
@@ -107,7 +103,6 @@ public final class SqliteDedupCache implements DedupCache {
     wake(fingerprint);
   }
 
-  @Override
   public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
     CountDownLatch latch = waiters.computeIfAbsent(fingerprint, f -> new CountDownLatch(1));
     // the entry may have changed between the caller's claim and registering the latch

@@ -29,7 +29,7 @@ import java.util.Objects;
  * same counter id in one request count once. A request with no limits is reserved with {@code
  * capMicros = Long.MAX_VALUE}. Thread-safe.
  */
-public final class SqliteLedger implements Ledger {
+public final class SqliteLedger implements Ledger, io.keybrake.core.admission.OpenReservations {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final String FIND_RESERVATION =
@@ -221,24 +221,27 @@ public final class SqliteLedger implements Ledger {
         });
   }
 
-  /** A reservation still in state {@code reserved}: its id, key, amount and creation time. */
-  public record OpenReservation(
-      String id, String keyId, long amountMicros, java.time.Instant createdAt) {}
-
-  /** Every reservation still in state {@code reserved}, for crash recovery. */
-  public List<OpenReservation> openReservationDetails() {
+  @Override
+  public List<io.keybrake.core.admission.OpenReservation> openBefore(
+      java.time.Instant before, int max) {
+    long beforeMillis =
+        before.isAfter(java.time.Instant.ofEpochMilli(Long.MAX_VALUE))
+            ? Long.MAX_VALUE
+            : before.toEpochMilli();
     return db.read(
         "list open reservations",
         s -> {
-          List<OpenReservation> out = new ArrayList<>();
-          try (ResultSet rs =
+          List<io.keybrake.core.admission.OpenReservation> out = new ArrayList<>();
+          PreparedStatement ps =
               s.prepare(
-                      "SELECT id, key_id, amount_micros, created_at FROM reservations"
-                          + " WHERE state = 'reserved' ORDER BY created_at")
-                  .executeQuery()) {
+                  "SELECT id, key_id, amount_micros, created_at FROM reservations"
+                      + " WHERE state = 'reserved' AND created_at < ? ORDER BY created_at LIMIT ?");
+          ps.setLong(1, beforeMillis);
+          ps.setInt(2, max);
+          try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               out.add(
-                  new OpenReservation(
+                  new io.keybrake.core.admission.OpenReservation(
                       rs.getString(1),
                       rs.getString(2),
                       rs.getLong(3),
@@ -246,6 +249,18 @@ public final class SqliteLedger implements Ledger {
             }
           }
           return out;
+        });
+  }
+
+  @Override
+  public boolean unsettleIfOpen(String reservationId) {
+    return db.write(
+        "mark spend unsettled",
+        s -> {
+          PreparedStatement ps = s.prepare(SET_STATE + " AND state = 'reserved'");
+          ps.setString(1, "unsettled");
+          ps.setString(2, reservationId);
+          return ps.executeUpdate() == 1;
         });
   }
 

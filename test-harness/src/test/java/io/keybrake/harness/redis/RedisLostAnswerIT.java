@@ -7,15 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.keybrake.core.dedup.Claim;
-import io.keybrake.core.dedup.LedgerDedupCache.ClaimAndReservation;
+import io.keybrake.core.admission.Admit;
 import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.harness.net.StallingProxy;
+import io.keybrake.store.redis.RedisAdmission;
 import io.keybrake.store.redis.RedisDedupCache;
-import io.keybrake.store.redis.RedisDedupLedger;
 import io.keybrake.store.redis.RedisKeys;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisSettings;
@@ -42,7 +41,7 @@ class RedisLostAnswerIT {
   private RedisStore store;
   private RedisLedger ledger;
   private RedisDedupCache cache;
-  private RedisDedupLedger dedupLedger;
+  private RedisAdmission admission;
   private RedisFixtures.Inspector inspector;
 
   @BeforeEach
@@ -60,7 +59,7 @@ class RedisLostAnswerIT {
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> ping(store));
     ledger = RedisFixtures.readyLedger(store);
     cache = new RedisDedupCache(store);
-    dedupLedger = new RedisDedupLedger(store, cache, ledger);
+    admission = new RedisAdmission(store, cache, ledger);
     inspector = new RedisFixtures.Inspector(REDIS.uri());
   }
 
@@ -115,9 +114,7 @@ class RedisLostAnswerIT {
     Instant now = RedisFixtures.CLOCK.instant();
     proxy.stallAnswers(STALL);
     assertThatThrownBy(
-            () ->
-                dedupLedger.claimAndReserve(
-                    fp, now, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
+            () -> admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
         .isInstanceOf(StoreUnavailableException.class);
 
     await()
@@ -125,9 +122,7 @@ class RedisLostAnswerIT {
         .untilAsserted(() -> assertThat(ledger.lostReservesPending()).isZero());
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
 
-    ClaimAndReservation retry =
-        dedupLedger.claimAndReserve(fp, now, now.plusSeconds(60), request(unique("r"), 5_000, cap));
-    assertThat(retry.claim()).isInstanceOf(Claim.Won.class);
-    assertThat(retry.reservation()).isInstanceOf(ReserveOutcome.Reserved.class);
+    assertThat(admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
+        .isInstanceOf(Admit.Admitted.class);
   }
 }

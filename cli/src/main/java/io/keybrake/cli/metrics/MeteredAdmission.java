@@ -1,0 +1,85 @@
+package io.keybrake.cli.metrics;
+
+import io.keybrake.core.admission.Admission;
+import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Ticket;
+import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.ledger.ReserveRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.BiConsumer;
+
+/**
+ * An {@link Admission} whose store calls are timed with the ledger's ({@code claim_reserve} or
+ * {@code reserve}, then {@code settle_complete} or {@code settle}, {@code release}, {@code
+ * mark_unsettled}), and that tells a listener about each reservation once the store committed it
+ * (budget threshold webhooks). Same meaning and thread-safety as the admission it wraps.
+ */
+final class MeteredAdmission implements Admission {
+  private final Admission admission;
+  private final StoreCallMeters meters;
+  private final BiConsumer<ReserveRequest, ReserveOutcome> reserved;
+
+  MeteredAdmission(
+      Admission admission,
+      StoreCallMeters meters,
+      BiConsumer<ReserveRequest, ReserveOutcome> reserved) {
+    this.admission = admission;
+    this.meters = meters;
+    this.reserved = reserved;
+  }
+
+  @Override
+  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+    boolean dedup = fingerprint != null;
+    Admit admit =
+        meters.time(
+            dedup ? "claim_reserve" : "reserve",
+            () -> admission.admit(fingerprint, dedupUntil, request));
+    if (admit instanceof Admit.Admitted a) {
+      reserved.accept(request, a.ticket().reservation());
+      return new Admit.Admitted(new MeteredTicket(a.ticket(), dedup));
+    }
+    if (admit instanceof Admit.Exhausted no) {
+      reserved.accept(
+          request,
+          new ReserveOutcome.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros()));
+    }
+    return admit;
+  }
+
+  @Override
+  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
+    admission.awaitChange(fingerprint, maxWait);
+  }
+
+  /** The wrapped ticket, its finish timed. */
+  private final class MeteredTicket extends Ticket {
+    private final Ticket ticket;
+    private final boolean dedup;
+
+    MeteredTicket(Ticket ticket, boolean dedup) {
+      super(ticket.reservation());
+      this.ticket = ticket;
+      this.dedup = dedup;
+    }
+
+    @Override
+    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+      meters.run(
+          dedup && response != null ? "settle_complete" : "settle",
+          () -> ticket.settle(actualMicros, response, alongside));
+    }
+
+    @Override
+    protected void onRelease(Runnable alongside) {
+      meters.run("release", () -> ticket.release(alongside));
+    }
+
+    @Override
+    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      meters.run("mark_unsettled", () -> ticket.keepUnsettled(letRetry, alongside));
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.keybrake.core.admission;
+
+import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.core.ledger.ReserveOutcome;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An admitted call's reservation (and dedup claim, if it has one), to be finished exactly once:
+ * {@link #settle}, {@link #release} or {@link #keepUnsettled}. A second finish throws {@link
+ * IllegalStateException}: it is a bug in the caller, and the store is not touched again. A finish
+ * whose store call fails ({@link io.keybrake.core.key.StoreUnavailableException}) still counts as
+ * the finish: the reservation stays open in the store, where the orphan sweep finds it.
+ *
+ * <p>Each finish takes work to commit {@code alongside} it (the decision's audit row): a store that
+ * can commits both together (the embedded store: one SQLite transaction), others run it right
+ * after. Thread-safe.
+ */
+public abstract class Ticket {
+  private static final Runnable NOTHING = () -> {};
+
+  private final ReserveOutcome.Reserved reservation;
+  private final AtomicBoolean finished = new AtomicBoolean();
+
+  protected Ticket(ReserveOutcome.Reserved reservation) {
+    this.reservation = Objects.requireNonNull(reservation);
+  }
+
+  /** What was reserved: its id, and the tightest limit's spend and cap with this call in it. */
+  public final ReserveOutcome.Reserved reservation() {
+    return reservation;
+  }
+
+  /** Whether a finish was called. */
+  public final boolean finished() {
+    return finished.get();
+  }
+
+  /** {@link #settle(long, StoredResponse, Runnable)} with nothing alongside. */
+  public final void settle(long actualMicros, StoredResponse response) {
+    settle(actualMicros, response, NOTHING);
+  }
+
+  /**
+   * The vendor answered with a 2xx: the reservation becomes {@code actualMicros} in every counter
+   * it touched and, when the call holds a dedup claim, {@code response} is kept for replay until
+   * the claim expires.
+   *
+   * @param response the response to replay, or null to keep none (a call without a claim keeps none
+   *     anyway)
+   */
+  public final void settle(long actualMicros, StoredResponse response, Runnable alongside) {
+    if (actualMicros < 0) {
+      throw new IllegalArgumentException("actual cost must be >= 0");
+    }
+    finishing();
+    onSettle(actualMicros, response, Objects.requireNonNull(alongside));
+  }
+
+  /** {@link #release(Runnable)} with nothing alongside. */
+  public final void release() {
+    release(NOTHING);
+  }
+
+  /** The vendor did not charge (a 4xx, or the call never left): drop the reservation and claim. */
+  public final void release(Runnable alongside) {
+    finishing();
+    onRelease(Objects.requireNonNull(alongside));
+  }
+
+  /** {@link #keepUnsettled(boolean, Runnable)}: outcome unknown, nothing alongside. */
+  public final void keepUnsettled() {
+    keepUnsettled(false, NOTHING);
+  }
+
+  /**
+   * The vendor may have acted but gave no price: the reservation stays counted, marked unsettled.
+   *
+   * @param letRetry true when the outcome is known to be a failure (a 5xx), so the dedup claim is
+   *     dropped and a retry may go; false when it is unknown (the stream died), so the claim stays
+   *     in flight until its window ends and a retry cannot reach the vendor a second time
+   */
+  public final void keepUnsettled(boolean letRetry, Runnable alongside) {
+    finishing();
+    onKeepUnsettled(letRetry, Objects.requireNonNull(alongside));
+  }
+
+  protected abstract void onSettle(long actualMicros, StoredResponse response, Runnable alongside);
+
+  protected abstract void onRelease(Runnable alongside);
+
+  protected abstract void onKeepUnsettled(boolean letRetry, Runnable alongside);
+
+  private void finishing() {
+    if (!finished.compareAndSet(false, true)) {
+      throw new IllegalStateException(
+          "reservation " + reservation.reservationId() + " was already finished");
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.keybrake.store.redis;
+
+import io.keybrake.core.admission.Admission;
+import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Ticket;
+import io.keybrake.core.dedup.Claim;
+import io.keybrake.core.dedup.StoredResponse;
+import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.ledger.ReserveRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@code RedisAdmission} is the fleet's {@link Admission}, over the {@link RedisDedupCache} and
+ * {@link RedisLedger} of one {@link RedisStore}: a deduplicated call is claimed and reserved by one
+ * script ({@code claim_reserve.lua}), and settled with its response kept for replay by another
+ * ({@code settle_complete.lua}), one round trip each; a call without dedup is reserved and finished
+ * by the ledger's own scripts. An answer lost on the way back is compensated ({@link
+ * Compensations}) and the call refused. Durable means acknowledged by the Redis primary (in its
+ * memory, and on disk as far as its own persistence settings go); a Redis that lost the ledger is
+ * rebuilt from the audit log before it serves again. The work alongside a finish (the audit row)
+ * runs right after it succeeds. Thread-safe; closing is the owner's business (the cache and the
+ * ledger are closed by theirs).
+ */
+public final class RedisAdmission implements Admission {
+  private final RedisStore store;
+  private final RedisDedupCache cache;
+  private final RedisLedger ledger;
+
+  /** Combines {@code cache} and {@code ledger}, which must use the same {@code store}. */
+  public RedisAdmission(RedisStore store, RedisDedupCache cache, RedisLedger ledger) {
+    this.store = Objects.requireNonNull(store);
+    this.cache = Objects.requireNonNull(cache);
+    this.ledger = Objects.requireNonNull(ledger);
+  }
+
+  @Override
+  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+    if (fingerprint == null) {
+      return admitted(ledger.reserve(request), null, null);
+    }
+    RedisLedger.ReserveCall call = ledger.reserveCall(request);
+    String[] claimArgs = RedisDedupCache.claimArgs(request.at(), dedupUntil);
+    String[] keys = Arrays.copyOf(call.keys(), call.keys().length + 1);
+    keys[keys.length - 1] = RedisKeys.dedup(fingerprint);
+    String[] args = Arrays.copyOf(call.args(), call.args().length + claimArgs.length);
+    System.arraycopy(claimArgs, 0, args, call.args().length, claimArgs.length);
+    List<Object> out;
+    try {
+      out = store.run(Scripts.CLAIM_RESERVE, keys, args);
+    } catch (AnswerLostException e) {
+      ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
+      throw e;
+    }
+    String verdict = RedisLedger.str(out, 0);
+    if (verdict.equals("inflight") || verdict.equals("completed")) {
+      Claim claim = cache.claimOutcome(fingerprint, claimArgs[0], out);
+      return claim instanceof Claim.Completed done
+          ? new Admit.Replay(done.response())
+          : new Admit.InFlight();
+    }
+    // the claim was won (and given up by the script when the reservation was refused)
+    cache.wake(fingerprint);
+    return admitted(ledger.outcome(call, out), fingerprint, claimArgs[0]);
+  }
+
+  private Admit admitted(ReserveOutcome outcome, String fingerprint, String token) {
+    if (outcome instanceof ReserveOutcome.Exhausted no) {
+      return new Admit.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros());
+    }
+    return new Admit.Admitted(
+        new RedisTicket((ReserveOutcome.Reserved) outcome, fingerprint, token));
+  }
+
+  @Override
+  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
+    cache.awaitChange(fingerprint, maxWait);
+  }
+
+  /** One admitted call in Redis. */
+  private final class RedisTicket extends Ticket {
+    private final String fingerprint;
+    private final String token;
+
+    RedisTicket(ReserveOutcome.Reserved reservation, String fingerprint, String token) {
+      super(reservation);
+      this.fingerprint = fingerprint;
+      this.token = token;
+    }
+
+    @Override
+    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+      String rid = reservation().reservationId();
+      if (token == null) {
+        ledger.settle(rid, actualMicros);
+      } else if (response == null) {
+        ledger.settle(rid, actualMicros);
+        cache.abandon(fingerprint, token);
+      } else {
+        String[] finishKeys = RedisLedger.finishKeys(rid);
+        String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
+        String[] finishArgs = ledger.finishArgs(actualMicros, "settled");
+        String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
+        String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
+        System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
+        List<Object> out =
+            ledger.patiently(
+                "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
+        if ("unknown".equals(RedisLedger.str(out, 0)) && ledger.reassert(rid)) {
+          ledger.patiently(
+              "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
+        }
+        ledger.forget(rid);
+        cache.wake(fingerprint);
+      }
+      alongside.run();
+    }
+
+    @Override
+    protected void onRelease(Runnable alongside) {
+      ledger.release(reservation().reservationId());
+      if (token != null) {
+        cache.abandon(fingerprint, token);
+      }
+      alongside.run();
+    }
+
+    @Override
+    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      ledger.markUnsettled(reservation().reservationId());
+      if (letRetry && token != null) {
+        cache.abandon(fingerprint, token);
+      }
+      alongside.run();
+    }
+  }
+}
