@@ -2,16 +2,19 @@ package io.keybrake.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keybrake.controlplane.xds.SecretSource;
+import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.operator.admission.AdmissionHandler;
 import io.keybrake.operator.admission.PodInjector;
 import io.keybrake.operator.crd.SpendPolicy;
+import io.keybrake.operator.keys.KeyChangeAudit;
 import io.keybrake.operator.keys.KeyEvents;
 import io.keybrake.operator.keys.KeyIssuer;
 import io.keybrake.operator.podkey.PodKeyExchange;
 import io.keybrake.operator.podkey.PodKeyHandler;
+import io.keybrake.operator.podkey.PodKeyPolicies;
 import io.keybrake.operator.podkey.PodKeyRevoker;
 import io.keybrake.operator.podkey.TokenReviewer;
 import io.keybrake.operator.policy.PolicyResolver;
@@ -58,9 +61,26 @@ public final class KubernetesControlPlane implements AutoCloseable {
       Clock clock,
       KeyEvents events)
       throws IOException {
+    return start(client, settings, keys, budgets, ledger, Optional.empty(), clock, events);
+  }
+
+  /**
+   * As above, writing a row into {@code audit} for every key policy the operator changes in place.
+   */
+  public static KubernetesControlPlane start(
+      KubernetesClient client,
+      KubernetesSettings settings,
+      KeyStore keys,
+      BudgetStore budgets,
+      Ledger ledger,
+      Optional<AuditLog> audit,
+      Clock clock,
+      KeyEvents events)
+      throws IOException {
     Objects.requireNonNull(client);
     PolicyResolver policies = new PolicyResolver(client);
     KeyIssuer issuer = new KeyIssuer(keys, clock, events);
+    audit.ifPresent(a -> issuer.withAudit(new KeyChangeAudit(a)));
     PodInjector injector =
         new PodInjector(
             settings.sidecar(),
@@ -87,6 +107,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
                 () -> {
                   KeybrakeOperator operator =
                       new KeybrakeOperator(client, vaultKeys, budgetReconciler, settings.resync())
+                          .followPodKeys(new PodKeyPolicies(policies, issuer, keys))
                           .start();
                   PodKeyRevoker revoker = new PodKeyRevoker(client, keys, issuer).start();
                   return () -> {

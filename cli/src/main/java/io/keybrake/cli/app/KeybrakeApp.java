@@ -301,6 +301,7 @@ public final class KeybrakeApp implements AutoCloseable {
                   store.keyStore(),
                   store.budgetStore(),
                   store.ledger(),
+                  store.auditLog(),
                   clock,
                   new KeyEvents() {
                     @Override
@@ -314,6 +315,13 @@ public final class KeybrakeApp implements AutoCloseable {
                     @Override
                     public void revoked(KeyRecord key) {
                       revokedHere.accept(key.id());
+                    }
+
+                    @Override
+                    public void policyChanged(KeyRecord key) {
+                      // the same route; this instance's cache drops the old rules now, other
+                      // instances' caches within their TTL
+                      keyCache.invalidate(key.id());
                     }
                   }));
       sdsSecrets = kubernetes.secrets();

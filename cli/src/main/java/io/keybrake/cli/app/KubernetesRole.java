@@ -3,6 +3,7 @@ package io.keybrake.cli.app;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keybrake.cli.settings.KubernetesMode;
 import io.keybrake.controlplane.xds.SecretSource;
+import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
 import io.keybrake.core.key.KeyStore;
 import io.keybrake.core.ledger.Ledger;
@@ -44,6 +45,7 @@ final class KubernetesRole implements AutoCloseable {
       KeyStore keys,
       BudgetStore budgets,
       Ledger ledger,
+      AuditLog audit,
       Clock clock,
       KeyEvents events)
       throws IOException {
@@ -52,7 +54,14 @@ final class KubernetesRole implements AutoCloseable {
     try {
       plane =
           KubernetesControlPlane.start(
-              client, mode.cluster(), keys, budgets, ledger, clock, events);
+              client,
+              mode.cluster(),
+              keys,
+              budgets,
+              ledger,
+              java.util.Optional.of(audit),
+              clock,
+              events);
       Server https = startHttps(mode, plane.handlers().toArray(Handler[]::new));
       return new KubernetesRole(client, plane, https);
     } catch (IOException | RuntimeException e) {

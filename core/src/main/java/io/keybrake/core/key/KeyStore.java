@@ -92,6 +92,18 @@ public interface KeyStore {
   Optional<KeyRecord> revoke(String id, Instant at);
 
   /**
+   * Replaces the policy of the key {@code id} in place (same id, same secret), unless it is
+   * revoked: a revoked key keeps the policy it was revoked under. The change takes the next
+   * position of the change feed.
+   *
+   * @return the key as stored after the call, or empty if no such key
+   * @throws UnsupportedOperationException if this store cannot change a key's policy (test doubles)
+   */
+  default Optional<KeyRecord> updatePolicy(String id, io.keybrake.core.policy.Policy policy) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot change a policy");
+  }
+
+  /**
    * Stores a new key and, in the same step, the idempotent creation that made it.
    *
    * @throws IllegalStateException a key with the same id or secret hash, or a creation with the

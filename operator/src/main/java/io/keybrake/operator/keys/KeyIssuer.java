@@ -25,6 +25,7 @@ public final class KeyIssuer {
   private final KeyStore keys;
   private final Clock clock;
   private final KeyEvents events;
+  private volatile KeyChangeAudit audit; // null: no audit rows (tests)
 
   public KeyIssuer(KeyStore keys, Clock clock, KeyEvents events) {
     this.keys = Objects.requireNonNull(keys);
@@ -88,6 +89,61 @@ public final class KeyIssuer {
           events.revoked(k);
         });
     return revoked;
+  }
+
+  /**
+   * Whether {@code key} can take {@code policy} in place: everything but the policy's rules is what
+   * the key already has (vendor, credential, the policy's labels, and the expiry its issue time and
+   * {@code expires_in} give). Otherwise a new key is needed.
+   */
+  public static boolean canUpdateInPlace(KeyRecord key, ResolvedPolicy policy) {
+    boolean labels =
+        key.labels().entrySet().containsAll(policy.labels().entrySet())
+            && policy
+                .labels()
+                .keySet()
+                .containsAll(
+                    key.labels().keySet().stream()
+                        .filter(k -> !k.startsWith("keybrake.dev/"))
+                        .toList());
+    return key.vendor().equals(policy.vendor())
+        && key.credential().equals(policy.credential())
+        && labels
+        && policy.policy().expiresIn().map(key.createdAt()::plus).equals(key.expiresAt());
+  }
+
+  /**
+   * Gives the key {@code id} the rules of {@code policy} in place (same id, same secret), unless it
+   * is revoked; tells the listeners so caches drop the old rules.
+   *
+   * @return the key after the change; empty if the registry has no such key
+   */
+  public Optional<KeyRecord> updatePolicy(String id, ResolvedPolicy policy) {
+    Optional<KeyRecord> after = keys.updatePolicy(id, policy.policy());
+    after
+        .filter(k -> !k.isRevoked())
+        .ifPresent(
+            k -> {
+              LOG.info(
+                  "k8s: key {} now follows {} (generation {})", id, policy, policy.generation());
+              KeyChangeAudit a = audit;
+              if (a != null) {
+                a.policyChanged(k, policy.namespace() + "/" + policy.name(), now());
+              }
+              try {
+                events.policyChanged(k);
+              } catch (RuntimeException e) {
+                LOG.warn(
+                    "k8s: key {} changed, but listeners were not told: {}", id, e.getMessage());
+              }
+            });
+    return after;
+  }
+
+  /** Writes an audit row for every policy change from now on. */
+  public KeyIssuer withAudit(KeyChangeAudit audit) {
+    this.audit = java.util.Objects.requireNonNull(audit);
+    return this;
   }
 
   public Optional<KeyRecord> find(String id) {

@@ -27,6 +27,7 @@ public final class KeybrakeOperator implements AutoCloseable {
   private final Duration resync;
   private final ReconcileQueue keyQueue;
   private final ReconcileQueue budgetQueue;
+  private volatile ReconcileQueue podKeyQueue; // set before start, when pod keys follow policies
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private volatile SharedIndexInformer<VaultKey> keyInformer;
 
@@ -45,6 +46,23 @@ public final class KeybrakeOperator implements AutoCloseable {
     this.keyQueue = new ReconcileQueue("vaultkey", this::reconcileKey, Duration.ofSeconds(2));
     this.budgetQueue =
         new ReconcileQueue("spendbudget", this::reconcileBudget, Duration.ofSeconds(2));
+  }
+
+  /**
+   * Makes the keys of injected pods follow their SpendPolicy's changes too (call before {@link
+   * #start()}).
+   */
+  public KeybrakeOperator followPodKeys(io.keybrake.operator.podkey.PodKeyPolicies podKeys) {
+    Objects.requireNonNull(podKeys);
+    podKeyQueue =
+        new ReconcileQueue(
+            "podkeys",
+            nn -> {
+              String[] parts = nn.split("/", 2);
+              podKeys.policyChanged(parts[0], parts[1]);
+            },
+            Duration.ofSeconds(2));
+    return this;
   }
 
   public KeybrakeOperator start() {
@@ -80,6 +98,10 @@ public final class KeybrakeOperator implements AutoCloseable {
   }
 
   private void policyChanged(SpendPolicy p) {
+    ReconcileQueue pods = podKeyQueue;
+    if (pods != null) {
+      pods.enqueue(name(p));
+    }
     SharedIndexInformer<VaultKey> keys = keyInformer;
     if (keys == null) {
       return;
@@ -139,5 +161,9 @@ public final class KeybrakeOperator implements AutoCloseable {
     informers.forEach(SharedIndexInformer::close);
     keyQueue.close();
     budgetQueue.close();
+    ReconcileQueue pods = podKeyQueue;
+    if (pods != null) {
+      pods.close();
+    }
   }
 }

@@ -111,6 +111,9 @@ public final class VaultKeyReconciler {
       key = complete(vk, secret, policy);
     } else if (inactive) {
       key = current.get(); // revoked or expired keys are not renewed by a policy change
+    } else if (current.isPresent() && KeyIssuer.canUpdateInPlace(current.get(), policy)) {
+      // only the rules changed: the same key (and Secret value) follows the new policy
+      key = updateInPlace(secret, current.get(), policy);
     } else {
       key = issue(vk, secret, secretName, policy, now);
       current.filter(old -> !old.id().equals(key.id())).ifPresent(old -> issuer.revoke(old.id()));
@@ -204,6 +207,23 @@ public final class VaultKeyReconciler {
       secrets.resource(secret).update();
     }
     return issuer.ensure(id, secretValue, keyName(vk), policy, Map.of(), now);
+  }
+
+  /**
+   * Changes the key's policy in the registry, then records the new digest on the Secret (an update
+   * locked on the version read). Crashing between the two leaves the old digest: the next reconcile
+   * sees a difference and applies the same policy again, which changes nothing.
+   */
+  private KeyRecord updateInPlace(Secret secret, KeyRecord key, ResolvedPolicy policy) {
+    KeyRecord after = issuer.updatePolicy(key.id(), policy).orElse(key);
+    Secret updated =
+        new SecretBuilder(secret)
+            .editMetadata()
+            .addToAnnotations(DIGEST_ANNOTATION, policy.digest())
+            .endMetadata()
+            .build();
+    client.secrets().inNamespace(secret.getMetadata().getNamespace()).resource(updated).update();
+    return after;
   }
 
   private KeyRecord complete(VaultKey vk, Secret secret, ResolvedPolicy policy) {

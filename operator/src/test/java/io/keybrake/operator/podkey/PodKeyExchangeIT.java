@@ -18,9 +18,13 @@ import io.keybrake.core.key.VaultKeys;
 import io.keybrake.core.testing.MutableClock;
 import io.keybrake.operator.K8sFixtures;
 import io.keybrake.operator.admission.PodInjector;
+import io.keybrake.operator.crd.SpendPolicy;
 import io.keybrake.operator.keys.KeyEvents;
 import io.keybrake.operator.keys.KeyIssuer;
 import io.keybrake.operator.policy.PolicyResolver;
+import io.keybrake.operator.reconcile.KeybrakeOperator;
+import io.keybrake.operator.reconcile.SpendBudgetReconciler;
+import io.keybrake.operator.reconcile.VaultKeyReconciler;
 import io.keybrake.store.EmbeddedStore;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -164,6 +168,52 @@ class PodKeyExchangeIT {
     HttpResponse<String> again = post(GOOD);
     assertThat(again.statusCode()).isEqualTo(401);
     assertThat(JSON.readTree(again.body()).path("code").asText()).isEqualTo("pod_not_found");
+  }
+
+  @Test
+  void aPolicyChangeChangesThePodsKeyInPlace() throws Exception {
+    String vaultKey = post(GOOD).body();
+    KeyRecord key = store.keyStore().findBySecretHash(VaultKeys.hash(vaultKey)).orElseThrow();
+    assertThat(key.policy().allowedCountries()).containsExactly("US");
+    PolicyResolver policies = new PolicyResolver(client);
+    try (KeybrakeOperator operator =
+        new KeybrakeOperator(
+                client,
+                new VaultKeyReconciler(client, policies, issuer, store.ledger()),
+                new SpendBudgetReconciler(
+                    client, store.budgetStore(), store.ledger(), clock, K8sFixtures.PLATFORM),
+                Duration.ofMinutes(10))
+            .followPodKeys(new PodKeyPolicies(policies, issuer, store.keyStore()))
+            .start()) {
+      client
+          .resources(SpendPolicy.class)
+          .inNamespace(NS)
+          .withName("sms-agents")
+          .edit(
+              p -> {
+                p.getSpec().setAllowedCountries(List.of("CA"));
+                p.getSpec().setDailyUsdCap("9.00");
+                return p;
+              });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  store
+                      .keyStore()
+                      .findById(key.id())
+                      .orElseThrow()
+                      .policy()
+                      .allowedCountries()
+                      .equals(List.of("CA")));
+    }
+    // the same key, still active, the secret the pod holds still works, under the new rules
+    KeyRecord after = store.keyStore().findBySecretHash(VaultKeys.hash(vaultKey)).orElseThrow();
+    assertThat(after.id()).isEqualTo(key.id());
+    assertThat(after.isRevoked()).isFalse();
+    assertThat(after.policy().dailyCapMicros()).isEqualTo(9_000_000L);
+    assertThat(after.expiresAt()).isEqualTo(key.expiresAt());
+    assertThat(store.keyStore().list()).hasSize(1);
   }
 
   private HttpResponse<String> post(String token) throws Exception {

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.keybrake.controlplane.xds.KeybrakeSnapshots;
+import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.VaultKeys;
 import io.keybrake.core.ledger.KeyBudgets;
@@ -20,6 +21,7 @@ import io.keybrake.operator.crd.SpendPolicy;
 import io.keybrake.operator.crd.VaultKey;
 import io.keybrake.operator.crd.VaultKeySpec;
 import io.keybrake.operator.crd.VaultKeyStatus;
+import io.keybrake.operator.keys.KeyChangeAudit;
 import io.keybrake.operator.keys.KeyEvents;
 import io.keybrake.operator.keys.KeyIssuer;
 import io.keybrake.operator.policy.PolicyResolver;
@@ -56,7 +58,8 @@ class VaultKeyReconcileIT {
         new VaultKeyReconciler(
             client,
             new PolicyResolver(client),
-            new KeyIssuer(store.keyStore(), clock, KeyEvents.NONE),
+            new KeyIssuer(store.keyStore(), clock, KeyEvents.NONE)
+                .withAudit(new KeyChangeAudit(store.auditLog())),
             store.ledger());
     budgets =
         new SpendBudgetReconciler(client, store.budgetStore(), store.ledger(), clock, PLATFORM);
@@ -116,7 +119,9 @@ class VaultKeyReconcileIT {
     assertThat(store.keyStore().list()).hasSize(1);
     operator = new KeybrakeOperator(client, reconciler, budgets, Duration.ofMinutes(10)).start();
 
-    // the policy changes: the key is re-issued under it, the old one revoked
+    // the policy changes: the same key (same id, same Secret value) follows the new rules; a
+    // destination it could reach before is now refused
+    assertThat(key.policy().allowedCountries()).containsExactly("US");
     client
         .resources(SpendPolicy.class)
         .inNamespace(NS)
@@ -124,12 +129,56 @@ class VaultKeyReconcileIT {
         .edit(
             p -> {
               p.getSpec().setDailyUsdCap("7.50");
+              p.getSpec().setAllowedCountries(List.of("CA"));
+              return p;
+            });
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                store.keyStore().findById(key.id()).orElseThrow().policy().dailyCapMicros()
+                    == Micros.fromUsd(new BigDecimal("7.50")));
+    KeyRecord updated = store.keyStore().findBySecretHash(VaultKeys.hash(secret)).orElseThrow();
+    assertThat(updated.id()).isEqualTo(key.id());
+    assertThat(updated.isRevoked()).isFalse();
+    assertThat(updated.policy().allowedCountries()).containsExactly("CA"); // US now refused
+    assertThat(updated.expiresAt()).isEqualTo(key.expiresAt());
+    assertThat(vaultKeyIn("batch-job-vault-key")).isEqualTo(secret);
+    assertThat(store.keyStore().list()).hasSize(1); // nothing re-issued
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              VaultKeyStatus st = get("batch-job").getStatus();
+              return "7.50".equals(st.getCapUsd()) && key.id().equals(st.getKeyId());
+            });
+    assertThat(routedKeyIds()).contains(key.id());
+    // reconciling again changes nothing (the Secret records the digest it follows)
+    reconciler.reconcile(NS, "batch-job");
+    assertThat(store.keyStore().list()).hasSize(1);
+    // the change is in the audit log, once, naming the key and the policy
+    assertThat(
+            store
+                .auditLog()
+                .query(
+                    new AuditQuery(Optional.of(key.id()), Optional.empty(), Optional.empty(), 10)))
+        .extracting(r -> r.entry().reason() + " " + r.entry().endpoint())
+        .containsExactly("key_policy_changed SpendPolicy team-a/sms-agents");
+
+    // a change a key cannot follow in place (its expiry) issues a new key, the old one revoked
+    client
+        .resources(SpendPolicy.class)
+        .inNamespace(NS)
+        .withName("sms-agents")
+        .edit(
+            p -> {
+              p.getSpec().setExpiresIn("2h");
               return p;
             });
     await().atMost(WAIT).until(() -> !vaultKeyIn("batch-job-vault-key").equals(secret));
     String renewed = vaultKeyIn("batch-job-vault-key");
     KeyRecord newKey = store.keyStore().findBySecretHash(VaultKeys.hash(renewed)).orElseThrow();
-    assertThat(newKey.policy().dailyCapMicros()).isEqualTo(Micros.fromUsd(new BigDecimal("7.50")));
+    assertThat(newKey.expiresAt()).contains(newKey.createdAt().plus(Duration.ofHours(2)));
     assertThat(store.keyStore().findById(key.id()).orElseThrow().isRevoked()).isTrue();
     await().atMost(WAIT).until(() -> newKey.id().equals(get("batch-job").getStatus().getKeyId()));
     assertThat(routedKeyIds()).contains(newKey.id()).doesNotContain(key.id());

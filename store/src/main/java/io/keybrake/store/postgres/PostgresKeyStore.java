@@ -42,6 +42,9 @@ public final class PostgresKeyStore implements KeyStore {
   private static final String REVOKE =
       "UPDATE keys SET revoked_at = ?, revoked_nano = ?, change_seq = nextval('keys_change_seq')"
           + " WHERE id = ? AND revoked_at IS NULL";
+  private static final String UPDATE_POLICY =
+      "UPDATE keys SET policy = ?::jsonb, change_seq = nextval('keys_change_seq')"
+          + " WHERE id = ? AND revoked_at IS NULL";
   private static final String CHANGES =
       "SELECT change_seq, id, vendor, labels::text, expires_at, expires_nano, revoked_at,"
           + " revoked_nano FROM keys WHERE change_seq > ? ORDER BY change_seq LIMIT ?";
@@ -136,6 +139,21 @@ public final class PostgresKeyStore implements KeyStore {
             ps.setObject(1, PgInstants.timestamp(at));
             ps.setInt(2, at.getNano());
             ps.setString(3, id);
+            ps.executeUpdate();
+          }
+          return one(c, BY_ID, id);
+        });
+  }
+
+  @Override
+  public Optional<KeyRecord> updatePolicy(String id, io.keybrake.core.policy.Policy policy) {
+    java.util.Objects.requireNonNull(policy);
+    return db.run(
+        "change a key's policy",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(UPDATE_POLICY)) {
+            ps.setString(1, JsonColumns.policy(policy));
+            ps.setString(2, id);
             ps.executeUpdate();
           }
           return one(c, BY_ID, id);

@@ -56,6 +56,8 @@ public final class SqliteKeyStore implements KeyStore {
   private static final String REVOKE =
       "UPDATE keys SET revoked_s = ?, revoked_n = ?, change_seq = ? WHERE id = ? AND revoked_s IS"
           + " NULL";
+  private static final String UPDATE_POLICY =
+      "UPDATE keys SET policy = ?, change_seq = ? WHERE id = ? AND revoked_s IS NULL";
   private static final int SQLITE_CONSTRAINT = 19;
 
   private final SqliteDatabase db;
@@ -132,6 +134,21 @@ public final class SqliteKeyStore implements KeyStore {
         "revoke a key",
         s -> {
           revokeOne(s, id, at);
+          return one(s.prepare(BY_ID), id);
+        });
+  }
+
+  @Override
+  public Optional<KeyRecord> updatePolicy(String id, io.keybrake.core.policy.Policy policy) {
+    java.util.Objects.requireNonNull(policy);
+    return db.write(
+        "change a key's policy",
+        s -> {
+          PreparedStatement ps = s.prepare(UPDATE_POLICY);
+          ps.setString(1, JsonColumns.policy(policy));
+          ps.setLong(2, nextSeq(s));
+          ps.setString(3, id);
+          ps.executeUpdate();
           return one(s.prepare(BY_ID), id);
         });
   }

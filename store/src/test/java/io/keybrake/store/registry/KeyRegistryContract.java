@@ -210,4 +210,34 @@ public abstract class KeyRegistryContract {
         .map(KeyRecord::id)
         .toList();
   }
+
+  @Test
+  void aKeysPolicyChangesInPlaceAndFeedsTheChangeButARevokedKeyKeepsItsPolicy() {
+    KeyStore keys = store();
+    keys.create(key("key_p", "twilio", T0, Map.of("team", "support")));
+    keys.create(key("key_r", "twilio", T0, Map.of()));
+    keys.revoke("key_r", T0.plusSeconds(1));
+    long cursor = keys.changesSince(0, 100).get(1).seq();
+    com.fasterxml.jackson.databind.node.ObjectNode json =
+        io.keybrake.core.policy.PolicyParser.toJson(key("x", "twilio", T0, Map.of()).policy());
+    json.set("daily_usd_cap", io.keybrake.core.policy.PolicyParser.usd(2_500_000));
+    json.putArray("allowed_countries").add("CA");
+    io.keybrake.core.policy.PolicyParser.Parsed parsed =
+        io.keybrake.core.policy.PolicyParser.parse(json);
+    assertThat(parsed)
+        .as("%s", parsed)
+        .isInstanceOf(io.keybrake.core.policy.PolicyParser.Parsed.Ok.class);
+    Policy stricter = ((io.keybrake.core.policy.PolicyParser.Parsed.Ok) parsed).policy();
+
+    KeyRecord after = keys.updatePolicy("key_p", stricter).orElseThrow();
+    assertThat(after.policy()).isEqualTo(stricter);
+    assertThat(after.secretHash()).isEqualTo("hash-key_p");
+    assertThat(keys.findById("key_p").orElseThrow().policy()).isEqualTo(stricter);
+    assertThat(keys.findBySecretHash("hash-key_p").orElseThrow().policy()).isEqualTo(stricter);
+    assertThat(keys.changesSince(cursor, 100)).extracting(KeyChange::id).containsExactly("key_p");
+
+    Policy before = keys.findById("key_r").orElseThrow().policy();
+    assertThat(keys.updatePolicy("key_r", stricter).orElseThrow().policy()).isEqualTo(before);
+    assertThat(keys.updatePolicy("key_missing", stricter)).isEmpty();
+  }
 }
