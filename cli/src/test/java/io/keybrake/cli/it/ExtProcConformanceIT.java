@@ -202,8 +202,12 @@ class ExtProcConformanceIT {
     assertThat(retry.status()).isEqualTo(409);
   }
 
+  /**
+   * A Twilio answer is read even for an endpoint that costs nothing: the real Account SID in it is
+   * masked (see the next test), so the body phase is not skipped by a mode override.
+   */
   @Test
-  void freeEndpointSkipsTheResponseBodyByModeOverride() throws Exception {
+  void freeTwilioEndpointStillSendsTheBodyToBeMasked() throws Exception {
     Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5}");
     HttpRequest get =
         new HttpRequest(
@@ -222,19 +226,61 @@ class ExtProcConformanceIT {
                     List.of(Map.entry("content-type", "application/json")),
                     "{\"sid\":\"SM2\",\"price\":\"-0.0083\"}"));
 
-    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.status()).as(r.trace().toString() + r.bodyText()).isEqualTo(200);
     assertThat(r.bodyText()).contains("SM2");
     assertThat(r.trace().sent())
         .extracting(ProcessingRequest::getRequestCase)
         .containsExactly(
             ProcessingRequest.RequestCase.REQUEST_HEADERS,
-            ProcessingRequest.RequestCase.RESPONSE_HEADERS);
-    ProcessingResponse headersAnswer = r.trace().received().get(1);
-    assertThat(headersAnswer.getModeOverride().getResponseBodyMode())
-        .isEqualTo(
-            io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode
-                .NONE);
+            ProcessingRequest.RequestCase.RESPONSE_HEADERS,
+            ProcessingRequest.RequestCase.RESPONSE_BODY);
+    assertThat(r.trace().received().get(1).hasModeOverride()).isFalse();
     assertThat(r.header("x-keybrake-spent-usd")).contains("0.00");
+  }
+
+  /**
+   * A Twilio answer quoting the real Account SID (body and a header) reaches the agent with the
+   * key's id instead, through a body mutation whose content-length Envoy accepts.
+   */
+  @Test
+  void twilioAnswersAreMaskedByABodyMutationWithItsContentLength() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5}");
+    String sid = Gateway.TWILIO_SID;
+    String base = "/2010-04-01/Accounts/" + sid + "/Messages/SM" + "2".repeat(32);
+    HttpRequest get =
+        new HttpRequest(
+            "GET",
+            "/2010-04-01/Accounts/" + key.vaultKey() + "/Messages/SM" + "2".repeat(32) + ".json",
+            "api.twilio.com",
+            "https",
+            List.of(Map.entry("authorization", Gateway.basic(key.vaultKey(), "x"))),
+            null);
+    String answer =
+        "{\"sid\":\"SM2\",\"account_sid\":\""
+            + sid
+            + "\",\"uri\":\""
+            + base
+            + ".json\",\"subresource_uris\":{\"media\":\""
+            + base
+            + "/Media.json\"},\"price\":\"-0.0083\"}";
+    HttpResult r =
+        envoy.exchange(
+            get,
+            req ->
+                HttpResult.of(
+                    200,
+                    List.of(
+                        Map.entry("content-type", "application/json"),
+                        Map.entry("content-location", "https://api.twilio.com" + base + ".json")),
+                    answer));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.trace().localError()).isEmpty();
+    assertThat(r.bodyText()).isEqualTo(answer.replace(sid, key.id()));
+    assertThat(r.header("content-location"))
+        .contains("https://api.twilio.com" + base.replace(sid, key.id()) + ".json");
+    assertThat(r.header("content-length"))
+        .contains(Integer.toString(r.bodyText().getBytes(StandardCharsets.UTF_8).length));
   }
 
   @Test

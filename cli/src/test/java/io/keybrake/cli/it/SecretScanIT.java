@@ -162,7 +162,8 @@ class SecretScanIT {
     int embeddedCalls = drive(embedded);
     int fleetCalls = drive(fleet);
     assertThat(embeddedCalls).isGreaterThan(20);
-    assertThat(twilio.received()).isEmpty();
+    // only the passed-through message and its fetch reached Twilio, once per instance
+    assertThat(twilio.received()).hasSize(4);
     assertThat(stripe.received()).isEmpty();
     assertThat(resend.received()).isEmpty();
 
@@ -330,6 +331,32 @@ class SecretScanIT {
       record(r);
       assertThat(r.statusCode()).isEqualTo(404);
     }
+    // vendor answers passed through: a message sent, fetched by the uri its answer gives, and
+    // replayed; the answers carry the key's id where Twilio wrote the real Account SID
+    String us = "To=%2B14155552671&From=%2B15005550006&Body=passed-through";
+    HttpResponse<String> sent =
+        send(
+            app,
+            new Call(
+                "POST",
+                acc + tw + "/Messages.json",
+                twAuth,
+                "application/x-www-form-urlencoded",
+                us));
+    assertThat(sent.statusCode()).as(sent.body()).isEqualTo(201);
+    String uri = json.readTree(sent.body()).get("uri").asText();
+    HttpResponse<String> fetched = send(app, new Call("GET", "/twilio" + uri, twAuth, null, null));
+    assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
+    HttpResponse<String> replayed =
+        send(
+            app,
+            new Call(
+                "POST",
+                acc + tw + "/Messages.json",
+                twAuth,
+                "application/x-www-form-urlencoded",
+                us));
+    assertThat(replayed.headers().firstValue("x-keybrake-dedup")).hasValue("replay");
     return calls.size();
   }
 

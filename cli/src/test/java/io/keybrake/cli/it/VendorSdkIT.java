@@ -11,6 +11,8 @@ import com.twilio.exception.ApiException;
 import com.twilio.http.TwilioRestClient;
 import com.twilio.rest.api.v2010.account.Message;
 import com.twilio.type.PhoneNumber;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,6 +65,53 @@ class VendorSdkIT {
         .hasMessageContaining("is not allowed")
         .satisfies(e -> assertThat(((ApiException) e).getStatusCode()).isEqualTo(403));
     assertThat(gw.twilio.received()).hasSize(1);
+  }
+
+  /**
+   * The real Account SID never reaches the agent: in every Twilio answer it is the key's id, and
+   * the URIs in the answer still work when followed through the gateway with the vault key.
+   */
+  @Test
+  void twilioAnswersCarryTheKeyIdNotTheRealAccountSidAndTheSdkStillWorks() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    TwilioRestClient client = twilio(key.vaultKey());
+
+    Message m =
+        Message.creator(
+                new PhoneNumber(Gateway.US_NUMBER), new PhoneNumber("+15005550006"), "masked")
+            .create(client);
+
+    assertThat(m.getAccountSid()).isEqualTo(key.id());
+    assertThat(m.getUri())
+        .isEqualTo("/2010-04-01/Accounts/" + key.id() + "/Messages/" + m.getSid() + ".json");
+    assertThat(m.getSubresourceUris().toString()).doesNotContain(Gateway.TWILIO_SID);
+    // the SDK fetches it again (its own path, the vault key as account)
+    Message fetched = Message.fetcher(m.getSid()).fetch(client);
+    assertThat(fetched.getSid()).isEqualTo(m.getSid());
+    assertThat(fetched.getAccountSid()).isEqualTo(key.id());
+    // the answer's uri, followed through the gateway, reaches the same message
+    HttpResponse<String> followed =
+        gw.get("/twilio" + m.getUri(), Gateway.basic(key.vaultKey(), "x"));
+    assertThat(followed.statusCode()).as(followed.body()).isEqualTo(200);
+    assertThat(gw.body(followed).get("sid").asText()).isEqualTo(m.getSid());
+    assertThat(followed.body()).doesNotContain(Gateway.TWILIO_SID).doesNotContain(key.vaultKey());
+    assertThat(followed.headers().map().toString()).doesNotContain(Gateway.TWILIO_SID);
+    assertThat(followed.headers().firstValue("content-length"))
+        .hasValue(Integer.toString(followed.body().getBytes(StandardCharsets.UTF_8).length));
+    // the vendor itself was called with the real SID each time
+    assertThat(gw.twilio.received()).hasSize(3);
+    assertThat(gw.twilio.received())
+        .allSatisfy(r -> assertThat(r.path()).contains(Gateway.TWILIO_SID));
+
+    // a replay (the same message again, within the dedup window) is masked too
+    HttpResponse<String> first = gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "twice");
+    HttpResponse<String> again = gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "twice");
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(again.statusCode()).isEqualTo(201);
+    assertThat(again.headers().firstValue("x-keybrake-dedup")).hasValue("replay");
+    assertThat(again.body()).isEqualTo(first.body()).doesNotContain(Gateway.TWILIO_SID);
+    assertThat(gw.body(again).get("account_sid").asText()).isEqualTo(key.id());
+    assertThat(gw.twilio.received()).hasSize(4);
   }
 
   @Test

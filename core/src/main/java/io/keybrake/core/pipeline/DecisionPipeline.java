@@ -14,12 +14,16 @@ import io.keybrake.core.money.Micros;
 import io.keybrake.core.request.NormalizedPath;
 import io.keybrake.core.request.PathNormalizer;
 import io.keybrake.core.request.StripeFormJson;
+import io.keybrake.core.secret.AccountSidMask;
 import io.keybrake.core.vendor.BodyFormat;
 import io.keybrake.core.vendor.EndpointMatch;
 import io.keybrake.core.vendor.VendorRegistry;
 import io.keybrake.core.vendor.VendorSpec;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -353,7 +357,9 @@ public final class DecisionPipeline {
       return ResponseAnnotations.NONE;
     }
     boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
-    if (!endOfStream && (ex.fingerprint != null || !free)) {
+    // a Twilio answer is read to mask the real Account SID in it (AccountSidMask)
+    boolean masked = AccountSidMask.of(ex.key).isPresent();
+    if (!endOfStream && (ex.fingerprint != null || !free || masked)) {
       return ResponseAnnotations.AWAIT_BODY;
     }
     return onResponseBody(ex, new byte[0]);
@@ -374,7 +380,30 @@ public final class DecisionPipeline {
       return ResponseAnnotations.NONE;
     }
     ex.state = Exchange.DONE;
-    return settlement.settle(ex, forwarded.ticket(), body);
+    // settled and kept for replay as the agent gets it: without the real Account SID
+    byte[] shown = AccountSidMask.of(ex.key).map(m -> m.body(body)).orElse(body);
+    ResponseAnnotations ann = settlement.settle(ex, forwarded.ticket(), shown);
+    return shown == body ? ann : ann.withBody(shown);
+  }
+
+  /**
+   * The vendor's response headers whose values must change before the agent sees them (those that
+   * quote the real Twilio Account SID, masked); empty for every other exchange.
+   */
+  public List<Map.Entry<String, String>> maskedResponseHeaders(
+      Exchange ex, List<Map.Entry<String, String>> headers) {
+    Optional<AccountSidMask> mask = AccountSidMask.of(ex.key);
+    if (mask.isEmpty()) {
+      return List.of();
+    }
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    for (Map.Entry<String, String> h : headers) {
+      String v = mask.get().text(h.getValue());
+      if (!h.getKey().startsWith(":") && v != h.getValue()) {
+        out.add(Map.entry(h.getKey(), v));
+      }
+    }
+    return out;
   }
 
   /** The stream ended early. A forwarded call keeps its reservation, marked unsettled. */

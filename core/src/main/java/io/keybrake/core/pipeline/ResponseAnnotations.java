@@ -9,8 +9,11 @@ import java.util.Map;
  *
  * @param bodyNeeded false when the exchange was settled from the headers alone (an endpoint that
  *     costs nothing and is not kept for replay): the data plane may skip the body phase
+ * @param body the body the agent gets instead of the vendor's (a masked one), or null to pass the
+ *     vendor's on unchanged
  */
-public record ResponseAnnotations(List<Map.Entry<String, String>> setHeaders, boolean bodyNeeded) {
+public record ResponseAnnotations(
+    List<Map.Entry<String, String>> setHeaders, boolean bodyNeeded, byte[] body) {
   public static final ResponseAnnotations NONE = new ResponseAnnotations(List.of(), false);
 
   /** Nothing to add yet: the body follows. */
@@ -18,5 +21,14 @@ public record ResponseAnnotations(List<Map.Entry<String, String>> setHeaders, bo
 
   public ResponseAnnotations {
     setHeaders = List.copyOf(setHeaders);
+  }
+
+  public ResponseAnnotations(List<Map.Entry<String, String>> setHeaders, boolean bodyNeeded) {
+    this(setHeaders, bodyNeeded, null);
+  }
+
+  /** These annotations, the agent getting {@code replacement} as the body. */
+  public ResponseAnnotations withBody(byte[] replacement) {
+    return new ResponseAnnotations(setHeaders, bodyNeeded, replacement);
   }
 }

@@ -218,6 +218,11 @@ public final class LocalGateway extends Handler.Abstract {
       }
       expect(r, ProcessingResponse.ResponseCase.RESPONSE_BODY);
       applyTo(outHeaders, r.getResponseBody().getResponse());
+      CommonResponse bodyPhase = r.getResponseBody().getResponse();
+      if (bodyPhase.hasBodyMutation() && bodyPhase.getBodyMutation().hasBody()) {
+        return new HttpReply( // the processor masked the answer
+            vendor.status(), outHeaders, bodyPhase.getBodyMutation().getBody().toByteArray());
+      }
     }
     return new HttpReply(vendor.status(), outHeaders, vendor.body());
   }

@@ -180,6 +180,12 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
             Optional.ofNullable(HeaderCodec.first(all, "content-type")),
             headers.getEndOfStream());
     metrics.phase(StreamMetrics.Phase.SETTLE, started);
+    List<Map.Entry<String, String>> masked = pipeline.maskedResponseHeaders(exchange, all);
+    if (!masked.isEmpty()) { // vendor headers quoting the real Twilio Account SID
+      List<Map.Entry<String, String>> set = new ArrayList<>(ann.setHeaders());
+      set.addAll(masked);
+      ann = new ResponseAnnotations(set, ann.bodyNeeded());
+    }
     ProcessingResponse.Builder r =
         ProcessingResponse.newBuilder()
             .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
@@ -209,8 +215,15 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
 
   private static CommonResponse common(ResponseAnnotations ann) {
     CommonResponse.Builder c = CommonResponse.newBuilder();
-    if (!ann.setHeaders().isEmpty()) {
-      c.setHeaderMutation(HeaderCodec.mutation(ann.setHeaders(), List.of()));
+    List<Map.Entry<String, String>> set = ann.setHeaders();
+    if (ann.body() != null) {
+      // a masked body (BUFFERED mode): Envoy requires content-length to match the new body
+      set = new ArrayList<>(set);
+      set.add(Map.entry("content-length", Integer.toString(ann.body().length)));
+      c.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(ann.body())));
+    }
+    if (!set.isEmpty()) {
+      c.setHeaderMutation(HeaderCodec.mutation(set, List.of()));
     }
     return c.build();
   }
