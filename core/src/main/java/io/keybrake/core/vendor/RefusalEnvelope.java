@@ -38,6 +38,7 @@ public record RefusalEnvelope(
     Objects.requireNonNull(kind);
     codes = Map.copyOf(codes);
     template = template == null ? Optional.empty() : template;
+    Objects.requireNonNull(httpStatus);
     if (kind == Kind.TEMPLATE && template.isEmpty()) {
       throw new IllegalArgumentException("a TEMPLATE refusal envelope needs a template");
     }
