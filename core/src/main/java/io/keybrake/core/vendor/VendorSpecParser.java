@@ -46,7 +46,7 @@ public final class VendorSpecParser {
   private static final Set<String> CREDENTIAL =
       Set.of("name", "secret", "pattern", "description", "inject");
   private static final Set<String> REFUSAL =
-      Set.of("envelope", "codes", "numeric_base", "template");
+      Set.of("envelope", "codes", "numeric_base", "template", "http_status");
   private static final Set<String> GENERIC =
       Set.of(
           "rule",
