@@ -36,7 +36,14 @@ final class CredentialRewrite {
         Map.entry(
             io.keybrake.core.key.RouteShards.HEADER,
             io.keybrake.core.key.RouteShards.of(key.id())));
-    return new RequestRewrite(path, set, ex.dropHeaders, ex.estimate.rewrittenBody(), true);
+    List<String> drop = ex.dropHeaders;
+    if (set.stream().noneMatch(h -> h.getKey().equals("authorization"))) {
+      // the credential goes elsewhere (a header of its own): the vault key the agent sent in
+      // Authorization must not reach the vendor
+      drop = new ArrayList<>(drop);
+      drop.add("authorization");
+    }
+    return new RequestRewrite(path, set, drop, ex.estimate.rewrittenBody(), true);
   }
 
   /** The request path with one template variable's segment replaced, query kept. */

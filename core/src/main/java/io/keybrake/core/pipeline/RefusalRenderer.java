@@ -72,7 +72,7 @@ public final class RefusalRenderer {
     try {
       byte[] bytes = json.writeValueAsBytes(body);
       return new RenderedResponse(
-          refusal.status(),
+          envelope.httpStatus().orElse(refusal.status()),
           List.of(
               Map.entry("content-type", "application/json"),
               Map.entry("x-keybrake-refusal", code.wireName())),

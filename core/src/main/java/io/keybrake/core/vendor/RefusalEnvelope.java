@@ -17,9 +17,23 @@ import java.util.Optional;
  * @param template for {@link Kind#TEMPLATE}: a JSON value whose strings {@code ${message}}, {@code
  *     ${code}}, {@code ${vendor_code}} and {@code ${status}} are filled in (a string that is
  *     exactly {@code ${status}} becomes a number)
+ * @param httpStatus the HTTP status every refusal is answered with, when the vendor's SDK reads
+ *     errors only from a success answer (Vonage's SMS API answers 200 with a non-zero {@code
+ *     status} per message); empty = the refusal's own status (401, 403, 429…)
  */
 public record RefusalEnvelope(
-    Kind kind, Map<String, String> codes, int numericBase, Optional<JsonNode> template) {
+    Kind kind,
+    Map<String, String> codes,
+    int numericBase,
+    Optional<JsonNode> template,
+    java.util.OptionalInt httpStatus) {
+
+  /** An envelope answered with each refusal's own HTTP status. */
+  public RefusalEnvelope(
+      Kind kind, Map<String, String> codes, int numericBase, Optional<JsonNode> template) {
+    this(kind, codes, numericBase, template, java.util.OptionalInt.empty());
+  }
+
   public enum Kind {
     /** {@code code}, {@code message}, {@code status} and the details. */
     PLAIN,
@@ -38,6 +52,7 @@ public record RefusalEnvelope(
     Objects.requireNonNull(kind);
     codes = Map.copyOf(codes);
     template = template == null ? Optional.empty() : template;
+    Objects.requireNonNull(httpStatus);
     if (kind == Kind.TEMPLATE && template.isEmpty()) {
       throw new IllegalArgumentException("a TEMPLATE refusal envelope needs a template");
     }

@@ -46,7 +46,7 @@ public final class VendorSpecParser {
   private static final Set<String> CREDENTIAL =
       Set.of("name", "secret", "pattern", "description", "inject");
   private static final Set<String> REFUSAL =
-      Set.of("envelope", "codes", "numeric_base", "template");
+      Set.of("envelope", "codes", "numeric_base", "template", "http_status");
   private static final Set<String> GENERIC =
       Set.of(
           "rule",
@@ -256,11 +256,16 @@ public final class VendorSpecParser {
     if (kind == RefusalEnvelope.Kind.TEMPLATE && (template == null || !template.isObject())) {
       throw new IllegalArgumentException("refusal: a TEMPLATE envelope needs a 'template' object");
     }
+    JsonNode http = node.get("http_status");
+    if (http != null && (!http.canConvertToInt() || http.asInt() < 200 || http.asInt() > 599)) {
+      throw new IllegalArgumentException("refusal: 'http_status' must be an HTTP status (200-599)");
+    }
     return new RefusalEnvelope(
         kind,
         codes,
         base == null ? 0 : base.asInt(),
-        kind == RefusalEnvelope.Kind.TEMPLATE ? Optional.of(template) : Optional.empty());
+        kind == RefusalEnvelope.Kind.TEMPLATE ? Optional.of(template) : Optional.empty(),
+        http == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(http.asInt()));
   }
 
   private static GenericCost generic(JsonNode node) {
