@@ -72,14 +72,10 @@ public final class RedisDedupLedger extends ForwardingDedupCache {
     String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
     String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
     System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
-    List<Object> out =
-        ledger.patiently(
-            "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
-    if ("unknown".equals(RedisLedger.str(out, 0)) && ledger.reassert(reservationId)) {
-      ledger.patiently(
-          "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
-    }
-    ledger.forget(reservationId);
+    ledger.patiently(
+        "settle reservation " + reservationId,
+        reservationId,
+        () -> ledger.finishOnce(Scripts.SETTLE_COMPLETE, keys, args, reservationId));
     cache.wake(fingerprint);
   }
 }
