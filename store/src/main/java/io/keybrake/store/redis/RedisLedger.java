@@ -33,10 +33,11 @@ import org.slf4j.LoggerFactory;
  * never. Reservations are kept {@link RedisSettings#reservationRetention()}, or as long as their
  * longest windowed counter.
  *
- * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, a
- * failover to an empty replica), every operation throws {@link StoreUnavailableException} "ledger
- * rebuilding" and a rebuild from the {@link SpendRecord} starts in the background; see {@link
- * LedgerRebuild}. A brand-new Redis is initialised the same way (from an empty record).
+ * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, or a
+ * marker another server wrote, which {@link RedisStore} fences after a failover), every operation
+ * throws {@link StoreUnavailableException} "ledger rebuilding" and a rebuild from the {@link
+ * SpendRecord} starts in the background; see {@link LedgerRebuild}. A brand-new Redis is
+ * initialised the same way (from an empty record).
  *
  * <p>Faults (timeouts, lost connection, open breaker) throw {@link StoreUnavailableException}
  * within the store's command timeout. A reserve whose answer was lost (Redis may have run it) is
