@@ -32,7 +32,25 @@ final class Compensations implements AutoCloseable {
   /**
    * One lost reserve, with the dedup claim it may have taken ({@code fingerprint} null if none).
    */
-  record Lost(String reservationId, String fingerprint, String token) {}
+  record Lost(
+      String reservationId,
+      String fingerprint,
+      String token,
+      java.util.function.Supplier<List<Object>> finish) {
+    Lost(String reservationId, String fingerprint, String token) {
+      this(reservationId, fingerprint, token, null);
+    }
+  }
+
+  /**
+   * A settle or release that could not be applied in time (the ledger was rebuilding after a
+   * failover): {@code finish} is run again, like a cancel, until Redis answers other than {@code
+   * rebuilding}. It must be idempotent.
+   */
+  static Lost deferredFinish(
+      String reservationId, java.util.function.Supplier<List<Object>> finish) {
+    return new Lost(reservationId, null, null, finish);
+  }
 
   private final RedisStore store;
   private final Queue<Lost> pending = new ConcurrentLinkedQueue<>();
@@ -126,16 +144,21 @@ final class Compensations implements AutoCloseable {
     String markTtl = Long.toString(s.reservationRetention().toMillis());
     String reservation = RedisKeys.reservation(lost.reservationId());
     List<Object> out =
-        lost.fingerprint() == null
-            ? store.run(Scripts.CANCEL, new String[] {RedisKeys.EPOCH, reservation}, now, markTtl)
-            : store.run(
-                Scripts.CANCEL,
-                new String[] {RedisKeys.EPOCH, reservation, RedisKeys.dedup(lost.fingerprint())},
-                now,
-                markTtl,
-                lost.token(),
-                RedisKeys.DEDUP_CHANNEL,
-                lost.fingerprint());
+        lost.finish() != null
+            ? lost.finish().get()
+            : lost.fingerprint() == null
+                ? store.run(
+                    Scripts.CANCEL, new String[] {RedisKeys.EPOCH, reservation}, now, markTtl)
+                : store.run(
+                    Scripts.CANCEL,
+                    new String[] {
+                      RedisKeys.EPOCH, reservation, RedisKeys.dedup(lost.fingerprint())
+                    },
+                    now,
+                    markTtl,
+                    lost.token(),
+                    RedisKeys.DEDUP_CHANNEL,
+                    lost.fingerprint());
     String answer = RedisLedger.str(out, 0);
     if ("rebuilding".equals(answer)) {
       // a rebuild after a failover keeps the open reservations Redis still holds: cancel after it

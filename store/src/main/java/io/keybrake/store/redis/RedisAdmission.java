@@ -106,14 +106,10 @@ public final class RedisAdmission implements Admission {
         String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
         String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
         System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
-        List<Object> out =
-            ledger.patiently(
-                "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
-        if ("unknown".equals(RedisLedger.str(out, 0)) && ledger.reassert(rid)) {
-          ledger.patiently(
-              "settle a reservation", () -> store.run(Scripts.SETTLE_COMPLETE, keys, args));
-        }
-        ledger.forget(rid);
+        ledger.patiently(
+            "settle reservation " + rid,
+            rid,
+            () -> ledger.finishOnce(Scripts.SETTLE_COMPLETE, keys, args, rid));
         cache.wake(fingerprint);
       }
       alongside.run();

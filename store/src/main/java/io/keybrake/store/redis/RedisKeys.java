@@ -9,7 +9,8 @@ package io.keybrake.store.redis;
  * a script's keys must share a slot. Public for operators and tests that look at what Redis holds.
  *
  * <pre>
- * kb:{ledger}:epoch            string  written when the ledger is (re)built; missing = rebuild
+ * kb:{ledger}:epoch            string  '&lt;run id&gt;/&lt;epoch&gt;' of the server the ledger was (re)built on;
+ *                                      missing = rebuild; another server's = fenced (fence.lua)
  * kb:{ledger}:rebuild          string  rebuild lock (token, with TTL)
  * kb:{ledger}:c:&lt;counterId&gt;   hash    settled, reserved (micro-dollars)
  * kb:{ledger}:r:&lt;reservation&gt; hash    state, amount, spent, limit, n, c1..cn, x1..xn, actual

@@ -35,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * never. Reservations are kept {@link RedisSettings#reservationRetention()}, or as long as their
  * longest windowed counter.
  *
- * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, a
- * failover to an empty replica), every operation throws {@link StoreUnavailableException} "ledger
- * rebuilding" and a rebuild from the {@link SpendRecord} starts in the background; see {@link
- * LedgerRebuild}. A brand-new Redis is initialised the same way (from an empty record).
+ * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, or a
+ * marker another server wrote, which {@link RedisStore} fences after a failover), every operation
+ * throws {@link StoreUnavailableException} "ledger rebuilding" and a rebuild from the {@link
+ * SpendRecord} starts in the background; see {@link LedgerRebuild}. A brand-new Redis is
+ * initialised the same way (from an empty record).
  *
  * <p>Faults (timeouts, lost connection, open breaker) throw {@link StoreUnavailableException}
  * within the store's command timeout. A reserve whose answer was lost (Redis may have run it) is
@@ -97,8 +98,8 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
   }
 
   /**
-   * Reserves whose answer was lost and that are not yet cancelled (they wait for Redis to answer
-   * again).
+   * Reserves whose answer was lost and that are not yet cancelled, and settles or releases deferred
+   * by a rebuild (they wait for the ledger to serve again).
    */
   public int lostReservesPending() {
     return compensations.pending();
@@ -308,20 +309,27 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
   }
 
   private void finish(String reservationId, long actualMicros, String state) {
-    List<Object> out =
-        patiently(
-            "finish a reservation",
-            () ->
-                store.run(
-                    Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state)));
+    String[] args = finishArgs(actualMicros, state);
+    patiently(
+        state + " reservation " + reservationId,
+        reservationId,
+        () -> finishOnce(Scripts.FINISH, finishKeys(reservationId), args, reservationId));
+  }
+
+  /**
+   * Runs a finishing script ({@code finish.lua}, {@code settle_complete.lua}) once; when Redis does
+   * not know the reservation but this instance made it, makes it again ({@link #reassert}) and runs
+   * the script again. Forgets the reservation once finished.
+   */
+  List<Object> finishOnce(LuaScript script, String[] keys, String[] args, String reservationId) {
+    List<Object> out = store.run(script, keys, args);
     if ("unknown".equals(str(out, 0)) && reassert(reservationId)) {
-      patiently(
-          "finish a reservation",
-          () ->
-              store.run(
-                  Scripts.FINISH, finishKeys(reservationId), finishArgs(actualMicros, state)));
+      out = store.run(script, keys, args);
     }
-    forget(reservationId);
+    if (!"rebuilding".equals(str(out, 0))) {
+      forget(reservationId);
+    }
+    return out;
   }
 
   /** Most reservations this instance remembers until they finish ({@link #reassert}). */
@@ -358,11 +366,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
     for (int i = 0; i < call.limits().size(); i++) {
       args[3 + 2 * i] = Long.toString(1L << 52); // no cap: the room was checked before
     }
-    String answer =
-        str(
-            patiently(
-                "re-make a lost reservation", () -> store.run(Scripts.RESERVE, call.keys(), args)),
-            0);
+    String answer = str(store.run(Scripts.RESERVE, call.keys(), args), 0);
     log.warn(
         "reservation {} was lost by Redis (a failover); made again at its amount: {}",
         reservationId,
@@ -375,13 +379,23 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
    * answer (a failover): the call already happened, so its outcome is worth waiting for; past this
    * it is given up and the caller keeps the reservation as unsettled.
    */
-  static final java.time.Duration FINISH_PATIENCE = java.time.Duration.ofSeconds(10);
+  static final java.time.Duration FINISH_PATIENCE = java.time.Duration.ofSeconds(6);
 
   /**
    * Runs an idempotent finishing script until it answers other than {@code rebuilding}, retrying
    * faults and rebuilds with a growing pause for at most {@link #FINISH_PATIENCE}.
    */
   List<Object> patiently(String what, java.util.function.Supplier<List<Object>> script) {
+    return patiently(what, null, script);
+  }
+
+  /**
+   * As {@link #patiently(String, java.util.function.Supplier)}; when {@code deferredAs} (a
+   * reservation id) is given, a script still refused after the patience is queued with the lost
+   * reserves ({@link Compensations}) and run again until it is applied, and null is returned.
+   */
+  List<Object> patiently(
+      String what, String deferredAs, java.util.function.Supplier<List<Object>> script) {
     long deadline = System.nanoTime() + FINISH_PATIENCE.toNanos();
     long pauseMillis = 5;
     while (true) {
@@ -396,6 +410,13 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
         failure = e;
       }
       if (System.nanoTime() + pauseMillis * 1_000_000L - deadline > 0) {
+        if (deferredAs != null) {
+          // the call happened: its outcome is applied as soon as the ledger serves again, and
+          // until then its reservation keeps counting (at its reserved amount)
+          compensations.add(Compensations.deferredFinish(deferredAs, script));
+          log.warn("{} deferred until the ledger serves again: {}", what, failure.getMessage());
+          return null;
+        }
         throw failure;
       }
       log.debug("{}: {}; trying again in {} ms", what, failure.getMessage(), pauseMillis);

@@ -37,7 +37,11 @@ import org.slf4j.LoggerFactory;
  * {@link RedisSettings#breakerCoolDown()}. While disconnected, commands are refused at once (not
  * queued) and the connection reconnects in the background. Lua scripts are loaded once and run by
  * {@code EVALSHA}, falling back to {@code EVAL} when Redis answers {@code NOSCRIPT} (after a
- * restart or {@code SCRIPT FLUSH}). Thread-safe; close it once, after its users.
+ * restart or {@code SCRIPT FLUSH}). Before the first command on every connection (at start and
+ * after each reconnect, which after a Sentinel failover reaches the new primary) it runs {@code
+ * fence.lua}: a ledger whose epoch marker another server wrote is fenced (the marker dropped) and
+ * rebuilt, and a command whose connection dropped while it ran counts as unanswered ({@link
+ * AnswerLostException}). Thread-safe; close it once, after its users.
  */
 public final class RedisStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisStore.class);
