@@ -412,7 +412,7 @@ public final class KeyScaleBenchmark {
         if (r.status() != 200) {
           throw new IllegalStateException("DELETE answered " + r.status() + " " + r.body());
         }
-        if (!gw.await(routed -> !routed.contains(id), Duration.ofSeconds(10))) {
+        if (!gw.awaitUnrouted(id, Duration.ofSeconds(10))) {
           throw new IllegalStateException("route of " + id + " still there after 10 s");
         }
         nanos.add(System.nanoTime() - revoked);
