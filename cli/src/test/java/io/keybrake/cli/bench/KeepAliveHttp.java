@@ -29,12 +29,20 @@ final class KeepAliveHttp {
   /** Sends one request on this thread's connection (opening it if needed) and reads the answer. */
   Answer send(String method, String path, String adminKey, String body) throws IOException {
     Connection c = connections.get();
-    if (c == null || c.socket.isClosed()) {
+    // the server closes connections idle for long (Jetty: 30 s); open a fresh one rather than
+    // send on a connection that may be half-closed
+    if (c != null && (c.socket.isClosed() || System.nanoTime() - c.lastUsed > IDLE_NANOS)) {
+      c.socket.close();
+      c = null;
+    }
+    if (c == null) {
       c = new Connection(new Socket("127.0.0.1", port));
       connections.set(c);
     }
     try {
-      return c.exchange(method, path, adminKey, body);
+      Answer a = c.exchange(method, path, adminKey, body);
+      c.lastUsed = System.nanoTime();
+      return a;
     } catch (IOException e) {
       c.socket.close();
       connections.remove();
@@ -42,10 +50,13 @@ final class KeepAliveHttp {
     }
   }
 
+  private static final long IDLE_NANOS = 5_000_000_000L;
+
   private final class Connection {
     final Socket socket;
     final OutputStream out;
     final InputStream in;
+    long lastUsed = System.nanoTime();
 
     Connection(Socket socket) throws IOException {
       this.socket = socket;

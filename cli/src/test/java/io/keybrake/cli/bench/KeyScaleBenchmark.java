@@ -49,7 +49,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   -Dbench.args="100000 16 100 20"</pre>
  *
  * Arguments: [keys, default 100000] [creating clients, default 16] [decisions/s, default 100]
- * [seconds per latency run, default 20] [revocations, default 100]. {@code -Dbench.phases=} names
+ * [seconds per latency run, default 20] [revocations, default 100] [{@code fleet}: three instances
+ * on Redis and PostgreSQL, creation and revocation to refusal only]. {@code -Dbench.phases=} names
  * the phases to run besides the creation ({@code decide,idle,xds} by default).
  */
 public final class KeyScaleBenchmark {
@@ -70,6 +71,10 @@ public final class KeyScaleBenchmark {
     double rate = args.length > 2 ? Double.parseDouble(args[2]) : 100;
     Duration runFor = Duration.ofSeconds(args.length > 3 ? Long.parseLong(args[3]) : 20);
     int revocations = args.length > 4 ? Integer.parseInt(args[4]) : 100;
+    if (args.length > 5 && args[5].equals("fleet")) {
+      fleet(keys, clients, revocations);
+      return;
+    }
     Path dir = Files.createTempDirectory("keybrake-scale");
     Settings settings =
         new Settings(
@@ -100,7 +105,7 @@ public final class KeyScaleBenchmark {
         System.out.printf("decisions with 10 keys in the registry:      %s%n", small);
       }
 
-      List<String> ids = createMany(app, keys, clients);
+      List<String> ids = createMany(List.of(app), keys, clients);
 
       if (PHASES.contains("idle")) {
         idle(Duration.ofSeconds(30));
@@ -124,6 +129,145 @@ public final class KeyScaleBenchmark {
     }
   }
 
+  /**
+   * Fleet mode: three instances (every role) on one child {@code redis-server} and one fresh
+   * PostgreSQL schema. Creation through all three (client {@code c} on instance {@code c % 3}),
+   * then revocation to refusal: for each of {@code revocations} keys, created on instance 1 and
+   * used once on instances 2 and 3 (so both hold it in their caches), the time from {@code DELETE
+   * /keys/{id}} returning on instance 1 to the first refusal (401) on both others, probed through
+   * ext_proc.
+   */
+  private static void fleet(int keys, int clients, int revocations) throws Exception {
+    System.out.printf(
+        "fleet: 3 instances, Redis (child redis-server), PostgreSQL (fresh schema); keys %d,"
+            + " creating clients %d, revocations %d, load average %.1f%n",
+        keys, clients, revocations, loadAverage());
+    Path dir = Files.createTempDirectory("keybrake-scale-fleet");
+    String kek =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                "bench-kek-0123456789abcdef012345"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    List<KeybrakeApp> apps = new ArrayList<>();
+    try (io.keybrake.harness.redis.RedisServer redis =
+        io.keybrake.harness.redis.RedisServer.start()) {
+      String pg = freshSchema();
+      for (int i = 0; i < 3; i++) {
+        apps.add(
+            KeybrakeApp.start(
+                new Settings(
+                    Optional.of(ADMIN),
+                    dir.resolve("instance-" + i),
+                    0,
+                    0,
+                    0,
+                    Map.of(),
+                    "redis",
+                    Optional.of(java.net.URI.create(redis.uri())),
+                    Optional.of(pg),
+                    Optional.of(kek)),
+                Clock.systemUTC()));
+      }
+      createMany(apps, keys, clients);
+      refusals(apps, revocations);
+    } finally {
+      for (KeybrakeApp app : apps) {
+        app.close();
+      }
+    }
+  }
+
+  private static void refusals(List<KeybrakeApp> apps, int count) throws Exception {
+    List<ManagedChannel> channels = new ArrayList<>();
+    List<EnvoyExtProcClient> ext = new ArrayList<>();
+    for (KeybrakeApp app : apps) {
+      ManagedChannel ch = ExtProcBenchmark.channel(app.grpcPort());
+      channels.add(ch);
+      ext.add(new EnvoyExtProcClient(ch, ExtProcBenchmark.config()));
+    }
+    try {
+      long[] nanos = new long[count];
+      AtomicLong n = new AtomicLong();
+      for (int i = 0; i < count; i++) {
+        JsonNode key = create(apps.get(0), 1_000_000 + i);
+        String vault = key.get("vault_key").asText();
+        for (int other = 1; other < 3; other++) {
+          int status = decide(ext.get(other), vault, n.incrementAndGet());
+          if (status != 201) {
+            throw new IllegalStateException("warming call answered " + status);
+          }
+        }
+        KeepAliveHttp.Answer r =
+            client(apps.get(0)).send("DELETE", "/keys/" + key.get("id").asText(), ADMIN, null);
+        long start = System.nanoTime();
+        if (r.status() != 200) {
+          throw new IllegalStateException("DELETE answered " + r.status() + " " + r.body());
+        }
+        boolean refused1 = false;
+        boolean refused2 = false;
+        while (!(refused1 && refused2)) {
+          if (System.nanoTime() - start > Duration.ofSeconds(10).toNanos()) {
+            throw new IllegalStateException("still served 10 s after its revocation");
+          }
+          refused1 = refused1 || decide(ext.get(1), vault, n.incrementAndGet()) == 401;
+          refused2 = refused2 || decide(ext.get(2), vault, n.incrementAndGet()) == 401;
+        }
+        nanos[i] = System.nanoTime() - start;
+      }
+      java.util.Arrays.sort(nanos);
+      System.out.printf(
+          "%d revocations on instance 1 -> first refusal on both instances 2 and 3: p50 %.1f ms,"
+              + " p99 %.1f ms, max %.1f ms; load average %.1f%n",
+          count,
+          nanos[count / 2] / 1e6,
+          nanos[(int) Math.ceil(count * 0.99) - 1] / 1e6,
+          nanos[count - 1] / 1e6,
+          loadAverage());
+    } finally {
+      channels.forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
+  /** One Twilio message through ext_proc with {@code vault}: the status the client gets. */
+  private static int decide(EnvoyExtProcClient client, String vault, long n) {
+    String auth =
+        "Basic "
+            + java.util.Base64.getEncoder()
+                .encodeToString((vault + ":x").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    io.keybrake.harness.envoy.Upstream twilio =
+        req ->
+            io.keybrake.harness.envoy.HttpResult.of(
+                201,
+                List.of(Map.entry("content-type", "application/json")),
+                "{\"sid\":\"SM0123456789abcdef0123456789abcdef\",\"status\":\"queued\","
+                    + "\"price\":null,\"price_unit\":\"USD\",\"num_segments\":\"1\"}");
+    return client
+        .exchange(
+            new io.keybrake.harness.envoy.HttpRequest(
+                "POST",
+                "/2010-04-01/Accounts/" + vault + "/Messages.json",
+                "api.twilio.com",
+                "https",
+                List.of(
+                    Map.entry("authorization", auth),
+                    Map.entry("content-type", "application/x-www-form-urlencoded")),
+                ("To=%2B14155552671&From=%2B15005550006&Body=probe+" + n)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            twilio)
+        .status();
+  }
+
+  /** A fresh PostgreSQL schema (KEYBRAKE_TEST_POSTGRES_URL, else the tests' own server). */
+  private static String freshSchema() throws Exception {
+    String base = io.keybrake.store.postgres.TestPostgres.baseUrl();
+    String schema = "kb_scale_bench_" + System.currentTimeMillis();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+    }
+    return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+  }
+
   private static Callable<Boolean> roundRobin(ManagedChannel channel, List<String> vaultKeys) {
     List<Callable<Boolean>> each = new ArrayList<>();
     for (String v : vaultKeys) {
@@ -134,8 +278,12 @@ public final class KeyScaleBenchmark {
     return () -> each.get((int) (n.getAndIncrement() % each.size())).call();
   }
 
-  /** Creates {@code count} keys with {@code clients} threads; prints the rate per tenth. */
-  private static List<String> createMany(KeybrakeApp app, int count, int clients) throws Exception {
+  /**
+   * Creates {@code count} keys with {@code clients} threads (client {@code c} on instance {@code c
+   * % apps.size()}); prints the rate per tenth.
+   */
+  private static List<String> createMany(List<KeybrakeApp> apps, int count, int clients)
+      throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger created = new AtomicInteger();
     long[] doneAt = new long[count];
@@ -144,6 +292,7 @@ public final class KeyScaleBenchmark {
     long start = System.nanoTime();
     List<Future<?>> workers = new ArrayList<>();
     for (int c = 0; c < clients; c++) {
+      KeybrakeApp app = apps.get(c % apps.size());
       workers.add(
           pool.submit(
               () -> {
@@ -263,7 +412,7 @@ public final class KeyScaleBenchmark {
         if (r.status() != 200) {
           throw new IllegalStateException("DELETE answered " + r.status() + " " + r.body());
         }
-        if (!gw.await(routed -> !routed.contains(id), Duration.ofSeconds(10))) {
+        if (!gw.awaitUnrouted(id, Duration.ofSeconds(10))) {
           throw new IllegalStateException("route of " + id + " still there after 10 s");
         }
         nanos.add(System.nanoTime() - revoked);
@@ -313,19 +462,11 @@ public final class KeyScaleBenchmark {
     return JSON.readTree(r.body());
   }
 
-  private static volatile KeepAliveHttp client;
+  private static final java.util.concurrent.ConcurrentMap<Integer, KeepAliveHttp> CLIENTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static KeepAliveHttp client(KeybrakeApp app) {
-    KeepAliveHttp c = client;
-    if (c == null) {
-      synchronized (KeyScaleBenchmark.class) {
-        if (client == null) {
-          client = new KeepAliveHttp(app.httpPort());
-        }
-        c = client;
-      }
-    }
-    return c;
+    return CLIENTS.computeIfAbsent(app.httpPort(), KeepAliveHttp::new);
   }
 
   private static String rss() throws Exception {

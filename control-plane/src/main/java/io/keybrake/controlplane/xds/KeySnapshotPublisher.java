@@ -33,10 +33,12 @@ import org.slf4j.LoggerFactory;
  * one gateway shard, and the sidecar tables of the key's node (of every sidecar for an unbound
  * key).
  *
- * <p>Publishing runs on the scheduler, not on the caller's thread, and changes arriving within
- * {@link #COALESCE} are published together. The SDS secrets (vendor-host certificates) are read at
- * every publication: a rotation re-publishes every group at the next tick. A revoked key is never
- * routed again, whatever an older read of the registry says.
+ * <p>Publishing runs on the scheduler, not on the caller's thread: a told change is queued without
+ * taking the publisher's lock (an admin call never waits for a publication), created keys arriving
+ * within {@link #COALESCE} are published together, and a revocation is published at once. The SDS
+ * secrets (vendor-host certificates) are read at every publication: a rotation re-publishes every
+ * group at the next tick. A revoked key is never routed again, whatever an older read of the
+ * registry says.
  *
  * <p>If the store cannot answer, the last published snapshot stays in place (Envoy keeps serving
  * the routes it has) and {@link #storeFailures()} counts the miss.

@@ -40,6 +40,7 @@ public final class DeltaXdsClient implements AutoCloseable {
   // guarded by lock
   private final Map<String, Listener> listeners = new HashMap<>();
   private final Map<String, RouteConfiguration> routes = new HashMap<>();
+  private final Map<String, Set<String>> routedByTable = new HashMap<>();
   private final Set<String> routeSubscriptions = new TreeSet<>();
   private final List<Push> pushes = new ArrayList<>();
   private ClientCallStreamObserver<DeltaDiscoveryRequest> requests;
@@ -103,6 +104,37 @@ public final class DeltaXdsClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits, waking on every push, until no accepted route table routes {@code keyId}. Costs one
+   * lookup per table per push (the client indexes each table as it arrives), so the wait does not
+   * slow the client down when it holds many routes.
+   */
+  public boolean awaitUnrouted(String keyId, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    lock.lock();
+    try {
+      while (isRouted(keyId)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || streamError != null || closed) {
+          return !isRouted(keyId);
+        }
+        changed.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean isRouted(String keyId) {
+    for (Set<String> ids : routedByTable.values()) {
+      if (ids.contains(keyId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Waits, waking on every push, until {@code condition} holds for the routed key ids. */
   public boolean await(Predicate<Set<String>> condition, Duration timeout)
       throws InterruptedException {
@@ -154,9 +186,15 @@ public final class DeltaXdsClient implements AutoCloseable {
         r.getRemovedResourcesList().forEach(listeners::remove);
       } else if (r.getTypeUrl().equals(EnvoyXdsClient.RDS)) {
         for (Resource res : r.getResourcesList()) {
-          routes.put(res.getName(), res.getResource().unpack(RouteConfiguration.class));
+          RouteConfiguration rc = res.getResource().unpack(RouteConfiguration.class);
+          routes.put(res.getName(), rc);
+          routedByTable.put(
+              res.getName(),
+              new XdsState(Map.of(), Map.of(), Map.of(res.getName(), rc), Map.of(), Map.of())
+                  .routedKeyIds());
         }
         r.getRemovedResourcesList().forEach(routes::remove);
+        r.getRemovedResourcesList().forEach(routedByTable::remove);
       }
     } catch (InvalidProtocolBufferException e) {
       requests.onNext(
