@@ -164,7 +164,7 @@ public final class DecisionPipeline {
     ex.encodedPath = normalized.encodedPath();
     KeyIdentifier.Result id;
     try {
-      id = identifier.identify(head, ex.path, clock.instant());
+      id = identifier.identify(head, ex.path, clock.instant(), vendorOfAuthority(head.authority()));
     } catch (StoreUnavailableException e) {
       log.warn("key registry unavailable: {}", e.getMessage());
       return deny(
@@ -358,7 +358,7 @@ public final class DecisionPipeline {
     }
     boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
     // a Twilio answer is read to mask the real Account SID in it (AccountSidMask)
-    boolean masked = AccountSidMask.of(ex.key).isPresent();
+    boolean masked = AccountSidMask.of(ex.key, ex.vendor).isPresent();
     if (!endOfStream && (ex.fingerprint != null || !free || masked)) {
       return ResponseAnnotations.AWAIT_BODY;
     }
@@ -381,7 +381,7 @@ public final class DecisionPipeline {
     }
     ex.state = Exchange.DONE;
     // settled and kept for replay as the agent gets it: without the real Account SID
-    byte[] shown = AccountSidMask.of(ex.key).map(m -> m.body(body)).orElse(body);
+    byte[] shown = AccountSidMask.of(ex.key, ex.vendor).map(m -> m.body(body)).orElse(body);
     ResponseAnnotations ann = settlement.settle(ex, forwarded.ticket(), shown);
     return shown == body ? ann : ann.withBody(shown);
   }
@@ -392,7 +392,7 @@ public final class DecisionPipeline {
    */
   public List<Map.Entry<String, String>> maskedResponseHeaders(
       Exchange ex, List<Map.Entry<String, String>> headers) {
-    Optional<AccountSidMask> mask = AccountSidMask.of(ex.key);
+    Optional<AccountSidMask> mask = AccountSidMask.of(ex.key, ex.vendor);
     if (mask.isEmpty()) {
       return List.of();
     }

@@ -49,6 +49,17 @@ final class KeyIdentifier {
   }
 
   Result identify(RequestHead head, String normalizedPath, Instant now) {
+    return identify(head, normalizedPath, now, Optional.empty());
+  }
+
+  /**
+   * As {@link #identify(RequestHead, String, Instant)}; {@code hostVendor} is the vendor whose host
+   * the request was sent to, when the gateway knows it. A key sent to another vendor's host is
+   * found here and refused by the pipeline as a vendor mismatch (the clearer answer), so its
+   * presentation is checked only on its own vendor's host.
+   */
+  Result identify(
+      RequestHead head, String normalizedPath, Instant now, Optional<String> hostVendor) {
     Set<String> presented = new LinkedHashSet<>();
     Set<KeyPresentation> how = EnumSet.noneOf(KeyPresentation.class);
     for (String auth : head.all("authorization")) {
@@ -91,7 +102,8 @@ final class KeyIdentifier {
     }
     KeyRecord key = found.get();
     Optional<VendorSpec> vendor = vendors.find(key.vendor());
-    if (vendor.isPresent()) {
+    boolean ownHost = hostVendor.map(key.vendor()::equals).orElse(true);
+    if (vendor.isPresent() && ownHost) {
       for (KeyPresentation p : how) {
         if (!vendor.get().accepts(p)) {
           return refuse(

@@ -154,6 +154,16 @@ public final class PolicyParser {
             o.remove(field);
           }
         });
+    io.keybrake.core.vendor.VendorRegistry.configured()
+        .find(vendor)
+        .ifPresent(
+            spec ->
+                PolicyForVendor.DESTINATION_FIELDS.forEach(
+                    (field, kinds) -> {
+                      if (kinds.stream().noneMatch(spec.destinationKinds()::contains)) {
+                        o.remove(field);
+                      }
+                    }));
     return o;
   }
 

@@ -1,7 +1,8 @@
 package io.keybrake.core.secret;
 
 import io.keybrake.core.key.KeyRecord;
-import io.keybrake.core.key.VendorCredential;
+import io.keybrake.core.vendor.CredentialField;
+import io.keybrake.core.vendor.VendorSpec;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -27,13 +28,30 @@ public final class AccountSidMask {
     this.shown = shown.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The mask for {@code key}'s answers: Twilio keys only (other vendors' answers hold no SID). */
-  public static Optional<AccountSidMask> of(KeyRecord key) {
-    if (key != null
-        && key.credential() instanceof VendorCredential.Twilio t
-        && t.accountSid() != null
-        && !t.accountSid().isEmpty()) {
-      return Optional.of(new AccountSidMask(t.accountSid(), key.id()));
+  /**
+   * The mask for {@code key}'s answers: for a vendor whose spec puts a credential field into the
+   * request path (Twilio's {@code account_sid} as {@code path:AccountSid}), the vendor echoes that
+   * identifier in its answers, so its value is masked; other vendors' answers hold none.
+   */
+  public static Optional<AccountSidMask> of(KeyRecord key, VendorSpec spec) {
+    if (key == null || spec == null) {
+      return Optional.empty();
+    }
+    for (CredentialField field : spec.credential()) {
+      boolean inPath =
+          field.inject().stream().anyMatch(i -> i.kind() == CredentialField.Injection.Kind.PATH);
+      if (!inPath) {
+        continue;
+      }
+      String value;
+      try {
+        value = key.credential().values(spec).get(field.name());
+      } catch (IllegalStateException e) {
+        return Optional.empty();
+      }
+      if (value != null && !value.isEmpty()) {
+        return Optional.of(new AccountSidMask(value, key.id()));
+      }
     }
     return Optional.empty();
   }

@@ -28,10 +28,29 @@ class AccountSidMaskTest {
         Optional.empty());
   }
 
+  private static io.keybrake.core.vendor.VendorSpec spec(String vendor) {
+    return io.keybrake.core.vendor.VendorRegistry.loadDefault().find(vendor).orElseThrow();
+  }
+
+  @Test
+  void aTwilioKeyStoredAsSpecFieldsIsMaskedToo() {
+    AccountSidMask mask =
+        AccountSidMask.of(
+                key(
+                    "twilio",
+                    new VendorCredential.Fields(
+                        java.util.Map.of("account_sid", SID, "auth_token", "token"))),
+                spec("twilio"))
+            .orElseThrow();
+    assertThat(mask.text("/2010-04-01/Accounts/" + SID + "/Messages.json"))
+        .isEqualTo("/2010-04-01/Accounts/key_Dg17PKfMrMNZs2oOYUwb/Messages.json");
+  }
+
   @Test
   void everyRealSidInATwilioAnswerBecomesTheKeyId() {
     AccountSidMask mask =
-        AccountSidMask.of(key("twilio", new VendorCredential.Twilio(SID, "token"))).orElseThrow();
+        AccountSidMask.of(key("twilio", new VendorCredential.Twilio(SID, "token")), spec("twilio"))
+            .orElseThrow();
     String body =
         "{\"account_sid\":\""
             + SID
@@ -53,7 +72,8 @@ class AccountSidMaskTest {
   @Test
   void anAnswerWithoutTheSidIsPassedOnAsItIs() {
     AccountSidMask mask =
-        AccountSidMask.of(key("twilio", new VendorCredential.Twilio(SID, "token"))).orElseThrow();
+        AccountSidMask.of(key("twilio", new VendorCredential.Twilio(SID, "token")), spec("twilio"))
+            .orElseThrow();
     byte[] body = "{\"sid\":\"SM1\",\"account_sid\":\"AC0123\"}".getBytes(StandardCharsets.UTF_8);
     byte[] sidAtTheEnd = ("x" + SID).getBytes(StandardCharsets.UTF_8);
 
@@ -67,8 +87,10 @@ class AccountSidMaskTest {
 
   @Test
   void otherVendorsAnswersAreNotMasked() {
-    assertThat(AccountSidMask.of(key("stripe", new VendorCredential.ApiKey("sk_test_1"))))
+    assertThat(
+            AccountSidMask.of(
+                key("stripe", new VendorCredential.ApiKey("sk_test_1")), spec("stripe")))
         .isEmpty();
-    assertThat(AccountSidMask.of(null)).isEmpty();
+    assertThat(AccountSidMask.of(null, spec("twilio"))).isEmpty();
   }
 }
