@@ -112,7 +112,10 @@ public final class ExtProcBenchmark {
       }
       if (fleet) {
         io.keybrake.store.redis.LatencyBuckets l =
-            ((io.keybrake.store.redis.RedisLedger) app.store().ledger()).store().commandLatency();
+            ((io.keybrake.store.redis.RedisLedger)
+                    io.keybrake.cli.metrics.OpsMetrics.unwrap(app.store().ledger()))
+                .store()
+                .commandLatency();
         System.out.printf(
             "  %-40s %d commands, p50 <= %.3f ms, p99 <= %.3f ms, p99.9 <= %.3f ms%n",
             "Redis round trip (whole run)",
