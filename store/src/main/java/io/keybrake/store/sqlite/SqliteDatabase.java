@@ -47,7 +47,12 @@ public final class SqliteDatabase implements Closeable {
    * writer's commit. Checkpointing after a fixed time made almost every call at a low rate pay that
    * fsync; after this many commits it is one call in this many, and none while idle.
    */
-  static final long CHECKPOINT_EVERY_COMMITS = 128;
+  static final long CHECKPOINT_EVERY_COMMITS =
+      Long.getLong("keybrake.sqlite.checkpointCommits", 128);
+
+  /** And at most one background checkpoint in this many milliseconds (a tuning knob). */
+  private static final long CHECKPOINT_MIN_MILLIS =
+      Long.getLong("keybrake.sqlite.checkpointMinMillis", 0);
 
   private final Path file;
 
@@ -72,6 +77,9 @@ public final class SqliteDatabase implements Closeable {
 
   /** Background checkpoints run so far. */
   private volatile long checkpoints;
+
+  /** {@link System#nanoTime()} of the last background checkpoint (guarded by {@code this}). */
+  private long checkpointedAtNanos = System.nanoTime();
 
   private SqliteDatabase(
       Path file, SqlSession writer, SqlSession checkpointer, List<SqlSession> readerList) {
@@ -367,10 +375,13 @@ public final class SqliteDatabase implements Closeable {
    */
   synchronized boolean checkpointIfDue() {
     long now = commits;
-    if (closed || now - commitsAtCheckpoint < CHECKPOINT_EVERY_COMMITS) {
+    if (closed
+        || now - commitsAtCheckpoint < CHECKPOINT_EVERY_COMMITS
+        || System.nanoTime() - checkpointedAtNanos < CHECKPOINT_MIN_MILLIS * 1_000_000L) {
       return false;
     }
     commitsAtCheckpoint = now;
+    checkpointedAtNanos = System.nanoTime();
     checkpoint();
     checkpoints++;
     return true;
