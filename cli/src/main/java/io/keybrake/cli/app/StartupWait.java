@@ -1,6 +1,6 @@
 package io.keybrake.cli.app;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.slf4j.Logger;

@@ -6,10 +6,10 @@ import io.keybrake.core.admission.OrphanSweep;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.budget.BudgetStore;
 import io.keybrake.core.key.KeyStore;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.AuditSpendRecord;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.ledger.SpendRecord;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.store.EmbeddedStore;
 import io.keybrake.store.crypto.CredentialCipher;
 import io.keybrake.store.crypto.KeyEncryptionKey;
@@ -47,7 +47,7 @@ public record StoreBundle(
     AutoCloseable closer,
     io.keybrake.core.notify.ThresholdStore thresholds,
     io.keybrake.core.guard.GuardCounters guardCounters,
-    io.keybrake.core.pipeline.UnitOfWork unitOfWork) {
+    io.keybrake.core.store.UnitOfWork unitOfWork) {
 
   /** What a process still waits for before it can serve (empty: ready). */
   @FunctionalInterface
@@ -100,7 +100,7 @@ public record StoreBundle(
         store,
         store.thresholdStore(),
         new io.keybrake.store.sqlite.SqliteGuardCounters(store.database()),
-        new io.keybrake.core.pipeline.UnitOfWork() {
+        new io.keybrake.core.store.UnitOfWork() {
           @Override
           public <T> T inOne(String what, java.util.function.Supplier<T> work) {
             return store.database().write(what, s -> work.get());
@@ -212,7 +212,7 @@ public record StoreBundle(
           closer,
           new io.keybrake.store.postgres.PostgresThresholdStore(pg),
           new io.keybrake.store.redis.RedisGuardCounters(r),
-          io.keybrake.core.pipeline.UnitOfWork.NONE);
+          io.keybrake.core.store.UnitOfWork.NONE);
     } catch (RuntimeException | Error e) {
       if (redis != null) {
         redis.close();
