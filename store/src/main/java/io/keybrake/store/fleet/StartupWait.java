@@ -1,4 +1,4 @@
-package io.keybrake.cli.app;
+package io.keybrake.store.fleet;
 
 import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Duration;
