@@ -1,4 +1,4 @@
-package io.keybrake.extproc.reconcile;
+package io.keybrake.cli.prices;
 
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditLog;
