@@ -10,7 +10,7 @@ import java.time.Instant;
  * hands back a {@link Ticket} that is the only way to finish the call. The step and each finish are
  * durable when they return (what that means is the implementation's to state). Thread-safe; shared
  * by every instance using the same store. When the store cannot answer it throws {@link
- * io.keybrake.core.key.StoreUnavailableException}; callers fail closed.
+ * io.keybrake.core.store.StoreUnavailableException}; callers fail closed.
  *
  * <p>Shaped like a concurrency limiter's {@code acquire → Optional<Listener>}: the outcome is a
  * value, and only an {@link Admit.Admitted} carries something to finish.

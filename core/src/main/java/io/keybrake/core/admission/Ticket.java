@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * An admitted call's reservation (and dedup claim, if it has one), to be finished exactly once:
  * {@link #settle}, {@link #release} or {@link #keepUnsettled}. A second finish throws {@link
  * IllegalStateException}: it is a bug in the caller, and the store is not touched again. A finish
- * whose store call fails ({@link io.keybrake.core.key.StoreUnavailableException}) still counts as
+ * whose store call fails ({@link io.keybrake.core.store.StoreUnavailableException}) still counts as
  * the finish: the reservation stays open in the store, where the orphan sweep finds it.
  *
  * <p>Each finish takes work to commit {@code alongside} it (the decision's audit row): a store that

@@ -2,13 +2,13 @@ package io.keybrake.store.redis;
 
 import io.keybrake.core.admission.OpenReservation;
 import io.keybrake.core.admission.OpenReservations;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.Ledger;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
 import io.keybrake.core.ledger.SpendRecord;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
