@@ -1,5 +1,7 @@
 package io.keybrake.core.phone;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import com.google.i18n.phonenumbers.PhoneNumberUtil.PhoneNumberFormat;
@@ -11,13 +13,22 @@ import java.util.regex.Pattern;
 
 /**
  * Reads vendor destination fields as E.164 numbers with libphonenumber: region and number type
- * (premium rate) come from its metadata, not from prefix tables. Thread-safe.
+ * (premium rate) come from its metadata, not from prefix tables. Agents send to the same numbers
+ * again and again, and libphonenumber's classification is the costliest part of reading a call, so
+ * the last {@value #REMEMBERED} numbers read are remembered (numbers only: a refused destination is
+ * judged anew each time). Thread-safe.
  */
 public final class PhoneNumbers {
   private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
   private static final Pattern E164 = Pattern.compile("\\+[0-9]{2,15}");
   private static final String UNKNOWN_REGION = "ZZ";
   private static final String NON_GEOGRAPHIC = "001";
+
+  /** Destinations remembered (about 200 bytes each). */
+  static final int REMEMBERED = 10_000;
+
+  private static final Cache<String, PhoneDestination> READ =
+      Caffeine.newBuilder().maximumSize(REMEMBERED).executor(Runnable::run).build();
 
   private PhoneNumbers() {}
 
@@ -28,6 +39,16 @@ public final class PhoneNumbers {
    * @throws RequestRejected ({@code invalid_destination}) for anything else
    */
   public static PhoneDestination parse(String raw) throws RequestRejected {
+    PhoneDestination known = raw == null ? null : READ.getIfPresent(raw);
+    if (known != null) {
+      return known;
+    }
+    PhoneDestination read = read(raw);
+    READ.put(raw, read);
+    return read;
+  }
+
+  private static PhoneDestination read(String raw) throws RequestRejected {
     if (raw == null || raw.isEmpty()) {
       throw invalid("destination is empty; expected an E.164 number such as +14155550123");
     }

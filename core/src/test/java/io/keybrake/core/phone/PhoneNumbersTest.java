@@ -110,4 +110,15 @@ class PhoneNumbersTest {
             "destination  234803123**** is not an E.164 number such as +14155550123"
                 + " (a '+' in a form body must be sent as %2B)");
   }
+
+  @Test
+  void aNumberReadAgainIsRememberedAndARefusedOneIsJudgedEachTime() throws Exception {
+    PhoneDestination first = PhoneNumbers.parse("+14155550123");
+    assertThat(PhoneNumbers.parse("+14155550123")).isSameAs(first).isEqualTo(first);
+    assertThat(PhoneNumbers.parse("whatsapp:+14155550123").channel()).isEqualTo(Channel.WHATSAPP);
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> PhoneNumbers.parse("+1415555012"))
+          .isInstanceOf(RequestRejected.class);
+    }
+  }
 }
