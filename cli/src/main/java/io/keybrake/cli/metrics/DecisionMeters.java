@@ -28,6 +28,7 @@ final class DecisionMeters {
   static final String WOULD_REFUSE = "would_refuse:";
 
   private static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
+  private static final Pattern VENDOR = Pattern.compile("[a-z0-9_]{1,32}");
 
   private final MeterRegistry registry;
   private final List<String> keyLabels;
@@ -74,7 +75,7 @@ final class DecisionMeters {
       return; // a key or budget change made through the admin API, not a gateway decision
     }
     String vendor =
-        e.vendor() != null && e.vendor().matches("[a-z0-9_]{1,32}") ? e.vendor() : "unknown";
+        e.vendor() != null && VENDOR.matcher(e.vendor()).matches() ? e.vendor() : "unknown";
     String endpoint =
         endpointNames.getOrDefault(vendor + " " + e.method() + " " + e.endpoint(), "unmatched");
     List<Tag> tags = new ArrayList<>(8);
