@@ -100,6 +100,24 @@ class VendorSpecReconcileIT {
   }
 
   @Test
+  void theShippedExampleVendorSpecIsAcceptedAndIsTheDocsSendGrid() throws Exception {
+    VendorSpecResource example =
+        YAML.readValue(
+            Path.of("..", "k8s", "examples", "vendor-spec.yaml").toFile(),
+            VendorSpecResource.class);
+    example.getMetadata().setNamespace(PLATFORM);
+    client.resources(VendorSpecResource.class).inNamespace(PLATFORM).resource(example).create();
+
+    reconciler().reconcile();
+
+    assertThat(condition("sendgrid", KeybrakeStatus.ACCEPTED).getStatus()).isEqualTo("True");
+    assertThat(parse(configMap().getData().get("sendgrid.yaml"), "example"))
+        .usingRecursiveComparison()
+        .withEqualsForType((a, b) -> a.pattern().equals(b.pattern()), java.util.regex.Pattern.class)
+        .isEqualTo(parseFile(DOCS.resolve("sendgrid.yaml")));
+  }
+
+  @Test
   void everyInvalidSpecFixtureIsRefusedWithItsMessageAndNeverRendered() throws Exception {
     List<Path> fixtures;
     try (var list = Files.list(INVALID)) {
@@ -164,7 +182,7 @@ class VendorSpecReconcileIT {
                 .start()) {
       create(PLATFORM, "sendgrid", DOCS.resolve("sendgrid.yaml"));
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Duration.ofSeconds(60))
           .until(
               () ->
                   configMap() != null
@@ -177,7 +195,7 @@ class VendorSpecReconcileIT {
           .withName("sendgrid")
           .delete();
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Duration.ofSeconds(60))
           .until(() -> configMap().getData() == null || configMap().getData().isEmpty());
     }
   }
