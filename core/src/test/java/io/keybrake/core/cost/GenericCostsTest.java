@@ -200,6 +200,31 @@ class GenericCostsTest {
   }
 
   @Test
+  void amountsAndDurationsReadTheSameFromAFormAndFromJsonNumbersOrStrings() throws Exception {
+    VendorSpec acme =
+        spec(
+            "  - {name: pay, method: POST, path: /pay, body: FORM_OR_JSON,"
+                + " cost: {rule: AMOUNT, amount: amount, currency: currency}}\n"
+                + "  - {name: call, method: POST, path: /calls, body: FORM_OR_JSON,"
+                + " cost: {rule: PER_MINUTE, price_usd: \"0.02\", duration: seconds,"
+                + " max_seconds: 600}}\n");
+    List<String> json = List.of("application/json");
+
+    long form = estimate(acme, "/pay", List.of(FORM), "amount=1250&currency=usd").micros();
+    long number = estimate(acme, "/pay", json, "{\"amount\":1250,\"currency\":\"usd\"}").micros();
+    long text = estimate(acme, "/pay", json, "{\"amount\":\"1250\",\"currency\":\"usd\"}").micros();
+    long minutes = estimate(acme, "/calls", List.of(FORM), "seconds=61").micros();
+    long jsonMinutes = estimate(acme, "/calls", json, "{\"seconds\":61}").micros();
+
+    assertThat(List.of(form, number, text)).containsOnly(12_500_000L);
+    assertThat(List.of(minutes, jsonMinutes)).containsOnly(2 * 20_000L);
+    assertThatThrownBy(() -> estimate(acme, "/pay", json, "{\"amount\":12.5,\"currency\":\"usd\"}"))
+        .hasMessageContaining("field 'amount' must be a string or a whole number, not a fraction");
+    assertThatThrownBy(() -> estimate(acme, "/calls", json, "{\"seconds\":601}"))
+        .hasMessageContaining("ceiling of 600 seconds");
+  }
+
+  @Test
   void fixedPricePerCall() throws Exception {
     VendorSpec acme =
         spec(
