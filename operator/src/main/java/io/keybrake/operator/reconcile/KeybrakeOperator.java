@@ -85,6 +85,7 @@ public final class KeybrakeOperator implements AutoCloseable {
               .resources(io.keybrake.operator.crd.VendorSpecResource.class)
               .inAnyNamespace()
               .inform(handler(vs -> specs.enqueue("all"), vs -> specs.enqueue("all")), 0));
+      specs.enqueue("all"); // also when there is none left: the ConfigMap is emptied
     }
     keyInformer =
         client
