@@ -108,6 +108,9 @@ public final class KubernetesControlPlane implements AutoCloseable {
                   KeybrakeOperator operator =
                       new KeybrakeOperator(client, vaultKeys, budgetReconciler, settings.resync())
                           .followPodKeys(new PodKeyPolicies(policies, issuer, keys))
+                          .renderVendorSpecs(
+                              new io.keybrake.operator.reconcile.VendorSpecReconciler(
+                                  client, clock, settings.namespace()))
                           .start();
                   PodKeyRevoker revoker = new PodKeyRevoker(client, keys, issuer).start();
                   return () -> {

@@ -171,6 +171,95 @@ class SpecVendorsIT {
     assertThat(retry.getMessages().get(0).getId()).isEqualTo(first.getMessages().get(0).getId());
   }
 
+  // --- Vonage's /sms/json also takes JSON (raw HTTP: the SDK sends a form)
+
+  @Test
+  void vonageSmsAsJsonPassesIsRefusedVonageStyleIsReplayedAndCostsWhatTheFormCallCosts()
+      throws Exception {
+    String vault =
+        vonageKey(
+            "{\"daily_usd_cap\":1,\"allowed_prefixes\":[\"+44\"],\"dedup_window_seconds\":60}");
+    String auth = basic(vault, "unused-by-the-gateway");
+
+    HttpResponse<String> ok =
+        post(
+            "/vonage/sms/json",
+            auth,
+            "application/json; charset=utf-8",
+            "{\"from\":\"Acme\",\"to\":\"447700900123\",\"text\":\"your code is 1234\"}");
+    long afterJson = spentMicros(vault);
+    HttpResponse<String> retry =
+        post(
+            "/vonage/sms/json",
+            auth,
+            "application/json",
+            "{\"text\":\"your code is 1234\",\"to\":\"447700900123\",\"from\":\"Acme\"}");
+    HttpResponse<String> refused =
+        post(
+            "/vonage/sms/json",
+            auth,
+            "application/json",
+            "{\"from\":\"Acme\",\"to\":14155552671,\"text\":\"your code is 1234\"}");
+    HttpResponse<String> form =
+        post(
+            "/vonage/sms/json",
+            auth,
+            "application/x-www-form-urlencoded",
+            "from=Acme&to=447700900124&text=your+code+is+1234");
+    long afterForm = spentMicros(vault);
+
+    // allowed: forwarded as JSON with the real key and secret, the vault key gone
+    assertThat(ok.statusCode()).isEqualTo(200);
+    JsonNode sent = json.readTree(ok.body()).get("messages").get(0);
+    assertThat(sent.get("status").asText()).isEqualTo("0");
+    RecordedRequest forwarded = vonage.received().get(0);
+    assertThat(forwarded.header("Authorization")).contains(basic(VONAGE_KEY, VONAGE_SECRET));
+    assertThat(forwarded.header("Content-Type")).contains("application/json; charset=utf-8");
+    assertThat(json.readTree(forwarded.bodyText()).get("to").asText()).isEqualTo("447700900123");
+    assertThat(forwarded.bodyText()).doesNotContain(vault);
+    // the same fields in another order are the same call: replayed, not sent again
+    assertThat(retry.headers().firstValue("x-keybrake-dedup")).contains("replay");
+    assertThat(json.readTree(retry.body()).get("messages").get(0).get("message-id").asText())
+        .isEqualTo(sent.get("message-id").asText());
+    // a number outside the allowlist, even as a JSON number: Vonage's status 29
+    assertThat(refused.statusCode()).isEqualTo(200);
+    assertThat(refused.headers().firstValue("x-keybrake-refusal"))
+        .contains("destination_not_allowed");
+    JsonNode r = json.readTree(refused.body()).get("messages").get(0);
+    assertThat(r.get("status").asText()).isEqualTo("29");
+    assertThat(r.get("error-text").asText()).contains("is not allowed");
+    // the form call to the same country with the same text costs the same ($0.05 a GB segment)
+    assertThat(form.statusCode()).isEqualTo(200);
+    assertThat(afterJson).isEqualTo(50_000);
+    assertThat(afterForm - afterJson).isEqualTo(afterJson);
+    assertThat(vonage.received()).hasSize(2);
+    assertThat(vonage.received().get(1).header("Content-Type"))
+        .contains("application/x-www-form-urlencoded");
+  }
+
+  @Test
+  void vonageRefusesABodyThatIsNeitherFormNorAJsonObjectOfFlatFields() throws Exception {
+    String auth = basic(vonageKey("{\"daily_usd_cap\":1}"), "x");
+
+    HttpResponse<String> plain =
+        post("/vonage/sms/json", auth, "text/plain", "from=Acme&to=447700900123&text=hi");
+    HttpResponse<String> array =
+        post(
+            "/vonage/sms/json",
+            auth,
+            "application/json",
+            "{\"from\":\"Acme\",\"to\":[\"447700900123\",\"447700900124\"],\"text\":\"hi\"}");
+
+    for (HttpResponse<String> h : List.of(plain, array)) {
+      assertThat(h.headers().firstValue("x-keybrake-refusal")).contains("unreadable_request");
+      assertThat(json.readTree(h.body()).get("messages").get(0).get("status").asText())
+          .isEqualTo("3");
+    }
+    assertThat(json.readTree(plain.body()).get("messages").get(0).get("error-text").asText())
+        .contains("application/x-www-form-urlencoded or application/json");
+    assertThat(vonage.received()).isEmpty();
+  }
+
   // --- SendGrid, through com.sendgrid:sendgrid-java
 
   @Test

@@ -8,6 +8,7 @@ import io.keybrake.core.pricing.Currencies;
 import io.keybrake.core.pricing.PriceTable;
 import io.keybrake.core.request.FormBody;
 import io.keybrake.core.request.JsonBody;
+import io.keybrake.core.request.MediaType;
 import io.keybrake.core.vendor.BodyFormat;
 import io.keybrake.core.vendor.CostRule;
 import io.keybrake.core.vendor.EndpointMatch;
@@ -55,9 +56,24 @@ public final class CostEstimator {
   public CallEstimate estimate(
       EndpointMatch match, byte[] body, Policy policy, VendorObjects objects)
       throws RequestRejected {
+    return estimate(match, body, policy, objects, List.of());
+  }
+
+  /**
+   * As {@link #estimate(EndpointMatch, byte[], Policy, VendorObjects)}, for a request whose {@code
+   * Content-Type} values are {@code contentTypes}: a {@link BodyFormat#FORM_OR_JSON} endpoint reads
+   * the body in the encoding they declare (a body without one it can read is refused).
+   */
+  public CallEstimate estimate(
+      EndpointMatch match,
+      byte[] body,
+      Policy policy,
+      VendorObjects objects,
+      List<String> contentTypes)
+      throws RequestRejected {
     CallEstimate e;
     try {
-      e = estimateUnfloored(match, body, policy, objects);
+      e = estimateUnfloored(match, body, policy, objects, contentTypes);
     } catch (ArithmeticException overflow) {
       throw Fields.unreadable("the amounts in this call are too large to price");
     }
@@ -76,7 +92,11 @@ public final class CostEstimator {
   public static final long MIN_MONEY_MOVING_MICROS = 1;
 
   private CallEstimate estimateUnfloored(
-      EndpointMatch match, byte[] body, Policy policy, VendorObjects objects)
+      EndpointMatch match,
+      byte[] body,
+      Policy policy,
+      VendorObjects objects,
+      List<String> contentTypes)
       throws RequestRejected {
     Objects.requireNonNull(policy);
     byte[] bytes = body == null ? new byte[0] : body;
@@ -125,6 +145,41 @@ public final class CostEstimator {
           case FREE -> free(canonical);
           default -> throw misconfigured(match, format);
         };
+      }
+      case FORM_OR_JSON -> {
+        if (rule != CostRule.GENERIC && rule != CostRule.FREE) {
+          throw misconfigured(match, format);
+        }
+        if (bytes.length == 0 && rule == CostRule.FREE) {
+          return free("");
+        }
+        // the encoding the request declares; a request without a body declares none: an empty form
+        boolean sentJson = MediaType.problem(contentTypes, BodyFormat.JSON_TYPE).isEmpty();
+        boolean sentForm = MediaType.problem(contentTypes, BodyFormat.FORM_TYPE).isEmpty();
+        if (sentForm || (bytes.length == 0 && !sentJson)) {
+          FormBody fields = FormBody.parse(bytes);
+          return rule == CostRule.FREE
+              ? free(fields.canonical())
+              : GenericCosts.form(
+                  match.endpoint().generic().orElseThrow(), fields, fields.canonical(), currencies);
+        }
+        if (!sentJson) {
+          throw Fields.unreadable(
+              MediaType.problem(contentTypes, format.mediaTypes()).orElseThrow());
+        }
+        JsonNode json = JsonBody.parse(bytes);
+        if (!json.isObject()) {
+          throw Fields.unreadable(
+              "the JSON body of "
+                  + match.endpoint().name()
+                  + " must be an object of fields, not "
+                  + json.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+        }
+        String canonical = JsonBody.canonical(json);
+        return rule == CostRule.FREE
+            ? free(canonical)
+            : GenericCosts.flatJson(
+                match.endpoint().generic().orElseThrow(), json, canonical, currencies);
       }
       case JSON -> {
         if (bytes.length == 0 && rule == CostRule.FREE) {

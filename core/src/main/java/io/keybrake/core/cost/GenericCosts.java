@@ -39,6 +39,43 @@ final class GenericCosts {
     return estimate(rule, body, canonical, currencies);
   }
 
+  /**
+   * A JSON object on a {@code FORM_OR_JSON} endpoint, read as the form it stands for: each field
+   * the rule reads must be a string or a whole number (read as its text, as the form's value would
+   * be); a JSON null, boolean, fraction, array or object there is refused. The other fields are not
+   * read, but their names are: one spelled like a read field another way (case, brackets, invisible
+   * characters) is refused as on a form.
+   */
+  static CallEstimate flatJson(
+      GenericCost rule, JsonNode object, String canonical, Currencies currencies)
+      throws RequestRejected {
+    java.util.Set<String> read = java.util.Set.copyOf(rule.fieldsRead());
+    List<java.util.Map.Entry<String, String>> fields = new ArrayList<>();
+    for (var p : object.properties()) {
+      String name = p.getKey();
+      JsonNode v = p.getValue();
+      if (!read.contains(name)) {
+        fields.add(java.util.Map.entry(name, "")); // its value is not read
+      } else if (v.isTextual()) {
+        fields.add(java.util.Map.entry(name, v.textValue()));
+      } else if (v.isIntegralNumber()) {
+        fields.add(java.util.Map.entry(name, v.bigIntegerValue().toString()));
+      } else {
+        throw Fields.unreadable(
+            "field '"
+                + name
+                + "' must be a string or a whole number, not "
+                + (v.isNumber() ? "a fraction" : "a JSON " + kind(v))
+                + " (this endpoint reads the same flat fields from a form or from JSON)");
+      }
+    }
+    return form(rule, FormBody.of(fields), canonical, currencies);
+  }
+
+  private static String kind(JsonNode v) {
+    return v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+  }
+
   static CallEstimate json(GenericCost rule, JsonNode json, String canonical, Currencies currencies)
       throws RequestRejected {
     Body body =

@@ -239,7 +239,7 @@ final class AdmissionStep {
               + "\n"
               + ex.match.endpoint().name()
               + "\n"
-              + CredentialRewrite.withPathVariable(ex, "AccountSid", "-")
+              + CredentialRewrite.withCredentialSegmentsBlanked(ex)
               + "\n"
               + dest
               + "\n"

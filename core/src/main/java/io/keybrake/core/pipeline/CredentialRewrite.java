@@ -46,9 +46,15 @@ final class CredentialRewrite {
     return new RequestRewrite(path, set, drop, ex.estimate.rewrittenBody(), true);
   }
 
-  /** The request path with one template variable's segment replaced, query kept. */
-  static String withPathVariable(Exchange ex, String variable, String value) {
-    return withPathVariables(ex, Map.of(variable, value));
+  /**
+   * The request path with every segment the vendor's spec fills with a credential field blanked
+   * ({@link VendorSpec#credentialPathVariables()}): two calls that differ only there are the same
+   * call to the vendor.
+   */
+  static String withCredentialSegmentsBlanked(Exchange ex) {
+    Map<String, String> blanks = new java.util.HashMap<>();
+    ex.vendor.credentialPathVariables().forEach(v -> blanks.put(v, "-"));
+    return withPathVariables(ex, blanks);
   }
 
   /** The request path with template variables' segments replaced, query kept. */

@@ -263,7 +263,8 @@ public final class DecisionPipeline {
               ex.match,
               checked,
               ex.key.policy(),
-              new KeyLookups(lookup, ex.key, lookupWaits, nanoTicker));
+              new KeyLookups(lookup, ex.key, lookupWaits, nanoTicker),
+              ex.head.all("content-type"));
     } catch (RequestRejected e) {
       return deny(ex, e.refusal());
     }
@@ -456,22 +457,11 @@ public final class DecisionPipeline {
     if (head.endOfStream()) {
       return Optional.empty();
     }
-    BodyFormat format = match.endpoint().body();
-    String expected =
-        switch (format) {
-          case FORM, STRIPE_FORM -> "application/x-www-form-urlencoded";
-          case JSON -> "application/json";
-          case NONE -> null;
-        };
-    if (format == BodyFormat.STRIPE_FORM
-        && io.keybrake.core.request.MediaType.problem(head.all("content-type"), "application/json")
-            .isEmpty()) {
-      return Optional.empty(); // forwarded in Stripe's form encoding
-    }
+    List<String> accepted = match.endpoint().body().mediaTypes(); // STRIPE_FORM takes JSON too
     Optional<String> mediaProblem =
-        expected == null
+        accepted.isEmpty()
             ? Optional.empty()
-            : io.keybrake.core.request.MediaType.problem(head.all("content-type"), expected);
+            : io.keybrake.core.request.MediaType.problem(head.all("content-type"), accepted);
     if (mediaProblem.isPresent()) {
       return Optional.of(Refusal.of(RefusalCode.UNREADABLE_REQUEST, mediaProblem.get()));
     }

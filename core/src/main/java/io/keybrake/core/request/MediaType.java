@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * The exact media type check for a request body: one {@code Content-Type} header whose type is
- * exactly the one the endpoint declares (no prefix match: {@code application/jsonp} or {@code
+ * exactly one the endpoint declares (no prefix match: {@code application/jsonp} or {@code
  * application/x-www-form-urlencoded-evil} are other types), with at most a {@code charset}
  * parameter that says UTF-8. Any other parameter or charset is refused: the body would be read in
  * one encoding by Keybrake and possibly another by the vendor. Thread-safe (stateless).
@@ -19,6 +19,15 @@ public final class MediaType {
    * declare exactly {@code expected}, or empty when it does.
    */
   public static Optional<String> problem(List<String> contentTypes, String expected) {
+    return problem(contentTypes, List.of(expected));
+  }
+
+  /**
+   * Why {@code contentTypes} does not declare exactly one of {@code accepted} (lower case), or
+   * empty when it does. The message names every accepted type.
+   */
+  public static Optional<String> problem(List<String> contentTypes, List<String> accepted) {
+    String expected = String.join(" or ", accepted);
     if (contentTypes.size() > 1) {
       return Optional.of(
           "the request has "
@@ -29,7 +38,7 @@ public final class MediaType {
     String raw = contentTypes.isEmpty() ? "" : contentTypes.get(0);
     String[] parts = raw.split(";", -1);
     String type = parts[0].strip().toLowerCase(Locale.ROOT);
-    if (!type.equals(expected)) {
+    if (!accepted.contains(type)) {
       return Optional.of(
           "this endpoint takes Content-Type "
               + expected

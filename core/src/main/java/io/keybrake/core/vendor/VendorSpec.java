@@ -146,6 +146,23 @@ public record VendorSpec(
     return out;
   }
 
+  /**
+   * The path template variables the gateway overwrites with a credential field ({@code
+   * path:<Variable>} injection, Twilio's {@code AccountSid}): what the agent sent in those segments
+   * never reaches the vendor, so it is no part of what the call is.
+   */
+  public java.util.Set<String> credentialPathVariables() {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (CredentialField f : credential) {
+      for (CredentialField.Injection i : f.inject()) {
+        if (i.kind() == CredentialField.Injection.Kind.PATH) {
+          out.add(i.target());
+        }
+      }
+    }
+    return java.util.Collections.unmodifiableSet(out);
+  }
+
   /** Whether the vendor's SDKs may present a vault key this way. */
   public boolean accepts(KeyPresentation presentation) {
     return keyPresentation.contains(presentation);

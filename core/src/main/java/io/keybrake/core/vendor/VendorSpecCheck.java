@@ -53,11 +53,17 @@ final class VendorSpecCheck {
     if (e.body() == BodyFormat.STRIPE_FORM) {
       return Optional.of("cost rule " + g.kind() + " reads FORM or JSON bodies, not STRIPE_FORM");
     }
-    if (e.body() == BodyFormat.FORM) {
+    if (e.body() == BodyFormat.FORM || e.body() == BodyFormat.FORM_OR_JSON) {
       for (String f : g.fieldsRead()) {
         if (GenericCost.nested(f)) {
           return Optional.of(
-              "field '" + f + "' is a JSON path, but the endpoint's body is FORM (flat fields)");
+              "field '"
+                  + f
+                  + "' is a JSON path, but the endpoint's body is "
+                  + e.body()
+                  + (e.body() == BodyFormat.FORM
+                      ? " (flat fields)"
+                      : " (flat fields, which both encodings carry)"));
         }
       }
     }

@@ -51,6 +51,19 @@ class GenericCostsTest {
     return estimator.estimate(m, body.getBytes(UTF_8), TestPolicies.open());
   }
 
+  private CallEstimate estimate(VendorSpec spec, String path, List<String> types, String body)
+      throws RequestRejected {
+    EndpointMatch m = spec.match("POST", path).orElseThrow();
+    return estimator.estimate(
+        m, body.getBytes(UTF_8), TestPolicies.open(), VendorObjects.NONE, types);
+  }
+
+  private CallEstimate vonageForm(VendorSpec vonage, String body) throws RequestRejected {
+    return estimate(vonage, "/sms/json", List.of(FORM), body);
+  }
+
+  private static final String FORM = "application/x-www-form-urlencoded";
+
   @Test
   void sendGridIsPricedPerRecipientOfEveryPersonalization() throws Exception {
     VendorSpec sendgrid = docsSpec("sendgrid.yaml");
@@ -92,10 +105,8 @@ class GenericCostsTest {
   void vonageSmsIsSegmentsTimesTheCountrysPriceAndTakesToWithoutAPlus() throws Exception {
     VendorSpec vonage = docsSpec("vonage.yaml");
 
-    CallEstimate gb =
-        estimate(vonage, "POST", "/sms/json", "from=Acme&to=447700900123&text=" + "a".repeat(161));
-    CallEstimate unlisted =
-        estimate(vonage, "POST", "/sms/json", "from=Acme&to=2348031234567&text=hi");
+    CallEstimate gb = vonageForm(vonage, "from=Acme&to=447700900123&text=" + "a".repeat(161));
+    CallEstimate unlisted = vonageForm(vonage, "from=Acme&to=2348031234567&text=hi");
 
     assertThat(gb.micros()).isEqualTo(2 * 50_000);
     assertThat(gb.detail()).isEqualTo("2 segments x GB $0.05");
@@ -108,10 +119,109 @@ class GenericCostsTest {
   void vonageRefusesANumberThatIsNotOne() throws Exception {
     VendorSpec vonage = docsSpec("vonage.yaml");
 
-    assertThatThrownBy(() -> estimate(vonage, "POST", "/sms/json", "from=Acme&to=12&text=hi"))
+    assertThatThrownBy(() -> vonageForm(vonage, "from=Acme&to=12&text=hi"))
         .isInstanceOf(RequestRejected.class)
         .extracting(e -> ((RequestRejected) e).refusal().code())
         .isEqualTo(RefusalCode.INVALID_DESTINATION);
+  }
+
+  @Test
+  void vonageReadsAJsonBodyTheSameAsItsForm() throws Exception {
+    VendorSpec vonage = docsSpec("vonage.yaml");
+    String text = "a".repeat(161);
+
+    CallEstimate form = vonageForm(vonage, "from=Acme&to=447700900123&text=" + text);
+    CallEstimate json =
+        estimate(
+            vonage,
+            "/sms/json",
+            List.of("application/json; charset=utf-8"),
+            "{\"from\":\"Acme\",\"to\":\"447700900123\",\"text\":\"" + text + "\"}");
+    CallEstimate number =
+        estimate(
+            vonage,
+            "/sms/json",
+            List.of("Application/JSON"),
+            "{\"from\":\"Acme\",\"to\":447700900123,\"text\":\""
+                + text
+                + "\",\"callback\":{\"url\":\"https://x.test\"},\"ttl\":null}");
+
+    for (CallEstimate e : List.of(json, number)) {
+      assertThat(e.micros()).isEqualTo(form.micros()).isEqualTo(2 * 50_000);
+      assertThat(e.detail()).isEqualTo(form.detail());
+      assertThat(e.destinations()).isEqualTo(form.destinations());
+    }
+    assertThat(json.canonicalBody()).startsWith("{").contains("447700900123");
+  }
+
+  @Test
+  void vonageRefusesABodyWhoseMediaTypeIsNeitherFormNorJson() throws Exception {
+    VendorSpec vonage = docsSpec("vonage.yaml");
+    String body = "from=Acme&to=447700900123&text=hi";
+
+    for (List<String> types :
+        List.of(List.<String>of(), List.of("text/plain"), List.of("application/jsonp"))) {
+      assertThatThrownBy(() -> estimate(vonage, "/sms/json", types, body))
+          .isInstanceOf(RequestRejected.class)
+          .hasMessageContaining("application/x-www-form-urlencoded or application/json")
+          .extracting(e -> ((RequestRejected) e).refusal().code())
+          .isEqualTo(RefusalCode.UNREADABLE_REQUEST);
+    }
+  }
+
+  @Test
+  void vonageRefusesJsonThatIsNotAnObjectOfFlatFields() throws Exception {
+    VendorSpec vonage = docsSpec("vonage.yaml");
+    List<String> json = List.of("application/json");
+
+    assertThat(
+            List.of(
+                "from=Acme&to=447700900123&text=hi",
+                "[{\"to\":\"447700900123\",\"text\":\"hi\"}]",
+                "\"447700900123\"",
+                "{\"to\":[\"447700900123\"],\"text\":\"hi\"}",
+                "{\"to\":{\"number\":\"447700900123\"},\"text\":\"hi\"}",
+                "{\"to\":\"447700900123\",\"text\":true}",
+                "{\"to\":\"447700900123\",\"text\":null}",
+                "{\"to\":4.477009e11,\"text\":\"hi\"}",
+                "{\"to\":\"447700900123\",\"To\":\"14155552671\",\"text\":\"hi\"}",
+                "{\"to\":\"447700900123\",\"to[]\":\"14155552671\",\"text\":\"hi\"}"))
+        .allSatisfy(
+            body ->
+                assertThatThrownBy(() -> estimate(vonage, "/sms/json", json, body))
+                    .as(body)
+                    .isInstanceOf(RequestRejected.class)
+                    .extracting(e -> ((RequestRejected) e).refusal().code())
+                    .isEqualTo(RefusalCode.UNREADABLE_REQUEST));
+    assertThatThrownBy(
+            () ->
+                estimate(vonage, "/sms/json", json, "{\"to\":[\"447700900123\"],\"text\":\"hi\"}"))
+        .hasMessageContaining("field 'to' must be a string or a whole number, not a JSON array");
+  }
+
+  @Test
+  void amountsAndDurationsReadTheSameFromAFormAndFromJsonNumbersOrStrings() throws Exception {
+    VendorSpec acme =
+        spec(
+            "  - {name: pay, method: POST, path: /pay, body: FORM_OR_JSON,"
+                + " cost: {rule: AMOUNT, amount: amount, currency: currency}}\n"
+                + "  - {name: call, method: POST, path: /calls, body: FORM_OR_JSON,"
+                + " cost: {rule: PER_MINUTE, price_usd: \"0.02\", duration: seconds,"
+                + " max_seconds: 600}}\n");
+    List<String> json = List.of("application/json");
+
+    long form = estimate(acme, "/pay", List.of(FORM), "amount=1250&currency=usd").micros();
+    long number = estimate(acme, "/pay", json, "{\"amount\":1250,\"currency\":\"usd\"}").micros();
+    long text = estimate(acme, "/pay", json, "{\"amount\":\"1250\",\"currency\":\"usd\"}").micros();
+    long minutes = estimate(acme, "/calls", List.of(FORM), "seconds=61").micros();
+    long jsonMinutes = estimate(acme, "/calls", json, "{\"seconds\":61}").micros();
+
+    assertThat(List.of(form, number, text)).containsOnly(12_500_000L);
+    assertThat(List.of(minutes, jsonMinutes)).containsOnly(2 * 20_000L);
+    assertThatThrownBy(() -> estimate(acme, "/pay", json, "{\"amount\":12.5,\"currency\":\"usd\"}"))
+        .hasMessageContaining("field 'amount' must be a string or a whole number, not a fraction");
+    assertThatThrownBy(() -> estimate(acme, "/calls", json, "{\"seconds\":601}"))
+        .hasMessageContaining("ceiling of 600 seconds");
   }
 
   @Test

@@ -48,4 +48,30 @@ class MediaTypeTest {
         .asString()
         .contains("2 Content-Type headers");
   }
+
+  private static final List<String> FORM_OR_JSON = List.of(FORM, "application/json");
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "application/x-www-form-urlencoded; charset=utf-8",
+        "application/json",
+        "Application/JSON; charset=\"UTF-8\""
+      })
+  void eitherOfTwoAcceptedTypesIsAccepted(String type) {
+    assertThat(MediaType.problem(List.of(type), FORM_OR_JSON)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"", "text/plain", "application/jsonp", "application/json; charset=latin1"})
+  void anotherTypeIsRefusedNamingBothAcceptedOnes(String type) {
+    assertThat(MediaType.problem(List.of(type), FORM_OR_JSON)).isPresent();
+    if (!type.contains("charset")) {
+      assertThat(MediaType.problem(List.of(type), FORM_OR_JSON))
+          .get()
+          .asString()
+          .contains("takes Content-Type " + FORM + " or application/json, not '");
+    }
+  }
 }

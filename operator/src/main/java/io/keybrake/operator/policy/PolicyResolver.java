@@ -116,8 +116,41 @@ public final class PolicyResolver {
           new VendorCredential.Twilio(value(secret, "account_sid"), value(secret, "auth_token"));
       case "stripe" -> new VendorCredential.ApiKey(value(secret, "secret_key"));
       case "resend" -> new VendorCredential.ApiKey(value(secret, "api_key"));
-      default -> throw new IllegalArgumentException("unknown vendor " + vendor);
+      default -> specCredential(vendor, secret);
     };
+  }
+
+  /**
+   * A vendor defined by a spec (a VendorSpec, or a file in {@code KEYBRAKE_VENDOR_DIR}): the Secret
+   * holds one value per credential field the spec declares, under the field's name.
+   */
+  private static VendorCredential specCredential(String vendor, Secret secret) {
+    io.keybrake.core.vendor.VendorSpec spec =
+        io.keybrake.core.vendor.VendorRegistry.configured()
+            .find(vendor)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "unknown vendor "
+                            + vendor
+                            + ": not built in, and no vendor spec for it was loaded when the"
+                            + " control plane started (a new VendorSpec is loaded at the next"
+                            + " start)"));
+    Map<String, String> values = new TreeMap<>();
+    for (io.keybrake.core.vendor.CredentialField f : spec.credential()) {
+      String v = value(secret, f.name());
+      if (!f.accepts(v)) {
+        throw new IllegalArgumentException(
+            "Secret "
+                + secret.getMetadata().getName()
+                + ": "
+                + f.name()
+                + " must be "
+                + f.description());
+      }
+      values.put(f.name(), v);
+    }
+    return new VendorCredential.Fields(values);
   }
 
   private static String value(Secret secret, String key) {
@@ -139,6 +172,13 @@ public final class PolicyResolver {
   private static String credentialFingerprint(VendorCredential c) {
     if (c instanceof VendorCredential.Twilio t) {
       return sha256(t.accountSid(), t.authToken());
+    }
+    if (c instanceof VendorCredential.Fields f) {
+      return sha256(
+          new TreeMap<>(f.fields())
+              .entrySet().stream()
+                  .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
+                  .toArray(String[]::new));
     }
     return sha256(((VendorCredential.ApiKey) c).secret());
   }

@@ -28,6 +28,7 @@ public final class KeybrakeOperator implements AutoCloseable {
   private final ReconcileQueue keyQueue;
   private final ReconcileQueue budgetQueue;
   private volatile ReconcileQueue podKeyQueue; // set before start, when pod keys follow policies
+  private volatile ReconcileQueue vendorSpecQueue; // set before start, when VendorSpecs render
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private volatile SharedIndexInformer<VaultKey> keyInformer;
 
@@ -65,7 +66,27 @@ public final class KeybrakeOperator implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Renders VendorSpecs into the vendor ConfigMap whenever one changes (call before {@link
+   * #start()}).
+   */
+  public KeybrakeOperator renderVendorSpecs(VendorSpecReconciler vendorSpecs) {
+    Objects.requireNonNull(vendorSpecs);
+    vendorSpecQueue =
+        new ReconcileQueue("vendorspecs", all -> vendorSpecs.reconcile(), Duration.ofSeconds(2));
+    return this;
+  }
+
   public KeybrakeOperator start() {
+    ReconcileQueue specs = vendorSpecQueue;
+    if (specs != null) {
+      informers.add(
+          client
+              .resources(io.keybrake.operator.crd.VendorSpecResource.class)
+              .inAnyNamespace()
+              .inform(handler(vs -> specs.enqueue("all"), vs -> specs.enqueue("all")), 0));
+      specs.enqueue("all"); // also when there is none left: the ConfigMap is emptied
+    }
     keyInformer =
         client
             .resources(VaultKey.class)
@@ -164,6 +185,10 @@ public final class KeybrakeOperator implements AutoCloseable {
     ReconcileQueue pods = podKeyQueue;
     if (pods != null) {
       pods.close();
+    }
+    ReconcileQueue specs = vendorSpecQueue;
+    if (specs != null) {
+      specs.close();
     }
   }
 }

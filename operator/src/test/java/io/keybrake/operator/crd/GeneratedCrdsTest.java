@@ -26,10 +26,14 @@ class GeneratedCrdsTest {
         .inOutputDir(out.toFile())
         .forCRDVersions("v1")
         .customResourceClasses(
-            VendorCredential.class, SpendPolicy.class, SpendBudget.class, VaultKey.class)
+            VendorCredential.class,
+            SpendPolicy.class,
+            SpendBudget.class,
+            VaultKey.class,
+            VendorSpecResource.class)
         .generate();
     TreeMap<String, String> generated = read(out);
-    assertThat(generated).hasSize(4);
+    assertThat(generated).hasSize(5);
     if (Boolean.getBoolean("keybrake.writeCrds")) {
       Files.createDirectories(CRDS);
       for (var e : generated.entrySet()) {

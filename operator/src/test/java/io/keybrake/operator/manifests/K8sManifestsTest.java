@@ -165,7 +165,7 @@ class K8sManifestsTest {
         checked++;
       }
     }
-    assertThat(checked).isEqualTo(4);
+    assertThat(checked).isEqualTo(5);
   }
 
   @Test
