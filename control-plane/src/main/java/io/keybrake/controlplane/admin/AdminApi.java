@@ -119,7 +119,10 @@ public final class AdminApi extends Handler.Abstract {
     LOG.info("admin API: admin key id {}", changes.actor());
     this.keyCollection =
         new KeyCollectionRoutes(
-            keys, clock, ids -> ids.forEach(id -> keys.findById(id).ifPresent(onRevoke)));
+            keys,
+            clock,
+            ids -> ids.forEach(id -> keys.findById(id).ifPresent(onRevoke)),
+            changes::keysRevokedByLabel);
   }
 
   /**
@@ -128,7 +131,8 @@ public final class AdminApi extends Handler.Abstract {
    * server starts.
    */
   public AdminApi withBulkRevocation(Consumer<List<String>> onRevokedIds) {
-    this.keyCollection = new KeyCollectionRoutes(keys, clock, onRevokedIds);
+    this.keyCollection =
+        new KeyCollectionRoutes(keys, clock, onRevokedIds, changes::keysRevokedByLabel);
     return this;
   }
 

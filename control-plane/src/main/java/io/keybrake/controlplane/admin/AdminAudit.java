@@ -19,7 +19,7 @@ import java.util.Map;
  *   <li>{@code decision}: {@value #DECISION}; {@code reason}: {@code key_created}, {@code
  *       key_revoked} or {@code budget_created};
  *   <li>{@code method}, {@code endpoint}: the admin route ({@code POST /keys}, {@code DELETE
- *       /keys/{id}}, {@code POST /budgets});
+ *       /keys/{id}}, {@code DELETE /keys} by label, {@code POST /budgets});
  *   <li>{@code vendor_object_id}: the actor, the admin key id ({@code admin_} and 16 hex characters
  *       of a SHA-256 of the admin key).
  * </ul>
@@ -57,6 +57,11 @@ final class AdminAudit {
 
   void keyRevoked(KeyRecord k) {
     write(k.id(), k.name(), k.labels(), k.vendor(), "DELETE", "/keys/{id}", "key_revoked", 200);
+  }
+
+  /** One of the keys {@code DELETE /keys?label=…} revoked. */
+  void keysRevokedByLabel(KeyRecord k) {
+    write(k.id(), k.name(), k.labels(), k.vendor(), "DELETE", "/keys", "key_revoked", 200);
   }
 
   void budgetCreated(Budget b) {

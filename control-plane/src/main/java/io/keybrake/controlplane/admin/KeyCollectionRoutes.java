@@ -32,15 +32,19 @@ final class KeyCollectionRoutes {
   private final KeyStore keys;
   private final Clock clock;
   private final Consumer<List<String>> onRevokedIds;
+  private final Consumer<KeyRecord> audit;
 
   /**
    * @param onRevokedIds told, once per call, of the keys a bulk revocation revoked, after the store
    *     holds them (drops caches and routes everywhere)
+   * @param audit told of each key a bulk revocation revoked, to write its {@code key_revoked} row
    */
-  KeyCollectionRoutes(KeyStore keys, Clock clock, Consumer<List<String>> onRevokedIds) {
+  KeyCollectionRoutes(
+      KeyStore keys, Clock clock, Consumer<List<String>> onRevokedIds, Consumer<KeyRecord> audit) {
     this.keys = Objects.requireNonNull(keys);
     this.clock = Objects.requireNonNull(clock);
     this.onRevokedIds = Objects.requireNonNull(onRevokedIds);
+    this.audit = Objects.requireNonNull(audit);
   }
 
   /** {@code GET /keys}: {@code {"keys": [...], "next_cursor": "…" | null}}. */
@@ -68,7 +72,8 @@ final class KeyCollectionRoutes {
   /**
    * {@code DELETE /keys?label=name:value[&label=…]}: revokes every matching key not yet revoked and
    * answers {@code {"revoked": n, "labels": {…}}}. At least one label is required: this never
-   * revokes the whole registry by accident.
+   * revokes the whole registry by accident. Each revoked key gets its {@code key_revoked} audit
+   * row, as with {@code DELETE /keys/{id}}.
    */
   Reply revokeByLabel(Request request) {
     Map<String, List<String>> params = params(request);
@@ -96,6 +101,7 @@ final class KeyCollectionRoutes {
             "admin: {} key(s) revoked in the store but the revocation hook failed",
             revoked.size(),
             e);
+        audited(revoked);
         ObjectNode o =
             AdminViews.error(
                 "revoke_not_propagated",
@@ -106,11 +112,18 @@ final class KeyCollectionRoutes {
         return new Reply(500, o, null);
       }
     }
+    audited(revoked);
     ObjectNode o = F.objectNode();
     o.put("revoked", revoked.size());
     ObjectNode sel = o.putObject("labels");
     labels.forEach(sel::put);
     return Reply.ok(o);
+  }
+
+  private void audited(List<String> revoked) {
+    for (String id : revoked) {
+      keys.findById(id).ifPresent(audit);
+    }
   }
 
   private static Map<String, List<String>> params(Request request) {

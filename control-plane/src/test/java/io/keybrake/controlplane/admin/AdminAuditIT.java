@@ -71,6 +71,40 @@ class AdminAuditIT {
   }
 
   @Test
+  void revokingKeysByLabelWritesAKeyRevokedRowForEachKey() throws Exception {
+    String first = AdminServer.json(server.admin("POST", "/keys", STRIPE_BODY)).get("id").asText();
+    String second =
+        AdminServer.json(
+                server.admin("POST", "/keys", STRIPE_BODY.replace("billing-agent-prod", "second")))
+            .get("id")
+            .asText();
+    server.admin(
+        "POST", "/keys", STRIPE_BODY.replace("\"team\":\"billing\"", "\"team\":\"support\""));
+    server.clock.advance(java.time.Duration.ofMinutes(5));
+
+    HttpResponse<String> revoked = server.admin("DELETE", "/keys?label=team:billing", null);
+    assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+    assertThat(AdminServer.json(revoked).get("revoked").asInt()).isEqualTo(2);
+
+    List<AuditEntry> revocations =
+        server.auditRows().stream()
+            .map(AuditRecord::entry)
+            .filter(e -> "key_revoked".equals(e.reason()))
+            .toList();
+    assertThat(revocations).extracting(AuditEntry::keyId).containsExactlyInAnyOrder(first, second);
+    for (AuditEntry e : revocations) {
+      assertThat(e.decision()).isEqualTo("admin");
+      assertThat(e.method() + " " + e.endpoint()).isEqualTo("DELETE /keys");
+      assertThat(e.labels()).containsEntry("team", "billing");
+      assertThat(e.vendorObjectId()).isEqualTo(AdminAudit.actorId(AdminServer.ADMIN_KEY));
+      assertThat(e.at()).isEqualTo(java.time.Instant.parse("2026-11-22T10:05:00Z"));
+    }
+    assertThat(server.audit.verify().ok()).isTrue();
+    JsonNode shown = AdminServer.json(server.admin("GET", "/audit?key_id=" + first, null));
+    assertThat(shown.get("rows").get(0).get("reason").asText()).isEqualTo("key_revoked");
+  }
+
+  @Test
   void refusedChangesWriteNoRow() throws Exception {
     assertThat(server.admin("DELETE", "/keys/key_doesnotexist", null).statusCode()).isEqualTo(404);
     assertThat(server.send("POST", "/keys", STRIPE_BODY, "Content-Type", "application/json"))

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * that does not load gets {@code Accepted=False} with the validator's message and is left out, so
  * it can never stop Keybrake from starting; so is one outside the platform namespace (vendors are
  * platform-wide) and one whose vendor id an older VendorSpec already defines. Keybrake reads the
- * directory when its pods start. Safe to call from one thread at a time.
+ * directory when its pods start, so when the rendered data changes {@link VendorSpecRollout} rolls
+ * the Deployments that mount it. Safe to call from one thread at a time.
  */
 public final class VendorSpecReconciler {
   /** The ConfigMap the operator owns, mounted as {@code KEYBRAKE_VENDOR_DIR}. */
@@ -48,17 +49,22 @@ public final class VendorSpecReconciler {
   private final KubernetesClient client;
   private final Clock clock;
   private final String platformNamespace;
+  private final VendorSpecRollout rollout;
 
   public VendorSpecReconciler(KubernetesClient client, Clock clock, String platformNamespace) {
     this.client = Objects.requireNonNull(client);
     this.clock = Objects.requireNonNull(clock);
     this.platformNamespace = Objects.requireNonNull(platformNamespace);
+    this.rollout = new VendorSpecRollout(client, platformNamespace, VendorSpecRollout.DEPLOYMENTS);
   }
 
   /** What became of one VendorSpec. */
   private record Outcome(boolean accepted, String reason, String message) {}
 
-  /** Renders every VendorSpec into the ConfigMap, then tells each one what became of it. */
+  /**
+   * Renders every VendorSpec into the ConfigMap, tells each one what became of it, then rolls the
+   * Deployments whose pods loaded other vendor specs.
+   */
   public void reconcile() {
     List<VendorSpecResource> all =
         client.resources(VendorSpecResource.class).inAnyNamespace().list().getItems().stream()
@@ -79,6 +85,7 @@ public final class VendorSpecReconciler {
     for (int i = 0; i < all.size(); i++) {
       writeStatus(all.get(i), outcomes.get(i), now);
     }
+    rollout.apply(data);
   }
 
   private Outcome render(
@@ -129,7 +136,7 @@ public final class VendorSpecReconciler {
             + CONFIG_MAP
             + " as "
             + spec.id()
-            + ".yaml; Keybrake loads it when its pods start");
+            + ".yaml; the Keybrake pods are replaced to load it");
   }
 
   private static Outcome refused(String reason, String message) {

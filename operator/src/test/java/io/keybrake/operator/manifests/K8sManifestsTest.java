@@ -9,9 +9,13 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.keybrake.operator.admission.AdmissionHandler;
 import io.keybrake.operator.admission.SidecarSettings;
+import io.keybrake.operator.reconcile.VendorSpecReconciler;
+import io.keybrake.operator.reconcile.VendorSpecRollout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +127,46 @@ class K8sManifestsTest {
                 assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
               }
             });
+  }
+
+  @Test
+  void theOperatorMayReadAndPatchOnlyTheDeploymentsThatMountTheVendorSpecs() throws Exception {
+    List<HasMetadata> base = render("base");
+    List<String> mounting =
+        base.stream()
+            .filter(Deployment.class::isInstance)
+            .map(Deployment.class::cast)
+            .filter(
+                d ->
+                    d.getSpec().getTemplate().getSpec().getVolumes().stream()
+                        .anyMatch(
+                            v ->
+                                v.getConfigMap() != null
+                                    && VendorSpecReconciler.CONFIG_MAP.equals(
+                                        v.getConfigMap().getName())))
+            .map(d -> d.getMetadata().getName())
+            .toList();
+    assertThat(VendorSpecRollout.DEPLOYMENTS).containsExactlyInAnyOrderElementsOf(mounting);
+
+    List<PolicyRule> onDeployments =
+        base.stream()
+            .filter(o -> o instanceof Role || o instanceof ClusterRole)
+            .flatMap(
+                o -> (o instanceof Role r ? r.getRules() : ((ClusterRole) o).getRules()).stream())
+            .filter(r -> r.getResources().contains("deployments"))
+            .toList();
+    assertThat(onDeployments)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getApiGroups()).containsExactly("apps");
+              assertThat(r.getResources()).containsExactly("deployments");
+              assertThat(r.getResourceNames())
+                  .containsExactlyInAnyOrderElementsOf(VendorSpecRollout.DEPLOYMENTS);
+              assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "patch");
+            });
+    Role role = one(base, Role.class, "keybrake-vendor-specs");
+    assertThat(role.getRules()).contains(onDeployments.get(0));
   }
 
   @Test
