@@ -134,6 +134,61 @@ class SqliteDatabaseTest {
         .hasMessageContaining("cannot open the embedded store");
   }
 
+  /**
+   * An idle store leaves its files alone: once the last write is checkpointed, the background
+   * checkpointer runs period after period without a checkpoint and the WAL file's size and time
+   * stay put; the next write is checkpointed again.
+   */
+  @Test
+  void theCheckpointerIdlesWhenNothingWasWritten() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      db.write(
+          "create a scratch table",
+          s -> {
+            s.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY)");
+            return null;
+          });
+      for (int i = 0; i < 20; i++) {
+        int n = i;
+        db.write(
+            "insert",
+            s -> {
+              s.execute("INSERT INTO scratch (n) VALUES (" + n + ")");
+              return null;
+            });
+      }
+      // every write checkpointed: a run after the writes found nothing more to do
+      long afterWrites = db.checkpointerRuns();
+      awaitRuns(db, afterWrites + 2);
+      long checkpoints = db.checkpointsRun();
+      Path wal = dir.resolve("keybrake.db-wal");
+      long size = Files.size(wal);
+      java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(wal);
+
+      awaitRuns(db, db.checkpointerRuns() + 10);
+
+      assertThat(db.checkpointsRun()).isEqualTo(checkpoints);
+      assertThat(Files.size(wal)).isEqualTo(size);
+      assertThat(Files.getLastModifiedTime(wal)).isEqualTo(time);
+
+      db.write(
+          "insert after the pause",
+          s -> {
+            s.execute("INSERT INTO scratch (n) VALUES (100)");
+            return null;
+          });
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> db.checkpointsRun() > checkpoints);
+    }
+  }
+
+  private static void awaitRuns(SqliteDatabase db, long runs) {
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> db.checkpointerRuns() >= runs);
+  }
+
   @Test
   void groupCommitKeepsEachCallersOutcomeItsOwn() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
