@@ -456,19 +456,39 @@ public final class KeyScaleBenchmark {
   private static void idle(Duration quiet, int keys) throws Exception {
     System.gc();
     Thread.sleep(5_000); // a benchmark program, not a test: let the creation's work settle
+    // the JIT compiles what the creation made hot for a while after it (on a loaded machine, for
+    // tens of seconds): the idle window starts once it has compiled nothing for 2 s (at most 60 s)
+    java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    long settleStart = System.nanoTime();
+    for (long before = jit.getTotalCompilationTime(); ; ) {
+      Thread.sleep(2_000);
+      long now = jit.getTotalCompilationTime();
+      if (now == before || System.nanoTime() - settleStart > Duration.ofSeconds(60).toNanos()) {
+        break;
+      }
+      before = now;
+    }
+    long settled = System.nanoTime() - settleStart;
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long jit0 = jit.getTotalCompilationTime();
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     Thread.sleep(quiet.toMillis());
-    double cpu = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - t0);
+    long elapsed = System.nanoTime() - t0;
+    double cpu = (os.getProcessCpuTime() - cpu0) / (double) elapsed;
+    double jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 / elapsed;
     Runtime rt = Runtime.getRuntime();
     figure(
-        "idle for %s, %,d keys: process CPU %.2f %% of one core; RSS %s; heap used %d MiB of %d MiB"
+        "idle for %s, %,d keys (after %.0f s for the JIT to settle): process CPU %.2f %% of one"
+            + " core (the JIT compiled for %.2f %% of the window,"
+            + " wall time); RSS %s; heap used %d MiB of %d MiB"
             + " committed; load average %.1f%n",
         quiet,
         keys,
+        settled / 1e9,
         cpu * 100,
+        jitShare * 100,
         rss(),
         (rt.totalMemory() - rt.freeMemory()) >> 20,
         rt.totalMemory() >> 20,
