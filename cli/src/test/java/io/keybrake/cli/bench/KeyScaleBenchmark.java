@@ -143,7 +143,8 @@ public final class KeyScaleBenchmark {
     figure(
         "keys %d, creating clients %d, decisions %.0f/s for %s, revocations %d, load average %.1f%n",
         keys, clients, rate, runFor, revocations, loadAverage());
-    try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
+    try (AutoCloseable removeDir = () -> deleteTree(dir); // after the app closed
+        KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
       List<String> hot = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         hot.add(create(app, i).get("vault_key").asText());
@@ -227,7 +228,8 @@ public final class KeyScaleBenchmark {
                 "bench-kek-0123456789abcdef012345"
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     List<KeybrakeApp> apps = new ArrayList<>();
-    try (io.keybrake.harness.redis.RedisServer redis =
+    try (AutoCloseable removeDir = () -> deleteTree(dir); // closed last
+        io.keybrake.harness.redis.RedisServer redis =
             io.keybrake.harness.redis.RedisServer.start();
         // closed before Redis (resources close in reverse order): the instances stop cleanly
         AutoCloseable closeApps =
@@ -568,6 +570,15 @@ public final class KeyScaleBenchmark {
           bytes.length == 0 ? 0 : bytes[bytes.length - 1]);
     } finally {
       xds.shutdownNow();
+    }
+  }
+
+  /** Deletes the benchmark's data directory (a 100,000-key run leaves hundreds of MiB). */
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
