@@ -2,6 +2,7 @@ package io.keybrake.store.wal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,10 +63,26 @@ final class DrainCheckpoint {
     forceDirectory(dir);
   }
 
-  /** Makes a rename or a new file in {@code dir} durable. */
+  /**
+   * Makes a rename or a new file in {@code dir} durable. An interrupt of the calling thread (which
+   * closes the channel: {@code ClosedByInterruptException}) does not fail it: the force is retried
+   * on a fresh channel and the thread's interrupt status is restored afterwards.
+   */
   static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
+    boolean interrupted = Thread.interrupted();
+    try {
+      while (true) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+          ch.force(true);
+          return;
+        } catch (ClosedByInterruptException e) {
+          interrupted |= Thread.interrupted();
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

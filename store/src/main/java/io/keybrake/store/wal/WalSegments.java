@@ -1,6 +1,8 @@
 package io.keybrake.store.wal;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * the end of the newest segment (a write that a crash interrupted before it was forced, so never
  * acknowledged) is cut off; damage anywhere else fails the open rather than lose an acknowledged
  * entry. Thread-safe for one writer (the caller serialises writes and rotation) and one reader.
+ *
+ * <p>The newest segment is written through a {@link RandomAccessFile} and forced with {@link
+ * FileDescriptor#sync()}, not through a {@link FileChannel}: the JDK closes a {@code FileChannel}
+ * when a thread doing I/O on it is interrupted ({@code ClosedByInterruptException}), and the
+ * appending threads are the callers' (request threads, which a server or a client's cancellation
+ * may interrupt). One interrupted append would otherwise close the file under every later one. Here
+ * an interrupt does not stop an append or a force; the caller's interrupt status is left set.
  */
 final class WalSegments {
   static final byte[] MAGIC = "KBWAL\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
@@ -29,8 +38,11 @@ final class WalSegments {
   private final Path dir;
   private final NavigableMap<Long, Path> segments = new ConcurrentSkipListMap<>();
 
-  /** The newest segment, open for appending; its position is the end of the last record. */
-  private FileChannel writer;
+  /**
+   * The newest segment, open for appending; its file pointer is the end of the last record. Not a
+   * {@code FileChannel}: see the class comment.
+   */
+  private RandomAccessFile writer;
 
   private volatile long writerFirstSeq;
   private long lastSeq;
@@ -66,8 +78,8 @@ final class WalSegments {
       s.startSegment(s.lastSeq + 1);
     } else {
       Map.Entry<Long, Path> newest = s.segments.lastEntry();
-      s.writer = FileChannel.open(newest.getValue(), StandardOpenOption.WRITE);
-      s.writer.position(s.writer.size());
+      s.writer = new RandomAccessFile(newest.getValue().toFile(), "rw");
+      s.writer.seek(s.writer.length());
       s.writerFirstSeq = newest.getKey();
     }
     return s;
@@ -159,46 +171,58 @@ final class WalSegments {
   long append(byte[] entryBytes) throws IOException {
     long seq = lastSeq + 1;
     ByteBuffer frame = WalCodec.frame(seq, entryBytes);
-    long start = writer.position();
+    long start = writer.getFilePointer();
     try {
-      while (frame.hasRemaining()) {
-        writer.write(frame);
+      if (frame.hasArray()) {
+        writer.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+      } else {
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        writer.write(bytes);
       }
     } catch (IOException e) {
-      writer.truncate(start);
-      writer.position(start);
+      writer.setLength(start);
+      writer.seek(start);
       throw e;
     }
     lastSeq = seq;
     return seq;
   }
 
-  /** The channel of the newest segment, to force. */
-  FileChannel writer() {
-    return writer;
+  /**
+   * The file descriptor of the newest segment, to force ({@link FileDescriptor#sync()}, which an
+   * interrupt does not stop). Valid until the next {@link #rotate}.
+   */
+  FileDescriptor writerFd() throws IOException {
+    return writer.getFD();
   }
 
   /** Whether the newest segment has reached {@code bytes}. */
   boolean full(long bytes) throws IOException {
-    return writer.position() >= bytes;
+    return writer.getFilePointer() >= bytes;
   }
 
   /** Forces and closes the newest segment and starts a new one after it. */
   void rotate() throws IOException {
-    writer.force(false);
+    writer.getFD().sync();
     writer.close();
     startSegment(lastSeq + 1);
   }
 
   private void startSegment(long firstSeq) throws IOException {
     Path file = dir.resolve(String.format("wal-%020d.log", firstSeq));
-    FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    ch.write(ByteBuffer.wrap(MAGIC));
-    ch.force(true);
-    DrainCheckpoint.forceDirectory(dir);
+    Files.createFile(file); // refuses an existing file, as CREATE_NEW
+    RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw");
+    try {
+      raf.write(MAGIC);
+      raf.getFD().sync();
+      DrainCheckpoint.forceDirectory(dir);
+    } catch (IOException | RuntimeException e) {
+      raf.close();
+      throw e;
+    }
     segments.put(firstSeq, file);
-    writer = ch;
+    writer = raf;
     writerFirstSeq = firstSeq;
   }
 
@@ -221,7 +245,7 @@ final class WalSegments {
   }
 
   void close() throws IOException {
-    writer.force(false);
+    writer.getFD().sync();
     writer.close();
   }
 

@@ -32,7 +32,9 @@ import java.util.Optional;
  * PostgreSQL and see an entry once it has drained ({@link #pending()} counts those that have not).
  *
  * <p>One process at a time owns a write-ahead directory (a file lock refuses a second). Appends
- * from many threads share each force of the file (group commit). Thread-safe.
+ * from many threads share each force of the file (group commit). An interrupt of an appending
+ * thread neither fails its append nor harms later ones: the file is written and forced without
+ * interruptible channels, and the thread's interrupt status is left set for its owner. Thread-safe.
  */
 public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
   /** The directory under the data directory that holds the write-ahead file. */
@@ -185,14 +187,14 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
         return;
       }
       try {
-        FileChannel channel;
+        java.io.FileDescriptor file;
         long target;
         synchronized (writeLock) {
           failIfUnusable();
-          channel = segments.writer();
+          file = segments.writerFd();
           target = segments.lastSeq();
         }
-        channel.force(false);
+        file.sync(); // not interruptible (WalSegments): an interrupted caller still gets its force
         durable = target;
         synchronized (writeLock) {
           if (segments.full(settings.segmentBytes())) {

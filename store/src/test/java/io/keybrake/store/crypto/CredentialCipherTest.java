@@ -91,6 +91,65 @@ class CredentialCipherTest {
     assertThat(cipher.encrypt("key_a", c)).isNotEqualTo(cipher.encrypt("key_a", c));
   }
 
+  /**
+   * One thread reuses one cipher: every seal still takes a nonce of its own, and every value opens,
+   * also when seals, opens and refused opens alternate on that thread.
+   */
+  @Test
+  void manySealsOnOneThreadTakeDistinctNoncesAndAllOpen() {
+    int count = 2_000;
+    java.util.List<String> blobs = new java.util.ArrayList<>();
+    java.util.Set<String> nonces = new java.util.HashSet<>();
+    for (int i = 0; i < count; i++) {
+      String blob = cipher.encrypt("key_" + i, new VendorCredential.ApiKey("sk_test_" + i));
+      blobs.add(blob);
+      nonces.add(Base64.getEncoder().encodeToString(nonce(blob)));
+      if (i % 100 == 0) {
+        // a refused open in between leaves nothing behind in the thread's cipher
+        assertThatThrownBy(() -> cipher.decrypt("key_moved", blob))
+            .isInstanceOf(CredentialDecryptionException.class);
+        assertThat(cipher.decrypt("key_" + i, blob))
+            .isEqualTo(new VendorCredential.ApiKey("sk_test_" + i));
+      }
+    }
+
+    assertThat(nonces).hasSize(count);
+    for (int i = 0; i < count; i++) {
+      assertThat(cipher.decrypt("key_" + i, blobs.get(i)))
+          .isEqualTo(new VendorCredential.ApiKey("sk_test_" + i));
+    }
+  }
+
+  /** Values sealed on several threads at once open on any thread. */
+  @Test
+  void sealsOnManyThreadsOpenOnAnother() throws Exception {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<String>> sealed = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        int n = i;
+        sealed.add(
+            pool.submit(
+                () -> cipher.encrypt("key_" + n, new VendorCredential.Twilio("AC" + n, TOKEN))));
+      }
+      java.util.Set<String> nonces = new java.util.HashSet<>();
+      for (int i = 0; i < sealed.size(); i++) {
+        String blob = sealed.get(i).get();
+        nonces.add(Base64.getEncoder().encodeToString(nonce(blob)));
+        assertThat(cipher.decrypt("key_" + i, blob))
+            .isEqualTo(new VendorCredential.Twilio("AC" + i, TOKEN));
+      }
+      assertThat(nonces).hasSize(sealed.size());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static byte[] nonce(String blob) {
+    return java.util.Arrays.copyOf(Base64.getDecoder().decode(blob.substring(3)), 12);
+  }
+
   @Test
   void ciphertextMovedToAnotherKeyIsRefused() {
     String blob = cipher.encrypt("key_a", new VendorCredential.Twilio("AC123", TOKEN));

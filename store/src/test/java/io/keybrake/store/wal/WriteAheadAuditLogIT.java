@@ -254,6 +254,102 @@ class WriteAheadAuditLogIT {
     assertThat(v.rows()).isEqualTo(300);
   }
 
+  /**
+   * A request thread interrupted again and again while it appends: no append fails, and PostgreSQL
+   * ends up with every acknowledged entry once, in write-ahead order, on an intact hash chain.
+   */
+  @Test
+  void anInterruptedAppenderLeavesEveryRowOnAnIntactChain() throws Exception {
+    PostgresAuditLog target = new PostgresAuditLog(direct, CLOCK);
+    AtomicLong acknowledged = new AtomicLong();
+    AtomicLong interruptsSeen = new AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    try (WriteAheadAuditLog wal =
+        WriteAheadAuditLog.open(dataDir, target, SETTINGS.withSegmentBytes(8192))) {
+      Thread appender =
+          new Thread(
+              () -> {
+                for (long i = 0; !stop.get(); i++) {
+                  try {
+                    wal.append(allowed("key_interrupted", T, i));
+                  } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                    return;
+                  }
+                  acknowledged.set(i + 1);
+                  if (Thread.interrupted()) {
+                    interruptsSeen.incrementAndGet();
+                  }
+                }
+              });
+      appender.start();
+      ExecutorService others = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          String key = "key_other" + t;
+          futures.add(
+              others.submit(
+                  () -> {
+                    for (int i = 0; i < 100; i++) {
+                      wal.append(allowed(key, T, i));
+                    }
+                  }));
+        }
+        for (int k = 1; k <= 20 && failure.get() == null; k++) {
+          long before = acknowledged.get();
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> acknowledged.get() > before || failure.get() != null);
+          appender.interrupt();
+          long seen = k;
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> interruptsSeen.get() >= seen || failure.get() != null);
+        }
+        stop.set(true);
+        appender.join(10_000);
+        for (Future<?> f : futures) {
+          f.get();
+        }
+      } finally {
+        others.shutdownNow();
+      }
+      assertThat(failure.get()).isNull();
+      await().atMost(Duration.ofSeconds(30)).until(() -> wal.pending() == 0);
+    }
+    long total = acknowledged.get() + 400;
+    try (Connection c = schema.connect();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery("SELECT count(*), count(DISTINCT entry_id), max(seq) FROM audit")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(total);
+        assertThat(rs.getLong(2)).isEqualTo(total);
+        assertThat(rs.getLong(3)).isEqualTo(total);
+      }
+      long lastLocal = 0;
+      Map<String, Long> lastPerKey = new HashMap<>();
+      try (ResultSet rs =
+          st.executeQuery("SELECT entry_id, key_id, estimated_micros FROM audit ORDER BY seq")) {
+        while (rs.next()) {
+          long local = Long.parseLong(rs.getString(1).substring(rs.getString(1).indexOf(':') + 1));
+          assertThat(local).isEqualTo(lastLocal + 1);
+          lastLocal = local;
+          long prev = lastPerKey.getOrDefault(rs.getString(2), -1L);
+          assertThat(rs.getLong(3)).isEqualTo(prev + 1);
+          lastPerKey.put(rs.getString(2), rs.getLong(3));
+        }
+      }
+      assertThat(lastPerKey).containsEntry("key_interrupted", acknowledged.get() - 1);
+    }
+    ChainVerification v = target.verify();
+    assertThat(v.ok()).as(v.problem()).isTrue();
+    assertThat(v.rows()).isEqualTo(total);
+  }
+
   private long rowCount() throws Exception {
     try (Connection c = schema.connect();
         Statement st = c.createStatement();

@@ -289,6 +289,112 @@ class WriteAheadAuditLogTest {
     }
   }
 
+  /**
+   * A request thread interrupted while it appends (a server shutting a request down, a client's
+   * cancellation): the JDK closes a file channel under an interrupted thread, which used to fail
+   * that append and every later one until a restart. Now each interrupted append completes, the
+   * thread keeps its interrupt status, other threads' appends succeed during and after, and the
+   * file drains complete, in order, once each. Small segments, so rotations happen under interrupts
+   * too.
+   */
+  @Test
+  void anInterruptedAppenderFailsNoAppendAndLosesNothing() throws Exception {
+    int interrupts = 50;
+    try (WriteAheadAuditLog wal = open(FAST.withSegmentBytes(4096))) {
+      java.util.concurrent.atomic.AtomicLong acknowledged =
+          new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicInteger interruptsSeen =
+          new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Thread interrupted =
+          new Thread(
+              () -> {
+                for (long i = 0; !stop.get(); i++) {
+                  try {
+                    wal.append(allowed("key_interrupted", T, i));
+                  } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                    return;
+                  }
+                  acknowledged.set(i + 1);
+                  if (Thread.interrupted()) {
+                    interruptsSeen.incrementAndGet();
+                  }
+                }
+              },
+              "interrupted-appender");
+      interrupted.start();
+      ExecutorService others = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<?>> during = appendFrom(others, wal, "during", 4, 100);
+        for (int k = 0; k < interrupts && failure.get() == null; k++) {
+          long before = acknowledged.get();
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> acknowledged.get() > before || failure.get() != null);
+          interrupted.interrupt(); // lands in a write, a force or a rotation, mostly
+          int seen = k + 1;
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(() -> interruptsSeen.get() >= seen || failure.get() != null);
+        }
+        stop.set(true);
+        interrupted.join(10_000);
+        assertThat(failure.get()).as("the interrupted thread's appends").isNull();
+        assertThat(interrupted.isAlive()).isFalse();
+        for (Future<?> f : during) {
+          f.get();
+        }
+        // later appends, from other threads, after every interrupt
+        for (Future<?> f : appendFrom(others, wal, "after", 4, 50)) {
+          f.get();
+        }
+      } finally {
+        others.shutdownNow();
+      }
+      assertThat(interruptsSeen.get()).isEqualTo(interrupts); // the status was left set each time
+      assertThat(wal.accepting()).isTrue();
+      await().atMost(Duration.ofSeconds(20)).until(() -> wal.pending() == 0);
+
+      long total = acknowledged.get() + 4 * 100 + 4 * 50;
+      List<UniqueEntry> stored = sink.stored();
+      assertThat(stored).hasSize((int) total);
+      for (int i = 0; i < stored.size(); i++) {
+        assertThat(stored.get(i).entryId()).isEqualTo(wal.instanceId() + ":" + (i + 1));
+      }
+      assertThat(stored.stream().filter(u -> u.entry().keyId().equals("key_interrupted")))
+          .extracting(u -> u.entry().estimatedMicros())
+          .containsExactlyElementsOf(range(0, (int) acknowledged.get()));
+      for (String phase : List.of("during", "after")) {
+        for (int t = 0; t < 4; t++) {
+          String key = "key_" + phase + t;
+          assertThat(stored.stream().filter(u -> u.entry().keyId().equals(key)))
+              .extracting(u -> u.entry().estimatedMicros())
+              .containsExactlyElementsOf(range(0, phase.equals("during") ? 100 : 50));
+        }
+      }
+    }
+  }
+
+  private static List<Future<?>> appendFrom(
+      ExecutorService pool, WriteAheadAuditLog wal, String prefix, int threads, int each) {
+    List<Future<?>> futures = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      String key = "key_" + prefix + t;
+      futures.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < each; i++) {
+                  wal.append(allowed(key, T, i));
+                }
+              }));
+    }
+    return futures;
+  }
+
   @Test
   void aSecondOpenOfTheDirectoryIsRefused() {
     try (WriteAheadAuditLog wal = open(FAST)) {
