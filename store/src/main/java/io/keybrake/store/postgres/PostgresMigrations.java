@@ -27,7 +27,8 @@ final class PostgresMigrations {
           "V2__budgets.sql",
           "V3__key_changes.sql",
           "V4__budget_notifications.sql",
-          "V5__audit_cap.sql");
+          "V5__audit_cap.sql",
+          "V6__archive_indexes.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(PostgresMigrations.class);
 

@@ -25,7 +25,8 @@ final class SchemaMigrations {
           "V3__key_changes.sql",
           "V4__budget_notifications.sql",
           "V5__audit_cap.sql",
-          "V6__guard_counters.sql");
+          "V6__guard_counters.sql",
+          "V7__archive_indexes.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 

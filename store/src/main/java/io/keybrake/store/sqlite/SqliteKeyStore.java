@@ -47,7 +47,7 @@ public final class SqliteKeyStore implements KeyStore {
   private static final String CREATION =
       "SELECT idempotency_key, key_id, request_hash, sealed_secret, created_s FROM key_idempotency"
           + " WHERE idempotency_key = ?";
-  private static final String INACTIVE =
+  static final String INACTIVE =
       " FROM keys WHERE revoked_s < ? OR (revoked_s IS NULL AND expires_s < ?)";
   private static final String BY_HASH = "SELECT " + COLUMNS + " FROM keys WHERE secret_hash = ?";
   private static final String BY_ID = "SELECT " + COLUMNS + " FROM keys WHERE id = ?";
