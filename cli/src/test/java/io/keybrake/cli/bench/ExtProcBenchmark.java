@@ -84,7 +84,7 @@ public final class ExtProcBenchmark {
             0,
             0,
             0,
-            Map.of(),
+            KeyScaleBenchmark.NO_VENDOR, // the price reconciler must not reach the real Twilio
             fleet ? "redis" : "embedded",
             fleet ? Optional.of(URI.create(redis.uri())) : Optional.empty(),
             Optional.ofNullable(pg),

@@ -83,7 +83,7 @@ public final class KeyScaleBenchmark {
    * listens on, so the benchmark's fake keys never reach the real Twilio and a failed pass costs
    * one refused connection, not 50 requests.
    */
-  private static final Map<String, java.net.URI> NO_VENDOR = Map.of("twilio", closedPort());
+  static final Map<String, java.net.URI> NO_VENDOR = Map.of("twilio", closedPort());
 
   private static java.net.URI closedPort() {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
