@@ -96,7 +96,9 @@ final class Serve {
       out.println(
           "  local gateway              http://localhost:"
               + http
-              + "/twilio/… /stripe/… /resend/…");
+              + io.keybrake.core.vendor.VendorRegistry.configured().all().stream()
+                  .map(v -> "/" + v.id() + "/…")
+                  .collect(java.util.stream.Collectors.joining(" ")));
       vendorRoutes(settings.upstreams(), simulated).forEach(out::println);
     }
     out.println("  metrics                    http://localhost:" + http + "/metrics");
