@@ -86,6 +86,9 @@ class VendorDirectoryIT {
     return env;
   }
 
+  /** The banner's local-gateway line of the last start. */
+  private String gatewayLine;
+
   private int up(Process[] holder, Path vendorDir) throws Exception {
     Path err = dir.resolve("stderr-" + started.size() + ".log");
     Process p = keybrake(env(vendorDir)).redirectError(err.toFile()).start();
@@ -95,10 +98,14 @@ class VendorDirectoryIT {
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     String line;
+    int port = -1;
     while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
       Matcher m = HTTP.matcher(line);
       if (m.find()) {
-        return Integer.parseInt(m.group(1));
+        port = Integer.parseInt(m.group(1));
+      } else if (port > 0 && line.contains("local gateway")) {
+        gatewayLine = line; // printed right after the admin API's line
+        return port;
       }
     }
     throw new AssertionError("keybrake up printed no banner; stderr:\n" + Files.readString(err));
@@ -135,6 +142,7 @@ class VendorDirectoryIT {
     proc[0].destroy();
     assertThat(proc[0].waitFor(20, TimeUnit.SECONDS)).isTrue();
     port = up(proc, GOOD);
+    assertThat(gatewayLine).contains("/twilio/…").contains("/acmesearch/…");
 
     HttpResponse<String> created = call(port, "/keys", admin, NEW_KEY);
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
