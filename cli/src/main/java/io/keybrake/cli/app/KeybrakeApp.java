@@ -51,7 +51,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -252,16 +251,17 @@ public final class KeybrakeApp implements AutoCloseable {
                   metrics.registry()));
       metrics.onReservation(webhooks::reserved);
       startReconciler(settings, clock, vendors, costs);
-      ExecutorService grpcExecutor =
-          Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
-      closer.register(grpcExecutor::shutdownNow);
       if (roles.contains(Role.EXT_PROC)) {
         HealthStatusManager health = new HealthStatusManager();
+        // Decisions run on Netty's event loop (no hop per message) and continue on the store's
+        // completion: the pipeline never blocks the calling thread, and its blocking parts (a
+        // SQLite write, the forced write-ahead audit append, a vendor lookup) run on the store's
+        // writer thread or a dedicated executor (io.keybrake.core.admission.Stages#blocking).
         io.grpc.Server server =
             NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
                 .addService(processor)
                 .addService(health.getHealthService())
-                .executor(grpcExecutor)
+                .directExecutor()
                 .build()
                 .start();
         grpc = server;

@@ -2,6 +2,7 @@ package io.keybrake.store.redis;
 
 import io.keybrake.core.admission.Admission;
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
@@ -12,6 +13,8 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code RedisAdmission} is the fleet's {@link Admission}, over the {@link RedisDedupCache} and
@@ -24,6 +27,11 @@ import java.util.Objects;
  * rebuilt from the audit log before it serves again. The work alongside a finish (the audit row)
  * runs right after it succeeds. Thread-safe; closing is the owner's business (the cache and the
  * ledger are closed by theirs).
+ *
+ * <p>Asynchronous towards its callers: the scripts (with their deadline, breaker and fencing, as
+ * {@link RedisStore} runs them) and the audit row alongside a finish (the forced write-ahead
+ * append) run on {@link Stages#blocking()}, never on the caller's event loop; each stage completes
+ * only once the script ran on the primary (and, for a finish, the row alongside was written).
  */
 public final class RedisAdmission implements Admission {
   private final RedisStore store;
@@ -38,7 +46,13 @@ public final class RedisAdmission implements Admission {
   }
 
   @Override
-  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+  public CompletionStage<Admit> admit(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
+    return CompletableFuture.supplyAsync(
+        () -> admitNow(fingerprint, dedupUntil, request), Stages.blocking());
+  }
+
+  private Admit admitNow(String fingerprint, Instant dedupUntil, ReserveRequest request) {
     if (fingerprint == null) {
       return admitted(ledger.reserve(request), null, null);
     }
@@ -76,8 +90,8 @@ public final class RedisAdmission implements Admission {
   }
 
   @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    cache.awaitChange(fingerprint, maxWait);
+  public CompletionStage<Void> awaitChange(String fingerprint, Duration maxWait) {
+    return cache.changed(fingerprint, maxWait);
   }
 
   /** One admitted call in Redis. */
@@ -92,7 +106,13 @@ public final class RedisAdmission implements Admission {
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> settleNow(actualMicros, response, alongside), Stages.blocking());
+    }
+
+    private void settleNow(long actualMicros, StoredResponse response, Runnable alongside) {
       String rid = reservation().reservationId();
       if (token == null) {
         ledger.settle(rid, actualMicros);
@@ -116,21 +136,29 @@ public final class RedisAdmission implements Admission {
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
-      ledger.release(reservation().reservationId());
-      if (token != null) {
-        cache.abandon(fingerprint, token);
-      }
-      alongside.run();
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> {
+            ledger.release(reservation().reservationId());
+            if (token != null) {
+              cache.abandon(fingerprint, token);
+            }
+            alongside.run();
+          },
+          Stages.blocking());
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
-      ledger.markUnsettled(reservation().reservationId());
-      if (letRetry && token != null) {
-        cache.abandon(fingerprint, token);
-      }
-      alongside.run();
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> {
+            ledger.markUnsettled(reservation().reservationId());
+            if (letRetry && token != null) {
+              cache.abandon(fingerprint, token);
+            }
+            alongside.run();
+          },
+          Stages.blocking());
     }
   }
 }
