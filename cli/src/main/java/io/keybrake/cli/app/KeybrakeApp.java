@@ -462,10 +462,10 @@ public final class KeybrakeApp implements AutoCloseable {
       throws IOException {
     String name = "keybrake-" + UUID.randomUUID();
     // Direct executors on both ends: a message the gateway sends runs the processor on the
-    // gateway's own request thread and its answer lands in the call's inbox before the gateway
-    // waits for it: no thread hand-off, no wake-up per message. The message timeout still bounds
-    // whatever the processor finishes asynchronously; what it does inline is bounded by its own
-    // deadlines (store commands, dedup waits).
+    // thread that sends it (Jetty's, or the one that completed the previous step), and the answer
+    // continues the gateway's exchange on the thread that completed the decision (the store's):
+    // no thread waits for an answer and none is handed a message. The message timeout (on a
+    // shared timer) bounds every answer.
     io.grpc.Server inProcess =
         InProcessServerBuilder.forName(name)
             .addService(processor.forLocalGateway())
