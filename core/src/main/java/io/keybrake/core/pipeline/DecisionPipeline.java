@@ -301,6 +301,15 @@ public final class DecisionPipeline {
       ex.estimate = ex.estimate.withRewrittenBody(checked);
       ex.formFromJson = true;
     }
+    if (ex.key.policy().guards().counts() || shadow(ex)) {
+      // counting guards write their counters, shadow mode reads the caps: off the event loop
+      return CompletableFuture.supplyAsync(() -> checkedThenAdmitted(ex, waits), blocking)
+          .thenCompose(Function.identity());
+    }
+    return checkedThenAdmitted(ex, waits);
+  }
+
+  private CompletionStage<Decision> checkedThenAdmitted(Exchange ex, WaitListener waits) {
     Optional<Refusal> refused = checksBeforeAdmission(ex);
     if (refused.isPresent()) {
       return deny(ex, refused.get());

@@ -232,6 +232,25 @@ class DecisionPipelineTest {
   }
 
   @Test
+  void aTwinInFlightIsWaitedForWithoutHoldingTheCallersThread() throws Exception {
+    Exchange first = pipeline.begin();
+    send(first, sms(SECRET, US, "park"));
+    Request r = sms(SECRET, US, "park");
+    Exchange twin = pipeline.begin();
+    assertThat(Stages.join(pipeline.onRequestHeaders(twin, r.head(), WaitListener.NONE)))
+        .isInstanceOf(Decision.NeedBody.class);
+
+    CompletableFuture<Decision> pending =
+        pipeline.onRequestBody(twin, r.body(), WaitListener.NONE).toCompletableFuture();
+    // the call returned to this thread while the original is still in flight
+    assertThat(pending).isNotDone();
+
+    respond(first, 201, PRICED_201);
+    assertThat(pending.get(10, TimeUnit.SECONDS)).isInstanceOf(Decision.Replay.class);
+    assertThat(store.reservations()).hasSize(1);
+  }
+
+  @Test
   void aTwinStillInFlightAfterTheWaitIsRefused409() {
     DecisionPipeline impatient =
         pipeline(new PipelineSettings(1 << 20, Duration.ZERO, Duration.ofSeconds(1)));
