@@ -11,9 +11,9 @@ import io.keybrake.core.ledger.ReserveRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -28,10 +28,11 @@ import java.util.concurrent.CompletionStage;
  * runs right after it succeeds. Thread-safe; closing is the owner's business (the cache and the
  * ledger are closed by theirs).
  *
- * <p>Asynchronous towards its callers: the scripts (with their deadline, breaker and fencing, as
- * {@link RedisStore} runs them) and the audit row alongside a finish (the forced write-ahead
- * append) run on {@link Stages#blocking()}, never on the caller's event loop; each stage completes
- * only once the script ran on the primary (and, for a finish, the row alongside was written).
+ * <p>Asynchronous towards its callers: {@link #admit} goes through lettuce's asynchronous API (same
+ * scripts, deadline, breaker and fencing as {@link RedisStore} applies to every command); each
+ * finish, with its retries and the audit row alongside it (the forced write-ahead append), runs on
+ * {@link Stages#blocking()}, never on the caller's event loop. Each stage completes only once the
+ * script ran on the primary (and, for a finish, the row alongside was written).
  */
 public final class RedisAdmission implements Admission {
   private final RedisStore store;
@@ -45,16 +46,16 @@ public final class RedisAdmission implements Admission {
     this.ledger = Objects.requireNonNull(ledger);
   }
 
+  /**
+   * Sends the script through lettuce's asynchronous API: no thread waits for Redis; the stage
+   * completes on lettuce's event loop once the script ran on the primary (or failed: deadline,
+   * breaker, a lost answer, which is compensated).
+   */
   @Override
   public CompletionStage<Admit> admit(
       String fingerprint, Instant dedupUntil, ReserveRequest request) {
-    return CompletableFuture.supplyAsync(
-        () -> admitNow(fingerprint, dedupUntil, request), Stages.blocking());
-  }
-
-  private Admit admitNow(String fingerprint, Instant dedupUntil, ReserveRequest request) {
     if (fingerprint == null) {
-      return admitted(ledger.reserve(request), null, null);
+      return ledger.reserveAsync(request).thenApply(o -> admitted(o, null, null));
     }
     RedisLedger.ReserveCall call = ledger.reserveCall(request);
     String[] claimArgs = RedisDedupCache.claimArgs(request.at(), dedupUntil);
@@ -62,23 +63,28 @@ public final class RedisAdmission implements Admission {
     keys[keys.length - 1] = RedisKeys.dedup(fingerprint);
     String[] args = Arrays.copyOf(call.args(), call.args().length + claimArgs.length);
     System.arraycopy(claimArgs, 0, args, call.args().length, claimArgs.length);
-    List<Object> out;
-    try {
-      out = store.run(Scripts.CLAIM_RESERVE, keys, args);
-    } catch (AnswerLostException e) {
-      ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
-      throw e;
-    }
-    String verdict = RedisLedger.str(out, 0);
-    if (verdict.equals("inflight") || verdict.equals("completed")) {
-      Claim claim = cache.claimOutcome(fingerprint, claimArgs[0], out);
-      return claim instanceof Claim.Completed done
-          ? new Admit.Replay(done.response())
-          : new Admit.InFlight();
-    }
-    // the claim was won (and given up by the script when the reservation was refused)
-    cache.wake(fingerprint);
-    return admitted(ledger.outcome(call, out), fingerprint, claimArgs[0]);
+    return store
+        .runAsync(Scripts.CLAIM_RESERVE, keys, args)
+        .handle(
+            (out, failure) -> {
+              if (failure != null) {
+                Throwable cause = Stages.cause(failure);
+                if (cause instanceof AnswerLostException) {
+                  ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
+                }
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+              }
+              String verdict = RedisLedger.str(out, 0);
+              if (verdict.equals("inflight") || verdict.equals("completed")) {
+                Claim claim = cache.claimOutcome(fingerprint, claimArgs[0], out);
+                return claim instanceof Claim.Completed done
+                    ? new Admit.Replay(done.response())
+                    : new Admit.InFlight();
+              }
+              // the claim was won (and given up by the script when the reservation was refused)
+              cache.wake(fingerprint);
+              return admitted(ledger.outcome(call, out), fingerprint, claimArgs[0]);
+            });
   }
 
   private Admit admitted(ReserveOutcome outcome, String fingerprint, String token) {
