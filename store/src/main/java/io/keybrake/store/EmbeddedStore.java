@@ -47,7 +47,7 @@ public final class EmbeddedStore implements AutoCloseable {
    *
    * @param kekBase64 the key-encryption key ({@code KEYBRAKE_KEK}); when empty the file {@code kek}
    *     in {@code dataDir} is used, created on first start
-   * @throws io.keybrake.core.key.StoreUnavailableException the database cannot be opened
+   * @throws io.keybrake.core.store.StoreUnavailableException the database cannot be opened
    * @throws IllegalArgumentException the key-encryption key is malformed
    */
   public static EmbeddedStore open(Path dataDir, Optional<String> kekBase64, Clock clock) {

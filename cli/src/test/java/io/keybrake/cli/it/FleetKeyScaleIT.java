@@ -96,7 +96,7 @@ class FleetKeyScaleIT {
                 Optional.of(pgUrl),
                 Optional.of(KEK)),
             Clock.systemUTC());
-      } catch (io.keybrake.core.key.StoreUnavailableException e) {
+      } catch (io.keybrake.core.store.StoreUnavailableException e) {
         if (attempt == 5) {
           throw e;
         }

@@ -5,7 +5,7 @@ import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.keybrake.core.key.KeyChange;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,7 +2,7 @@ package io.keybrake.controlplane.admin;
 
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;

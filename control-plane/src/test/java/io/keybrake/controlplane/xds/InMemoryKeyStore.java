@@ -2,9 +2,9 @@ package io.keybrake.controlplane.xds;
 
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.policy.Policy;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;

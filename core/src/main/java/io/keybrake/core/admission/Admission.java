@@ -17,9 +17,9 @@ import java.util.concurrent.CompletionStage;
  * the embedded store committed it to the write-ahead log of {@code keybrake.db}, the fleet store's
  * script ran on the Redis primary). A data plane therefore forwards an admitted call, or answers a
  * phase, only after the stage completed. When the store cannot answer the stage completes
- * exceptionally with {@link io.keybrake.core.key.StoreUnavailableException} (possibly wrapped in a
- * {@link java.util.concurrent.CompletionException}; see {@link Stages#cause}); callers fail closed.
- * Continuations may run on the store's completion thread and must not block.
+ * exceptionally with {@link io.keybrake.core.store.StoreUnavailableException} (possibly wrapped in
+ * a {@link java.util.concurrent.CompletionException}; see {@link Stages#cause}); callers fail
+ * closed. Continuations may run on the store's completion thread and must not block.
  *
  * <p>Shaped like a concurrency limiter's {@code acquire → Optional<Listener>}: the outcome is a
  * value, and only an {@link Admit.Admitted} carries something to finish.

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The store's open reservations, for {@link OrphanSweep}. Thread-safe; faults throw {@link
- * io.keybrake.core.key.StoreUnavailableException}.
+ * io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface OpenReservations {
 

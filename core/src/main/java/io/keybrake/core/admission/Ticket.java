@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #settle}, {@link #release} or {@link #keepUnsettled}. A second finish throws {@link
  * IllegalStateException} at once: it is a bug in the caller, and the store is not touched again. A
  * finish whose store call fails (its stage completes exceptionally with {@link
- * io.keybrake.core.key.StoreUnavailableException}) still counts as the finish: the reservation
+ * io.keybrake.core.store.StoreUnavailableException}) still counts as the finish: the reservation
  * stays open in the store, where the orphan sweep finds it.
  *
  * <p>Each finish returns at once; its stage completes when the finish is durable in the store (as

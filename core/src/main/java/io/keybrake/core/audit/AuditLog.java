@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * {@code AuditLog} is append-only: one row per decision, each chained to the previous by hash.
  * Thread-safe; rows are chained in the order {@link #append} is called. Faults throw {@link
- * io.keybrake.core.key.StoreUnavailableException}.
+ * io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface AuditLog {
 

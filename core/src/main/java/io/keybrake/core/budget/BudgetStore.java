@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * {@code BudgetStore} holds fleet and vendor budgets, in the same database as the key registry.
- * Thread-safe. Faults throw {@link io.keybrake.core.key.StoreUnavailableException}.
+ * Thread-safe. Faults throw {@link io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface BudgetStore {
 

@@ -10,7 +10,7 @@ import java.util.Optional;
  * {@code GuardCounters} holds the loop and velocity guards' counters where every instance sees
  * them: the SQLite file (embedded) or Redis (fleet). One {@link #count} call is one atomic step
  * over all counters of a call. Thread-safe. When the store cannot answer it throws {@link
- * io.keybrake.core.key.StoreUnavailableException}; the guard then fails closed.
+ * io.keybrake.core.store.StoreUnavailableException}; the guard then fails closed.
  */
 public interface GuardCounters {
 

@@ -9,7 +9,7 @@ import java.util.Optional;
 /**
  * {@code KeyStore} is the key registry port: keys, policies and encrypted credentials.
  * Implementations are thread-safe. Faults (store unreachable) are {@link
- * StoreUnavailableException}.
+ * io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface KeyStore {
 

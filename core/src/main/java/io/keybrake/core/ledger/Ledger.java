@@ -3,7 +3,7 @@ package io.keybrake.core.ledger;
 /**
  * {@code Ledger} holds spend counters and reservations. {@link #reserve} is one atomic step across
  * every limit of the request, for every instance sharing the ledger. Thread-safe. When the ledger
- * cannot answer it throws {@link io.keybrake.core.key.StoreUnavailableException}; callers fail
+ * cannot answer it throws {@link io.keybrake.core.store.StoreUnavailableException}; callers fail
  * closed.
  */
 public interface Ledger {

@@ -7,7 +7,7 @@ import java.util.List;
  * {@code SpendRecord} is the source of record a shared ledger is rebuilt from when it lost its
  * counters (a Redis restart without persistence, a failover): every reservation that still counts
  * in a window open at {@code now}. In fleet mode it is read from the audit log. Implementations are
- * thread-safe; faults throw {@link io.keybrake.core.key.StoreUnavailableException}.
+ * thread-safe; faults throw {@link io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface SpendRecord {
 

@@ -7,7 +7,7 @@ import java.util.List;
  * {@code ThresholdStore} remembers which budget thresholds were crossed and whether their
  * notification was delivered, in the same database as the key registry, so each threshold of each
  * window is notified at most once across instances and restarts. Thread-safe. Faults throw {@link
- * io.keybrake.core.key.StoreUnavailableException}.
+ * io.keybrake.core.store.StoreUnavailableException}.
  */
 public interface ThresholdStore {
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keybrake.core.dedup.StoredResponse;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -5,7 +5,7 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.audit.ChainVerification;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;

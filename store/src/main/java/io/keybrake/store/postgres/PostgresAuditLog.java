@@ -52,7 +52,7 @@ public final class PostgresAuditLog implements AuditLog {
   /**
    * Creates the partitions of today (by {@code clock}) and the days ahead.
    *
-   * @throws io.keybrake.core.key.StoreUnavailableException PostgreSQL cannot be reached
+   * @throws io.keybrake.core.store.StoreUnavailableException PostgreSQL cannot be reached
    */
   public PostgresAuditLog(PostgresDatabase db, Clock clock) {
     this.db = Objects.requireNonNull(db);
@@ -77,7 +77,7 @@ public final class PostgresAuditLog implements AuditLog {
    * exactly the rows that are missing (none, since a batch commits whole).
    *
    * @return the records this call added, in chain order
-   * @throws io.keybrake.core.key.StoreUnavailableException PostgreSQL failed; nothing was added
+   * @throws io.keybrake.core.store.StoreUnavailableException PostgreSQL failed; nothing was added
    */
   public List<AuditRecord> appendAll(List<UniqueEntry> batch) {
     if (batch.isEmpty()) {

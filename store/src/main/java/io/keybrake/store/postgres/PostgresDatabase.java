@@ -2,7 +2,7 @@ package io.keybrake.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.io.Closeable;
 import java.sql.Connection;
 import java.sql.SQLException;

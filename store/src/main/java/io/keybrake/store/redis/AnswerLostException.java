@@ -1,6 +1,6 @@
 package io.keybrake.store.redis;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 
 /**
  * A command was (or may have been) sent, and its answer never reached the caller: the deadline

@@ -1,6 +1,6 @@
 package io.keybrake.store.redis;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;

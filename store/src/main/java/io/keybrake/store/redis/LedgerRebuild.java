@@ -2,10 +2,10 @@ package io.keybrake.store.redis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.RecordedSpend;
 import io.keybrake.core.ledger.SpendRecord;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

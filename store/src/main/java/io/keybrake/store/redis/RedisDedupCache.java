@@ -8,7 +8,7 @@ import io.keybrake.core.admission.FingerprintChanges;
 import io.keybrake.core.admission.Stages;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;

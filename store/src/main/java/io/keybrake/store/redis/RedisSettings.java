@@ -7,8 +7,8 @@ import java.util.Objects;
  * Tuning of the Redis adapters, validated once. Immutable.
  *
  * @param commandTimeout the deadline of one command: past it with no answer at all on the
- *     connection, the caller gets {@link io.keybrake.core.key.StoreUnavailableException} (default 2
- *     s: generous, so a busy machine or a latency spike of a healthy Redis is not taken for an
+ *     connection, the caller gets {@link io.keybrake.core.store.StoreUnavailableException} (default
+ *     2 s: generous, so a busy machine or a latency spike of a healthy Redis is not taken for an
  *     outage; {@code KEYBRAKE_REDIS_COMMAND_TIMEOUT}). A command queued behind others while Redis
  *     keeps answering them is given up to four deadlines
  * @param connectTimeout how long opening a TCP connection (and its handshake) may take (default 2

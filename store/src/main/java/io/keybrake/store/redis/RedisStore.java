@@ -1,7 +1,7 @@
 package io.keybrake.store.redis;
 
 import io.keybrake.core.admission.Stages;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;

@@ -17,7 +17,7 @@
  *
  * <p>Every operation is a Lua script from {@code resources/lua/} (loaded once, run by {@code
  * EVALSHA}, {@code EVAL} on {@code NOSCRIPT}); every command answers within the command timeout or
- * throws {@link io.keybrake.core.key.StoreUnavailableException}. The ledger's keys share the hash
+ * throws {@link io.keybrake.core.store.StoreUnavailableException}. The ledger's keys share the hash
  * tag {@code {ledger}} (one Cluster slot); see {@code RedisKeys} for the layout. Redis must run
  * with {@code maxmemory-policy noeviction}.
  */

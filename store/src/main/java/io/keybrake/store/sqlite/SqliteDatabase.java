@@ -1,7 +1,7 @@
 package io.keybrake.store.sqlite;
 
 import io.keybrake.core.admission.Stages;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;

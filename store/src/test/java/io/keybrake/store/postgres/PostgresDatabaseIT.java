@@ -3,7 +3,7 @@ package io.keybrake.store.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.sql.Connection;

@@ -3,7 +3,7 @@ package io.keybrake.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -9,7 +9,7 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.audit.ChainVerification;
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.store.postgres.UniqueEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;

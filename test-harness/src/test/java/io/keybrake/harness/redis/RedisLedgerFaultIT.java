@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.RecordedSpend;
 import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.store.redis.LedgerRebuild;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisSettings;

@@ -9,10 +9,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.keybrake.core.admission.Admit;
 import io.keybrake.core.admission.Stages;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.harness.net.StallingProxy;
 import io.keybrake.store.redis.RedisAdmission;
 import io.keybrake.store.redis.RedisDedupCache;

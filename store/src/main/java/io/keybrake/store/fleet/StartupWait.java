@@ -1,6 +1,6 @@
-package io.keybrake.cli.app;
+package io.keybrake.store.fleet;
 
-import io.keybrake.core.key.StoreUnavailableException;
+import io.keybrake.core.store.StoreUnavailableException;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.slf4j.Logger;

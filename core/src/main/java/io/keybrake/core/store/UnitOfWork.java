@@ -1,4 +1,4 @@
-package io.keybrake.core.pipeline;
+package io.keybrake.core.store;
 
 import java.util.function.Supplier;
 

@@ -1,4 +1,4 @@
-package io.keybrake.core.key;
+package io.keybrake.core.store;
 
 /**
  * A fault: a store (key registry, ledger, audit log) could not answer. Mapped to 503 at the edge.

@@ -1,4 +1,4 @@
-package io.keybrake.extproc.reconcile;
+package io.keybrake.cli.prices;
 
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditLog;
@@ -8,9 +8,9 @@ import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.key.KeyRecord;
 import io.keybrake.core.key.KeyStore;
-import io.keybrake.core.key.StoreUnavailableException;
 import io.keybrake.core.key.VendorCredential;
 import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.core.vendor.EndpointMatch;
 import io.keybrake.core.vendor.EndpointSpec;
 import io.keybrake.core.vendor.VendorSpec;
