@@ -13,6 +13,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.keybrake.core.admission.Stages;
 import io.keybrake.core.dedup.StoredResponse;
@@ -423,14 +425,27 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   }
 
   private void send(ProcessingResponse r) {
-    if (peerGone) {
+    if (peerGone || cancelled()) {
       return; // the stream was cancelled: nobody reads the answer (end() frees the exchange)
     }
     synchronized (out) {
       if (!closed) {
-        out.onNext(r);
+        try {
+          out.onNext(r);
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+            throw e;
+          }
+          // cancelled while the decision completed on another thread: the end frees the exchange
+          peerGone = true;
+        }
       }
     }
+  }
+
+  /** Whether the peer cancelled the call (its onError may still be on its way). */
+  private boolean cancelled() {
+    return out instanceof ServerCallStreamObserver<?> call && call.isCancelled();
   }
 
   private void fail(Status status) {
