@@ -51,7 +51,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -252,16 +251,17 @@ public final class KeybrakeApp implements AutoCloseable {
                   metrics.registry()));
       metrics.onReservation(webhooks::reserved);
       startReconciler(settings, clock, vendors, costs);
-      ExecutorService grpcExecutor =
-          Executors.newCachedThreadPool(daemonThreads("keybrake-extproc"));
-      closer.register(grpcExecutor::shutdownNow);
       if (roles.contains(Role.EXT_PROC)) {
         HealthStatusManager health = new HealthStatusManager();
+        // Decisions run on Netty's event loop (no hop per message) and continue on the store's
+        // completion: the pipeline never blocks the calling thread, and its blocking parts (a
+        // SQLite write, the forced write-ahead audit append, a vendor lookup) run on the store's
+        // writer thread or a dedicated executor (io.keybrake.core.admission.Stages#blocking).
         io.grpc.Server server =
             NettyServerBuilder.forAddress(new InetSocketAddress(settings.grpcPort()))
                 .addService(processor)
                 .addService(health.getHealthService())
-                .executor(grpcExecutor)
+                .directExecutor()
                 .build()
                 .start();
         grpc = server;
@@ -462,10 +462,10 @@ public final class KeybrakeApp implements AutoCloseable {
       throws IOException {
     String name = "keybrake-" + UUID.randomUUID();
     // Direct executors on both ends: a message the gateway sends runs the processor on the
-    // gateway's own request thread and its answer lands in the call's inbox before the gateway
-    // waits for it: no thread hand-off, no wake-up per message. The message timeout still bounds
-    // whatever the processor finishes asynchronously; what it does inline is bounded by its own
-    // deadlines (store commands, dedup waits).
+    // thread that sends it (Jetty's, or the one that completed the previous step), and the answer
+    // continues the gateway's exchange on the thread that completed the decision (the store's):
+    // no thread waits for an answer and none is handed a message. The message timeout (on a
+    // shared timer) bounds every answer.
     io.grpc.Server inProcess =
         InProcessServerBuilder.forName(name)
             .addService(processor.forLocalGateway())

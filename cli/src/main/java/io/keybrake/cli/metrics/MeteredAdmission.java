@@ -8,6 +8,7 @@ import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.ledger.ReserveRequest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 
 /**
@@ -31,27 +32,32 @@ final class MeteredAdmission implements Admission {
   }
 
   @Override
-  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+  public CompletionStage<Admit> admit(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
     boolean dedup = fingerprint != null;
-    Admit admit =
-        meters.time(
+    return meters
+        .timeAsync(
             dedup ? "claim_reserve" : "reserve",
-            () -> admission.admit(fingerprint, dedupUntil, request));
-    if (admit instanceof Admit.Admitted a) {
-      reserved.accept(request, a.ticket().reservation());
-      return new Admit.Admitted(new MeteredTicket(a.ticket(), dedup));
-    }
-    if (admit instanceof Admit.Exhausted no) {
-      reserved.accept(
-          request,
-          new ReserveOutcome.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros()));
-    }
-    return admit;
+            () -> admission.admit(fingerprint, dedupUntil, request))
+        .thenApply(
+            admit -> {
+              if (admit instanceof Admit.Admitted a) {
+                reserved.accept(request, a.ticket().reservation());
+                return new Admit.Admitted(new MeteredTicket(a.ticket(), dedup));
+              }
+              if (admit instanceof Admit.Exhausted no) {
+                reserved.accept(
+                    request,
+                    new ReserveOutcome.Exhausted(
+                        no.limit(), no.spentMicros(), no.requestedMicros()));
+              }
+              return admit;
+            });
   }
 
   @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    admission.awaitChange(fingerprint, maxWait);
+  public CompletionStage<Void> awaitChange(String fingerprint, Duration maxWait) {
+    return admission.awaitChange(fingerprint, maxWait);
   }
 
   /** The wrapped ticket, its finish timed. */
@@ -66,20 +72,21 @@ final class MeteredAdmission implements Admission {
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
-      meters.run(
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
+      return meters.timeAsync(
           dedup && response != null ? "settle_complete" : "settle",
           () -> ticket.settle(actualMicros, response, alongside));
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
-      meters.run("release", () -> ticket.release(alongside));
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
+      return meters.timeAsync("release", () -> ticket.release(alongside));
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
-      meters.run("mark_unsettled", () -> ticket.keepUnsettled(letRetry, alongside));
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      return meters.timeAsync("mark_unsettled", () -> ticket.keepUnsettled(letRetry, alongside));
     }
   }
 }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -54,6 +55,26 @@ final class StoreCallMeters {
     } finally {
       timer(operation).record(nanoTicker.getAsLong() - start, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Times an asynchronous call from its start to its stage's completion. */
+  <T> CompletionStage<T> timeAsync(String operation, Supplier<CompletionStage<T>> call) {
+    long start = nanoTicker.getAsLong();
+    CompletionStage<T> stage;
+    try {
+      stage = call.get();
+    } catch (RuntimeException e) {
+      errors(operation).increment();
+      timer(operation).record(nanoTicker.getAsLong() - start, TimeUnit.NANOSECONDS);
+      throw e;
+    }
+    return stage.whenComplete(
+        (v, failure) -> {
+          if (failure != null) {
+            errors(operation).increment();
+          }
+          timer(operation).record(nanoTicker.getAsLong() - start, TimeUnit.NANOSECONDS);
+        });
   }
 
   void run(String operation, Runnable call) {

@@ -3,18 +3,22 @@ package io.keybrake.core.admission;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.ReserveOutcome;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An admitted call's reservation (and dedup claim, if it has one), to be finished exactly once:
  * {@link #settle}, {@link #release} or {@link #keepUnsettled}. A second finish throws {@link
- * IllegalStateException}: it is a bug in the caller, and the store is not touched again. A finish
- * whose store call fails ({@link io.keybrake.core.store.StoreUnavailableException}) still counts as
- * the finish: the reservation stays open in the store, where the orphan sweep finds it.
+ * IllegalStateException} at once: it is a bug in the caller, and the store is not touched again. A
+ * finish whose store call fails (its stage completes exceptionally with {@link
+ * io.keybrake.core.store.StoreUnavailableException}) still counts as the finish: the reservation
+ * stays open in the store, where the orphan sweep finds it.
  *
- * <p>Each finish takes work to commit {@code alongside} it (the decision's audit row): a store that
- * can commits both together (the embedded store: one SQLite transaction), others run it right
- * after. Thread-safe.
+ * <p>Each finish returns at once; its stage completes when the finish is durable in the store (as
+ * {@link Admission} states it), after the work {@code alongside} it ran: the decision's audit row.
+ * A store that can commits both together (the embedded store: one SQLite transaction); others run
+ * it right after, off any event loop. A data plane answers the response phase only after the stage
+ * completed. Thread-safe.
  */
 public abstract class Ticket {
   private static final Runnable NOTHING = () -> {};
@@ -37,8 +41,8 @@ public abstract class Ticket {
   }
 
   /** {@link #settle(long, StoredResponse, Runnable)} with nothing alongside. */
-  public final void settle(long actualMicros, StoredResponse response) {
-    settle(actualMicros, response, NOTHING);
+  public final CompletionStage<Void> settle(long actualMicros, StoredResponse response) {
+    return settle(actualMicros, response, NOTHING);
   }
 
   /**
@@ -49,28 +53,31 @@ public abstract class Ticket {
    * @param response the response to replay, or null to keep none (a call without a claim keeps none
    *     anyway)
    */
-  public final void settle(long actualMicros, StoredResponse response, Runnable alongside) {
+  public final CompletionStage<Void> settle(
+      long actualMicros, StoredResponse response, Runnable alongside) {
     if (actualMicros < 0) {
       throw new IllegalArgumentException("actual cost must be >= 0");
     }
+    Objects.requireNonNull(alongside);
     finishing();
-    onSettle(actualMicros, response, Objects.requireNonNull(alongside));
+    return Stages.call(() -> onSettle(actualMicros, response, alongside));
   }
 
   /** {@link #release(Runnable)} with nothing alongside. */
-  public final void release() {
-    release(NOTHING);
+  public final CompletionStage<Void> release() {
+    return release(NOTHING);
   }
 
   /** The vendor did not charge (a 4xx, or the call never left): drop the reservation and claim. */
-  public final void release(Runnable alongside) {
+  public final CompletionStage<Void> release(Runnable alongside) {
+    Objects.requireNonNull(alongside);
     finishing();
-    onRelease(Objects.requireNonNull(alongside));
+    return Stages.call(() -> onRelease(alongside));
   }
 
   /** {@link #keepUnsettled(boolean, Runnable)}: outcome unknown, nothing alongside. */
-  public final void keepUnsettled() {
-    keepUnsettled(false, NOTHING);
+  public final CompletionStage<Void> keepUnsettled() {
+    return keepUnsettled(false, NOTHING);
   }
 
   /**
@@ -80,16 +87,24 @@ public abstract class Ticket {
    *     dropped and a retry may go; false when it is unknown (the stream died), so the claim stays
    *     in flight until its window ends and a retry cannot reach the vendor a second time
    */
-  public final void keepUnsettled(boolean letRetry, Runnable alongside) {
+  public final CompletionStage<Void> keepUnsettled(boolean letRetry, Runnable alongside) {
+    Objects.requireNonNull(alongside);
     finishing();
-    onKeepUnsettled(letRetry, Objects.requireNonNull(alongside));
+    return Stages.call(() -> onKeepUnsettled(letRetry, alongside));
   }
 
-  protected abstract void onSettle(long actualMicros, StoredResponse response, Runnable alongside);
+  /**
+   * The store's settle; completes when it (and {@code alongside}) are durable. Must not block. A
+   * runtime exception it throws counts as a failed stage.
+   */
+  protected abstract CompletionStage<Void> onSettle(
+      long actualMicros, StoredResponse response, Runnable alongside);
 
-  protected abstract void onRelease(Runnable alongside);
+  /** The store's release; as {@link #onSettle}. */
+  protected abstract CompletionStage<Void> onRelease(Runnable alongside);
 
-  protected abstract void onKeepUnsettled(boolean letRetry, Runnable alongside);
+  /** The store's keep-unsettled; as {@link #onSettle}. */
+  protected abstract CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside);
 
   private void finishing() {
     if (!finished.compareAndSet(false, true)) {

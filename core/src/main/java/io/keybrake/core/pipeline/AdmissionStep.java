@@ -2,6 +2,7 @@ package io.keybrake.core.pipeline;
 
 import io.keybrake.core.admission.Admission;
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.decision.Refusal;
 import io.keybrake.core.decision.RefusalCode;
@@ -25,14 +26,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Steps 5 and 6 of a decision: deduplicate and reserve spend in every budget at once, through the
- * store's {@link Admission} port; waits (bounded) for an in-flight twin. Returns what happened as a
- * value; it never answers the exchange itself. Thread-safe.
+ * store's {@link Admission} port; waits (bounded, without parking a thread) for an in-flight twin.
+ * Returns what happened as a value; it never answers the exchange itself. Thread-safe.
  */
 final class AdmissionStep {
   private static final Logger log = LoggerFactory.getLogger(AdmissionStep.class);
@@ -75,52 +80,86 @@ final class AdmissionStep {
   /**
    * Admits the exchange: its fingerprint (when it is deduplicated, set on {@code ex}) and its
    * estimate in every limit, in one atomic store step. An in-flight twin is waited for up to {@link
-   * PipelineSettings#dedupMaxWait()} ({@code waits} is told first).
+   * PipelineSettings#dedupMaxWait()} ({@code waits} is told first) without a thread parked: the
+   * next attempt is registered on the fingerprint's change, bounded on a shared scheduler. The
+   * stage completes once the store answered (an admitted call's reservation is durable by then).
    */
-  Outcome admit(Exchange ex, WaitListener waits) {
+  CompletionStage<Outcome> admit(Exchange ex, WaitListener waits) {
     ex.fingerprint = dedups(ex) ? fingerprint(ex) : null;
     long deadline = nanoTicker.getAsLong() + settings.dedupMaxWait().toNanos();
-    boolean told = false;
-    try {
-      while (true) {
-        Instant now = clock.instant();
-        Admit admit =
-            admission.admit(
-                ex.fingerprint, now.plus(ex.key.policy().dedupWindow()), reserveRequest(ex, now));
-        if (admit instanceof Admit.Admitted a) {
-          return new Outcome.Admitted(a.ticket());
-        }
-        if (admit instanceof Admit.Replay r) {
-          return new Outcome.Replayed(r.response());
-        }
-        if (admit instanceof Admit.Exhausted no) {
-          return new Outcome.Refused(exhausted(no));
-        }
-        long left = deadline - nanoTicker.getAsLong();
-        if (left <= 0) {
-          return new Outcome.Refused(
-              Refusal.of(
-                  RefusalCode.DUPLICATE_IN_FLIGHT,
-                  "an identical call is still in flight or its outcome is unknown; it will be"
-                      + " replayed once it completes, within the dedup window"));
-        }
-        if (!told) {
-          waits.waitingUpTo(Duration.ofNanos(left));
-          told = true;
-        }
-        admission.awaitChange(ex.fingerprint, Duration.ofNanos(Math.min(left, POLL.toNanos())));
-      }
-    } catch (StoreUnavailableException e) {
+    return attempt(ex, waits, deadline, new boolean[1]);
+  }
+
+  /** One admit; an in-flight twin waits for a change and tries again until {@code deadline}. */
+  private CompletionStage<Outcome> attempt(
+      Exchange ex, WaitListener waits, long deadline, boolean[] told) {
+    Instant now = clock.instant();
+    return Stages.call(
+            () ->
+                admission.admit(
+                    ex.fingerprint,
+                    now.plus(ex.key.policy().dedupWindow()),
+                    reserveRequest(ex, now)))
+        .handle(
+            (admit, failure) -> {
+              if (failure != null) {
+                return CompletableFuture.completedStage(storeFailed(ex, failure));
+              }
+              if (admit instanceof Admit.Admitted a) {
+                return CompletableFuture.<Outcome>completedStage(new Outcome.Admitted(a.ticket()));
+              }
+              if (admit instanceof Admit.Replay r) {
+                return CompletableFuture.<Outcome>completedStage(
+                    new Outcome.Replayed(r.response()));
+              }
+              if (admit instanceof Admit.Exhausted no) {
+                return CompletableFuture.<Outcome>completedStage(
+                    new Outcome.Refused(exhausted(no)));
+              }
+              long left = deadline - nanoTicker.getAsLong();
+              if (left <= 0) {
+                return CompletableFuture.<Outcome>completedStage(
+                    new Outcome.Refused(
+                        Refusal.of(
+                            RefusalCode.DUPLICATE_IN_FLIGHT,
+                            "an identical call is still in flight or its outcome is unknown; it"
+                                + " will be replayed once it completes, within the dedup window")));
+              }
+              if (!told[0]) {
+                waits.waitingUpTo(Duration.ofNanos(left));
+                told[0] = true;
+              }
+              return Stages.call(
+                      () ->
+                          admission.awaitChange(
+                              ex.fingerprint, Duration.ofNanos(Math.min(left, POLL.toNanos()))))
+                  .handle((v, ignored) -> null)
+                  .thenCompose(v -> attempt(ex, waits, deadline, told));
+            })
+        .thenCompose(Function.identity());
+  }
+
+  /**
+   * The one place a store failure on the decision path becomes a refusal: {@code
+   * ledger_unavailable} (fail closed) for a store that did not answer; anything else is a fault and
+   * is rethrown.
+   */
+  static Outcome storeFailed(Exchange ex, Throwable failure) {
+    Throwable cause = Stages.cause(failure);
+    if (cause instanceof StoreUnavailableException e) {
       log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
       return new Outcome.Refused(
           Refusal.of(
               RefusalCode.LEDGER_UNAVAILABLE,
               "the spend ledger is unavailable; the call was not forwarded"));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Outcome.Refused(
-          Refusal.of(RefusalCode.LEDGER_UNAVAILABLE, "interrupted while deduplicating"));
     }
+    if (cause instanceof RuntimeException r) {
+      throw r;
+    }
+    if (cause instanceof Error err) {
+      throw err;
+    }
+    throw new CompletionException(cause);
   }
 
   private boolean dedups(Exchange ex) {
@@ -193,11 +232,7 @@ final class AdmissionStep {
         }
       }
     } catch (StoreUnavailableException e) {
-      log.warn("ledger unavailable for key {}: {}", ex.keyId(), e.getMessage());
-      return Optional.of(
-          Refusal.of(
-              RefusalCode.LEDGER_UNAVAILABLE,
-              "the spend ledger is unavailable; the call was not forwarded"));
+      return Optional.of(((Outcome.Refused) storeFailed(ex, e)).refusal());
     }
     return Optional.empty();
   }

@@ -1,6 +1,7 @@
 package io.keybrake.core.pipeline;
 
 import io.keybrake.core.admission.Admission;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.decision.Refusal;
@@ -25,6 +26,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +58,9 @@ public final class DecisionPipeline {
   private final io.keybrake.core.guard.Guard guard; // guards: the guard step
   private final Ledger ledger; // guards: shadow mode reads the caps
   private final LimitSource fleetLimits; // guards: shadow mode reads the caps
+
+  /** Runs the blocking parts off the data plane's event loop: audit appends, vendor lookups. */
+  private final Executor blocking = Stages.blocking();
 
   public DecisionPipeline(
       VendorRegistry vendors,
@@ -143,7 +151,7 @@ public final class DecisionPipeline {
     this.settings = settings;
     this.auditWriter = new AuditWriter(audit, nanoTicker);
     this.admission = new AdmissionStep(ledger, admission, clock, nanoTicker, settings, fleetLimits);
-    this.settlement = new Settlement(auditWriter, costs);
+    this.settlement = new Settlement(auditWriter, costs, blocking);
   }
 
   /** Starts an exchange; call once per request. */
@@ -151,8 +159,14 @@ public final class DecisionPipeline {
     return new Exchange(clock.instant(), nanoTicker.getAsLong());
   }
 
-  /** The request headers arrived. Returns {@link Decision.NeedBody} or a final decision. */
-  public Decision onRequestHeaders(Exchange ex, RequestHead head, WaitListener waits) {
+  /**
+   * The request headers arrived. Completes with {@link Decision.NeedBody} or a final decision. The
+   * checks that need no store run in the calling thread; the stage completes when the store work of
+   * the phase is durable (a reservation for a request without a body, an audit row of a refusal),
+   * so the data plane answers only then.
+   */
+  public CompletionStage<Decision> onRequestHeaders(
+      Exchange ex, RequestHead head, WaitListener waits) {
     ex.head = head;
     NormalizedPath normalized;
     try {
@@ -226,11 +240,14 @@ public final class DecisionPipeline {
       return onRequestBody(ex, new byte[0], waits);
     }
     ex.state = Exchange.SCOPED;
-    return new Decision.NeedBody();
+    return CompletableFuture.completedStage(new Decision.NeedBody());
   }
 
-  /** The whole request body arrived (BUFFERED). Returns the final decision. */
-  public Decision onRequestBody(Exchange ex, byte[] body, WaitListener waits) {
+  /**
+   * The whole request body arrived (BUFFERED). Completes with the final decision; an {@link
+   * Decision.Allow} only once the call's reservation is durable in the store.
+   */
+  public CompletionStage<Decision> onRequestBody(Exchange ex, byte[] body, WaitListener waits) {
     if (ex.key == null || ex.match == null) {
       throw new IllegalStateException("request body before its headers were allowed");
     }
@@ -246,17 +263,30 @@ public final class DecisionPipeline {
         return deny(ex, e.refusal());
       }
     }
-    WaitListener lookupWaits = waits;
     if (ex.match.endpoint().cost().looksUp()) {
       // the budget check and the lookups may take longer than a data plane waits by default
       waits.waitingUpTo(KeyLookups.WAIT);
-      lookupWaits = WaitListener.NONE;
-      // a spent cap refuses the call before the vendor is asked anything (not in shadow mode)
-      Optional<Refusal> spent = shadow(ex) ? Optional.empty() : admission.refuseIfNoRoom(ex);
-      if (spent.isPresent()) {
-        return deny(ex, spent.get());
-      }
+      byte[] form = checked;
+      // the vendor lookups and the spend read block: they run off the data plane's event loop
+      return CompletableFuture.supplyAsync(
+              () -> {
+                // a spent cap refuses the call before the vendor is asked anything (not in shadow)
+                Optional<Refusal> spent =
+                    shadow(ex) ? Optional.empty() : admission.refuseIfNoRoom(ex);
+                if (spent.isPresent()) {
+                  return deny(ex, spent.get());
+                }
+                return estimated(ex, body, form, WaitListener.NONE, waits);
+              },
+              blocking)
+          .thenCompose(Function.identity());
     }
+    return estimated(ex, body, checked, waits, waits);
+  }
+
+  /** Estimates the call's cost, runs the checks before admission, and admits it. */
+  private CompletionStage<Decision> estimated(
+      Exchange ex, byte[] body, byte[] checked, WaitListener lookupWaits, WaitListener waits) {
     try {
       ex.estimate =
           costs.estimate(
@@ -272,6 +302,15 @@ public final class DecisionPipeline {
       ex.estimate = ex.estimate.withRewrittenBody(checked);
       ex.formFromJson = true;
     }
+    if (ex.key.policy().guards().counts() || shadow(ex)) {
+      // counting guards write their counters, shadow mode reads the caps: off the event loop
+      return CompletableFuture.supplyAsync(() -> checkedThenAdmitted(ex, waits), blocking)
+          .thenCompose(Function.identity());
+    }
+    return checkedThenAdmitted(ex, waits);
+  }
+
+  private CompletionStage<Decision> checkedThenAdmitted(Exchange ex, WaitListener waits) {
     Optional<Refusal> refused = checksBeforeAdmission(ex);
     if (refused.isPresent()) {
       return deny(ex, refused.get());
@@ -329,39 +368,53 @@ public final class DecisionPipeline {
     return Optional.empty();
   }
 
-  /** Steps 5-7: claim and reserve in one store step, then forward with the credential swapped. */
-  private Decision admit(Exchange ex, WaitListener waits) {
-    AdmissionStep.Outcome outcome = admission.admit(ex, waits);
-    if (outcome instanceof AdmissionStep.Outcome.Admitted a) {
-      ex.reservation = a.ticket().reservation();
-      ex.state = new Exchange.Forwarded(a.ticket());
-      return new Decision.Allow(CredentialRewrite.of(ex));
-    }
-    if (outcome instanceof AdmissionStep.Outcome.Replayed r) {
-      ex.state = Exchange.DONE;
-      auditWriter.replayed(ex, r.response().status(), admission.keySpentNow(ex));
-      return new Decision.Replay(r.response());
-    }
-    return deny(ex, ((AdmissionStep.Outcome.Refused) outcome).refusal());
+  /**
+   * Steps 5-7: claim and reserve in one store step, then forward with the credential swapped. The
+   * allow is decided only once the store answered: the reservation is durable before the call is
+   * forwarded.
+   */
+  private CompletionStage<Decision> admit(Exchange ex, WaitListener waits) {
+    return admission
+        .admit(ex, waits)
+        .thenCompose(
+            outcome -> {
+              if (outcome instanceof AdmissionStep.Outcome.Admitted a) {
+                ex.reservation = a.ticket().reservation();
+                ex.state = new Exchange.Forwarded(a.ticket());
+                return CompletableFuture.completedStage(
+                    new Decision.Allow(CredentialRewrite.of(ex)));
+              }
+              if (outcome instanceof AdmissionStep.Outcome.Replayed r) {
+                ex.state = Exchange.DONE;
+                return CompletableFuture.supplyAsync(
+                    () -> {
+                      auditWriter.replayed(ex, r.response().status(), admission.keySpentNow(ex));
+                      return new Decision.Replay(r.response());
+                    },
+                    blocking);
+              }
+              return deny(ex, ((AdmissionStep.Outcome.Refused) outcome).refusal());
+            });
   }
 
   /**
    * The vendor's response headers arrived. When {@code endOfStream}, or when the body is not needed
    * (an endpoint that costs nothing and is not kept for replay), the exchange is settled now and
-   * {@link ResponseAnnotations#bodyNeeded()} is false; otherwise the body follows.
+   * {@link ResponseAnnotations#bodyNeeded()} is false; otherwise the body follows. Completes once a
+   * settlement made in this phase is durable.
    */
-  public ResponseAnnotations onResponseHeaders(
+  public CompletionStage<ResponseAnnotations> onResponseHeaders(
       Exchange ex, int status, Optional<String> contentType, boolean endOfStream) {
     ex.responseStatus = status;
     ex.responseContentType = contentType.orElse(null);
     if (!(ex.state instanceof Exchange.Forwarded)) {
-      return ResponseAnnotations.NONE;
+      return CompletableFuture.completedStage(ResponseAnnotations.NONE);
     }
     boolean free = ex.match.endpoint().cost() == io.keybrake.core.vendor.CostRule.FREE;
     // a Twilio answer is read to mask the real Account SID in it (AccountSidMask)
     boolean masked = AccountSidMask.of(ex.key, ex.vendor).isPresent();
     if (!endOfStream && (ex.fingerprint != null || !free || masked)) {
-      return ResponseAnnotations.AWAIT_BODY;
+      return CompletableFuture.completedStage(ResponseAnnotations.AWAIT_BODY);
     }
     return onResponseBody(ex, new byte[0]);
   }
@@ -375,16 +428,20 @@ public final class DecisionPipeline {
     ex.neverSent = true;
   }
 
-  /** The vendor's whole response body arrived: settle, remember for replay, audit. */
-  public ResponseAnnotations onResponseBody(Exchange ex, byte[] body) {
+  /**
+   * The vendor's whole response body arrived: settle, remember for replay, audit. Completes once
+   * the settlement and its audit row are durable.
+   */
+  public CompletionStage<ResponseAnnotations> onResponseBody(Exchange ex, byte[] body) {
     if (!(ex.state instanceof Exchange.Forwarded forwarded)) {
-      return ResponseAnnotations.NONE;
+      return CompletableFuture.completedStage(ResponseAnnotations.NONE);
     }
     ex.state = Exchange.DONE;
     // settled and kept for replay as the agent gets it: without the real Account SID
     byte[] shown = AccountSidMask.of(ex.key, ex.vendor).map(m -> m.body(body)).orElse(body);
-    ResponseAnnotations ann = settlement.settle(ex, forwarded.ticket(), shown);
-    return shown == body ? ann : ann.withBody(shown);
+    return settlement
+        .settle(ex, forwarded.ticket(), shown)
+        .thenApply(ann -> shown == body ? ann : ann.withBody(shown));
   }
 
   /**
@@ -407,13 +464,17 @@ public final class DecisionPipeline {
     return out;
   }
 
-  /** The stream ended early. A forwarded call keeps its reservation, marked unsettled. */
-  public void onAbort(Exchange ex) {
+  /**
+   * The stream ended early. A forwarded call keeps its reservation, marked unsettled; the stage
+   * completes when the store has it. Call after any pending phase of the exchange completed.
+   */
+  public CompletionStage<Void> onAbort(Exchange ex) {
     Exchange.State was = ex.state;
     ex.state = Exchange.DONE;
     if (was instanceof Exchange.Forwarded forwarded) {
-      settlement.abandonForwarded(ex, forwarded.ticket());
+      return settlement.abandonForwarded(ex, forwarded.ticket());
     }
+    return Stages.done();
   }
 
   /** The vendor whose API host the request was addressed to, if it is one. */
@@ -552,13 +613,18 @@ public final class DecisionPipeline {
   }
 
   /**
-   * The one place a refusal becomes a decision: the exchange is done, its audit row is written, and
-   * the refusal is rendered for the vendor's SDK. Nothing is held in the store by then.
+   * The one place a refusal becomes a decision: the exchange is done, its audit row is written (off
+   * the event loop: the append blocks), and the refusal is rendered for the vendor's SDK. Nothing
+   * is held in the store by then. Completes once the row is written.
    */
-  private Decision deny(Exchange ex, Refusal refusal) {
+  private CompletionStage<Decision> deny(Exchange ex, Refusal refusal) {
     ex.state = Exchange.DONE;
-    String vendor = vendorForRendering(ex);
-    auditWriter.blocked(ex, refusal, admission.spentAtRefusal(ex, refusal));
-    return new Decision.Deny(refusal, renderer.render(refusal, vendor));
+    Decision d = new Decision.Deny(refusal, renderer.render(refusal, vendorForRendering(ex)));
+    return CompletableFuture.supplyAsync(
+        () -> {
+          auditWriter.blocked(ex, refusal, admission.spentAtRefusal(ex, refusal));
+          return d;
+        },
+        blocking);
   }
 }

@@ -1,5 +1,6 @@
 package io.keybrake.core.pipeline;
 
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
@@ -9,6 +10,11 @@ import io.keybrake.core.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,14 +31,20 @@ final class Settlement {
 
   private final AuditWriter audit;
   private final CostEstimator costs;
+  private final Executor blocking;
 
-  Settlement(AuditWriter audit, CostEstimator costs) {
+  /** {@code blocking} runs an audit row that no store finish carries (off the event loop). */
+  Settlement(AuditWriter audit, CostEstimator costs, Executor blocking) {
     this.audit = audit;
     this.costs = costs;
+    this.blocking = blocking;
   }
 
-  /** Finishes the ticket from the response and writes the audit row (together where it can). */
-  ResponseAnnotations settle(Exchange ex, Ticket ticket, byte[] body) {
+  /**
+   * Finishes the ticket from the response and writes the audit row (together where it can); the
+   * stage completes once both are durable.
+   */
+  CompletionStage<ResponseAnnotations> settle(Exchange ex, Ticket ticket, byte[] body) {
     int status = ex.responseStatus;
     long estimate = ex.estimate.micros();
     long counted;
@@ -58,25 +70,40 @@ final class Settlement {
       state = "unsettled";
     }
     long settledSpent = spent(ex, counted);
-    long spent = settledSpent;
     Long actualCost = actual;
     String object = objectId;
     String finish = state;
     Runnable row = () -> audit.allowed(ex, status, actualCost, object, finish, settledSpent);
-    try {
-      switch (finish) {
-        case "released" -> ticket.release(row);
-        case "unsettled" -> ticket.keepUnsettled(true, row);
-        default -> ticket.settle(counted, replayable(ex, status, body), row);
-      }
-    } catch (StoreUnavailableException e) {
-      log.error(
-          "could not settle reservation {}: {}",
-          ticket.reservation().reservationId(),
-          e.getMessage());
-      spent = spent(ex, estimate);
-      audit.allowed(ex, status, actual, objectId, "unsettled", spent);
-    }
+    long counts = counted;
+    return Stages.call(
+            () ->
+                switch (finish) {
+                  case "released" -> ticket.release(row);
+                  case "unsettled" -> ticket.keepUnsettled(true, row);
+                  default -> ticket.settle(counts, replayable(ex, status, body), row);
+                })
+        .handle(
+            (v, failure) -> {
+              if (failure == null) {
+                return CompletableFuture.completedStage(annotations(ex, settledSpent));
+              }
+              unavailable(failure);
+              log.error(
+                  "could not settle reservation {}: {}",
+                  ticket.reservation().reservationId(),
+                  Stages.cause(failure).getMessage());
+              long spent = spent(ex, estimate);
+              return CompletableFuture.supplyAsync(
+                  () -> {
+                    audit.allowed(ex, status, actualCost, object, "unsettled", spent);
+                    return annotations(ex, spent);
+                  },
+                  blocking);
+            })
+        .thenCompose(Function.identity());
+  }
+
+  private static ResponseAnnotations annotations(Exchange ex, long spent) {
     long remaining = Math.max(0, ex.reservation.capMicros() - spent);
     return new ResponseAnnotations(
         List.of(
@@ -85,18 +112,42 @@ final class Settlement {
         false);
   }
 
-  /** The stream died after forwarding: the vendor may have acted, so spend stays counted. */
-  void abandonForwarded(Exchange ex, Ticket ticket) {
+  /** Rethrows {@code failure} unless the store did not answer. */
+  private static void unavailable(Throwable failure) {
+    Throwable cause = Stages.cause(failure);
+    if (cause instanceof StoreUnavailableException) {
+      return;
+    }
+    if (cause instanceof RuntimeException r) {
+      throw r;
+    }
+    if (cause instanceof Error e) {
+      throw e;
+    }
+    throw new CompletionException(cause);
+  }
+
+  /**
+   * The stream died after forwarding: the vendor may have acted, so spend stays counted. Completes
+   * when the store marked the reservation unsettled (or could not, and the audit row says so).
+   */
+  CompletionStage<Void> abandonForwarded(Exchange ex, Ticket ticket) {
     // The dedup claim stays in flight until the window ends: a retry of a call whose outcome is
     // unknown must not reach the vendor a second time.
     Runnable row =
         () -> audit.allowed(ex, 0, null, null, "unsettled", ex.reservation.spentMicros());
-    try {
-      ticket.keepUnsettled(false, row);
-    } catch (StoreUnavailableException e) {
-      log.error("could not mark reservation unsettled: {}", e.getMessage());
-      row.run();
-    }
+    return Stages.call(() -> ticket.keepUnsettled(false, row))
+        .handle(
+            (v, failure) -> {
+              if (failure == null) {
+                return Stages.done();
+              }
+              unavailable(failure);
+              log.error(
+                  "could not mark reservation unsettled: {}", Stages.cause(failure).getMessage());
+              return CompletableFuture.runAsync(row, blocking);
+            })
+        .thenCompose(Function.identity());
   }
 
   /** Spend in the tightest limit once this call counts {@code counted} instead of its estimate. */

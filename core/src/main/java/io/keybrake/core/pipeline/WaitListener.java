@@ -3,8 +3,9 @@ package io.keybrake.core.pipeline;
 import java.time.Duration;
 
 /**
- * Told before the pipeline blocks waiting for an in-flight duplicate, so the data plane can extend
- * its timeout (ext_proc {@code override_message_timeout}).
+ * Told before the pipeline waits for an in-flight duplicate (no thread is parked for it) or for a
+ * vendor lookup, so the data plane can extend its timeout (ext_proc {@code
+ * override_message_timeout}).
  */
 @FunctionalInterface
 public interface WaitListener {

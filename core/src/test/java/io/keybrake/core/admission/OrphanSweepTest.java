@@ -25,14 +25,15 @@ class OrphanSweepTest {
 
   private Ticket admit(String id, Instant at) {
     return ((Admit.Admitted)
-            store.admit(null, at, new ReserveRequest(id, "key_a", List.of(CAP), 1_000, at)))
+            Stages.join(
+                store.admit(null, at, new ReserveRequest(id, "key_a", List.of(CAP), 1_000, at))))
         .ticket();
   }
 
   @Test
   void openReservationsMadeBeforeTheCutOffAreKeptAsSpendAndAuditedOnce() {
     admit("rsv_old", T0.minusSeconds(600));
-    admit("rsv_settled", T0.minusSeconds(600)).settle(700, null);
+    Stages.join(admit("rsv_settled", T0.minusSeconds(600)).settle(700, null));
     admit("rsv_live", T0);
 
     assertThat(sweep.sweep(T0.minusSeconds(60), 100, OrphanSweep.INSTANCE_STOPPED)).isEqualTo(1);

@@ -8,6 +8,8 @@ import io.keybrake.core.ledger.ReserveOutcome;
 import io.keybrake.core.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 class TicketTest {
@@ -21,24 +23,31 @@ class TicketTest {
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
       if (fail) {
-        throw new StoreUnavailableException("down");
+        return CompletableFuture.failedFuture(new StoreUnavailableException("down"));
       }
       finishes.add("settle " + actualMicros);
       alongside.run();
+      return Stages.done();
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
       finishes.add("release");
       alongside.run();
+      return Stages.done();
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      if (fail) {
+        throw new StoreUnavailableException("down"); // thrown, not returned: still a failed stage
+      }
       finishes.add("unsettled " + letRetry);
       alongside.run();
+      return Stages.done();
     }
   }
 
@@ -62,9 +71,19 @@ class TicketTest {
   void aFinishTheStoreRefusedStillCountsAsTheFinish() {
     Recording t = new Recording();
     t.fail = true;
-    assertThatThrownBy(() -> t.settle(90, null)).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> Stages.join(t.settle(90, null)))
+        .isInstanceOf(StoreUnavailableException.class);
     assertThatThrownBy(t::release).isInstanceOf(IllegalStateException.class);
     assertThat(t.finishes).isEmpty();
+  }
+
+  @Test
+  void aStoreFailureThrownByTheStoreIsAFailedStageNotAThrow() {
+    Recording t = new Recording();
+    t.fail = true;
+    CompletionStage<Void> unsettled = t.keepUnsettled();
+    assertThatThrownBy(() -> Stages.join(unsettled)).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> t.settle(1, null)).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

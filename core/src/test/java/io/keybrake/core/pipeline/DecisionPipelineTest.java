@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.cost.CostEstimator;
 import io.keybrake.core.decision.RefusalCode;
@@ -99,15 +100,16 @@ class DecisionPipelineTest {
   void anEndpointOutsideTheSpecIsRefused403() {
     Exchange ex = pipeline.begin();
     Decision d =
-        pipeline.onRequestHeaders(
-            ex,
-            new RequestHead(
-                "DELETE",
-                "/2010-04-01/Accounts/" + SECRET + "/Balance.json",
-                "api.twilio.com",
-                List.of(),
-                true),
-            WaitListener.NONE);
+        Stages.join(
+            pipeline.onRequestHeaders(
+                ex,
+                new RequestHead(
+                    "DELETE",
+                    "/2010-04-01/Accounts/" + SECRET + "/Balance.json",
+                    "api.twilio.com",
+                    List.of(),
+                    true),
+                WaitListener.NONE));
     assertRefused(d, RefusalCode.ENDPOINT_NOT_ALLOWED, 403);
   }
 
@@ -125,7 +127,7 @@ class DecisionPipelineTest {
                 Map.entry("content-type", "application/x-www-form-urlencoded"),
                 Map.entry("content-encoding", "gzip")),
             false);
-    Decision d = pipeline.onRequestHeaders(pipeline.begin(), gz, WaitListener.NONE);
+    Decision d = Stages.join(pipeline.onRequestHeaders(pipeline.begin(), gz, WaitListener.NONE));
     assertRefused(d, RefusalCode.UNREADABLE_REQUEST, 400);
   }
 
@@ -184,8 +186,9 @@ class DecisionPipelineTest {
     respond(ex, 201, PRICED_201);
     int rows = audit.entries().size();
 
-    pipeline.onAbort(ex);
-    assertThat(pipeline.onResponseBody(ex, new byte[0])).isEqualTo(ResponseAnnotations.NONE);
+    Stages.join(pipeline.onAbort(ex));
+    assertThat(Stages.join(pipeline.onResponseBody(ex, new byte[0])))
+        .isEqualTo(ResponseAnnotations.NONE);
 
     assertThat(only(store.reservations()).state()).isEqualTo(InMemoryStore.State.SETTLED);
     assertThat(audit.entries()).hasSize(rows);
@@ -225,6 +228,25 @@ class DecisionPipelineTest {
     respond(first, 201, PRICED_201);
 
     assertThat(second.get(10, TimeUnit.SECONDS)).isInstanceOf(Decision.Replay.class);
+    assertThat(store.reservations()).hasSize(1);
+  }
+
+  @Test
+  void aTwinInFlightIsWaitedForWithoutHoldingTheCallersThread() throws Exception {
+    Exchange first = pipeline.begin();
+    send(first, sms(SECRET, US, "park"));
+    Request r = sms(SECRET, US, "park");
+    Exchange twin = pipeline.begin();
+    assertThat(Stages.join(pipeline.onRequestHeaders(twin, r.head(), WaitListener.NONE)))
+        .isInstanceOf(Decision.NeedBody.class);
+
+    CompletableFuture<Decision> pending =
+        pipeline.onRequestBody(twin, r.body(), WaitListener.NONE).toCompletableFuture();
+    // the call returned to this thread while the original is still in flight
+    assertThat(pending).isNotDone();
+
+    respond(first, 201, PRICED_201);
+    assertThat(pending.get(10, TimeUnit.SECONDS)).isInstanceOf(Decision.Replay.class);
     assertThat(store.reservations()).hasSize(1);
   }
 
@@ -299,7 +321,7 @@ class DecisionPipelineTest {
         pipeline(new PipelineSettings(1 << 20, Duration.ZERO, Duration.ofSeconds(1)));
     Exchange ex = impatient.begin();
     send(impatient, ex, sms(SECRET, US, "died"));
-    impatient.onAbort(ex);
+    Stages.join(impatient.onAbort(ex));
 
     assertThat(only(store.reservations()).state()).isEqualTo(InMemoryStore.State.UNSETTLED);
     assertThat(audit.last().settlement()).isEqualTo("unsettled");
@@ -370,20 +392,20 @@ class DecisionPipelineTest {
   }
 
   private static Decision send(DecisionPipeline p, Exchange ex, Request r, WaitListener waits) {
-    Decision d = p.onRequestHeaders(ex, r.head(), waits);
+    Decision d = Stages.join(p.onRequestHeaders(ex, r.head(), waits));
     if (!(d instanceof Decision.NeedBody)) {
       return d;
     }
-    return p.onRequestBody(ex, r.body(), waits);
+    return Stages.join(p.onRequestBody(ex, r.body(), waits));
   }
 
   private ResponseAnnotations respond(Exchange ex, int status, String body) {
     ResponseAnnotations head =
-        pipeline.onResponseHeaders(ex, status, Optional.of("application/json"), false);
+        Stages.join(pipeline.onResponseHeaders(ex, status, Optional.of("application/json"), false));
     if (!head.bodyNeeded()) {
       return head;
     }
-    return pipeline.onResponseBody(ex, body.getBytes(UTF_8));
+    return Stages.join(pipeline.onResponseBody(ex, body.getBytes(UTF_8)));
   }
 
   private static void assertRefused(Decision d, RefusalCode code, int status) {

@@ -268,18 +268,25 @@ class SpecVendorPipelineTest {
   }
 
   private Decision send(Exchange ex, Request r) {
-    Decision d = pipeline.onRequestHeaders(ex, r.head(), WaitListener.NONE);
+    Decision d =
+        pipeline.onRequestHeaders(ex, r.head(), WaitListener.NONE).toCompletableFuture().join();
     if (!(d instanceof Decision.NeedBody)) {
       return d;
     }
-    return pipeline.onRequestBody(ex, r.body().getBytes(UTF_8), WaitListener.NONE);
+    return pipeline
+        .onRequestBody(ex, r.body().getBytes(UTF_8), WaitListener.NONE)
+        .toCompletableFuture()
+        .join();
   }
 
   private void respond(Exchange ex, int status, String body) {
     ResponseAnnotations head =
-        pipeline.onResponseHeaders(ex, status, Optional.of("application/json"), false);
+        pipeline
+            .onResponseHeaders(ex, status, Optional.of("application/json"), false)
+            .toCompletableFuture()
+            .join();
     if (head.bodyNeeded()) {
-      pipeline.onResponseBody(ex, body.getBytes(UTF_8));
+      pipeline.onResponseBody(ex, body.getBytes(UTF_8)).toCompletableFuture().join();
     }
   }
 

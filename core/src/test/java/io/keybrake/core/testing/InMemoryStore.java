@@ -4,6 +4,7 @@ import io.keybrake.core.admission.Admission;
 import io.keybrake.core.admission.Admit;
 import io.keybrake.core.admission.OpenReservation;
 import io.keybrake.core.admission.OpenReservations;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.BudgetLimit;
@@ -19,6 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An in-memory fake of the spend store's ports, {@link Admission} and {@link Ledger}, with the
@@ -49,6 +53,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
   private final Map<String, long[]> counters = new HashMap<>(); // counterId → {settled, reserved}
   private final Map<String, Reservation> reservations = new HashMap<>();
   private final Map<String, Entry> dedup = new HashMap<>();
+  private final List<CompletableFuture<Void>> changes = new java.util.ArrayList<>();
   private volatile boolean unavailable;
   private int admits;
 
@@ -78,8 +83,16 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
     return e != null && e.expiresAt().isAfter(now);
   }
 
+  /** Completes at once, as a store that answered (or failed) before the call returned. */
   @Override
-  public synchronized Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+  public CompletionStage<Admit> admit(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
+    return Stages.call(
+        () -> CompletableFuture.completedFuture(admitNow(fingerprint, dedupUntil, request)));
+  }
+
+  private synchronized Admit admitNow(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
     up();
     admits++;
     String token = null;
@@ -102,9 +115,30 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
   }
 
   @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
+  public CompletionStage<Void> awaitChange(String fingerprint, Duration maxWait) {
+    CompletableFuture<Void> changed = new CompletableFuture<>();
     synchronized (this) {
-      wait(Math.max(1, maxWait.toMillis()));
+      changes.add(changed);
+    }
+    return changed
+        .completeOnTimeout(null, Math.max(1, maxWait.toNanos()), TimeUnit.NANOSECONDS)
+        .whenComplete(
+            (v, e) -> {
+              synchronized (this) {
+                changes.remove(changed);
+              }
+            });
+  }
+
+  /**
+   * Wakes every waiter of {@link #awaitChange}: some entry changed. The waiters run on another
+   * thread, as a store's notification would, not inside this store's lock.
+   */
+  private void changed() {
+    List<CompletableFuture<Void>> woken = List.copyOf(changes);
+    changes.clear();
+    if (!woken.isEmpty()) {
+      CompletableFuture.runAsync(() -> woken.forEach(f -> f.complete(null)));
     }
   }
 
@@ -244,7 +278,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
     if (e != null && e.token().equals(token)) {
       dedup.remove(fingerprint);
     }
-    notifyAll();
+    changed();
   }
 
   private synchronized void keep(String fingerprint, String token, StoredResponse response) {
@@ -252,7 +286,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
     if (e != null && e.token().equals(token) && e.response() == null) {
       dedup.put(fingerprint, new Entry(token, e.expiresAt(), response));
     }
-    notifyAll();
+    changed();
   }
 
   private final class FakeTicket extends Ticket {
@@ -266,7 +300,8 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
       synchronized (InMemoryStore.this) {
         InMemoryStore.this.settle(reservation().reservationId(), actualMicros);
         if (token != null) {
@@ -278,10 +313,11 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
         }
       }
       alongside.run();
+      return Stages.done();
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
       synchronized (InMemoryStore.this) {
         InMemoryStore.this.release(reservation().reservationId());
         if (token != null) {
@@ -289,10 +325,11 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
         }
       }
       alongside.run();
+      return Stages.done();
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
       synchronized (InMemoryStore.this) {
         InMemoryStore.this.markUnsettled(reservation().reservationId());
         if (letRetry && token != null) {
@@ -300,6 +337,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
         }
       }
       alongside.run();
+      return Stages.done();
     }
   }
 }

@@ -6,22 +6,38 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client side of one ext_proc {@code Process} stream, as Envoy drives it: send one message,
- * wait for its one answer within the message timeout (extended by {@code override_message_timeout}
- * up to the configured maximum), and at the end half-close then reset the stream. Used by one
- * request thread; not thread-safe.
+ * The client side of one ext_proc {@code Process} stream, as Envoy drives it: send one message, get
+ * its one answer within the message timeout (extended by {@code override_message_timeout} up to the
+ * configured maximum), and at the end half-close then reset the stream. Asynchronous: {@link
+ * #exchange} returns at once and its stage completes on whichever thread delivered the answer (with
+ * direct executors, the processor's decision completing), or fails with {@link ExtProcFailure} (504
+ * when the timeout passed, on the shared timer thread). No thread waits. One message at a time;
+ * thread-safe.
  */
 final class ExtProcCall implements AutoCloseable {
-  private static final Object COMPLETED = new Object();
 
-  private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+  /** One daemon thread for every call's message deadline; cancelled deadlines leave its queue. */
+  private static final ScheduledThreadPoolExecutor TIMER = timer();
+
+  private final Object lock = new Object();
   private final ClientCallStreamObserver<ProcessingRequest> stream;
   private final Duration messageTimeout;
   private final Duration maxMessageTimeout;
+
+  /** The answer awaited now, or null. */
+  private CompletableFuture<ProcessingResponse> pending;
+
+  private ScheduledFuture<?> deadline;
+
+  /** Why the stream can carry no more answers (the processor failed or closed it), or null. */
+  private ExtProcFailure ended;
+
   private boolean closed;
 
   ExtProcCall(
@@ -36,43 +52,51 @@ final class ExtProcCall implements AutoCloseable {
                 new StreamObserver<>() {
                   @Override
                   public void onNext(ProcessingResponse value) {
-                    inbox.add(value);
+                    answered(value);
                   }
 
                   @Override
                   public void onError(Throwable t) {
-                    inbox.add(t);
+                    end(new ExtProcFailure(500, "the processor failed: " + t.getMessage()));
                   }
 
                   @Override
                   public void onCompleted() {
-                    inbox.add(COMPLETED);
+                    end(
+                        new ExtProcFailure(
+                            500, "the processor closed the stream before answering"));
                   }
                 });
   }
 
-  /** Sends one message and returns its answer. */
-  ProcessingResponse exchange(ProcessingRequest request) throws ExtProcFailure {
-    stream.onNext(request);
-    long timeoutNanos = messageTimeout.toNanos();
-    while (true) {
-      Object next;
-      try {
-        next = inbox.poll(timeoutNanos, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ExtProcFailure(500, "interrupted waiting for the processor");
+  /** Sends one message; the stage completes with its answer. */
+  CompletableFuture<ProcessingResponse> exchange(ProcessingRequest request) {
+    CompletableFuture<ProcessingResponse> answer = new CompletableFuture<>();
+    synchronized (lock) {
+      if (ended != null) {
+        return CompletableFuture.failedFuture(ended);
       }
-      if (next == null) {
-        throw new ExtProcFailure(504, "the processor did not answer within the message timeout");
+      if (pending != null) {
+        throw new IllegalStateException("a message is already waiting for its answer");
       }
-      if (next instanceof Throwable t) {
-        throw new ExtProcFailure(500, "the processor failed: " + t.getMessage());
+      pending = answer;
+      arm(answer, messageTimeout.toNanos());
+    }
+    try {
+      stream.onNext(request); // with direct executors the answer may complete before this returns
+    } catch (RuntimeException e) {
+      fail(answer, new ExtProcFailure(500, "the processor stream failed: " + e.getMessage()));
+    }
+    return answer;
+  }
+
+  private void answered(ProcessingResponse r) {
+    CompletableFuture<ProcessingResponse> answer;
+    synchronized (lock) {
+      answer = pending;
+      if (answer == null) {
+        return; // an answer after its message timed out: the call already failed closed
       }
-      if (next == COMPLETED) {
-        throw new ExtProcFailure(500, "the processor closed the stream before answering");
-      }
-      ProcessingResponse r = (ProcessingResponse) next;
       if (r.hasOverrideMessageTimeout()
           && r.getResponseCase() == ProcessingResponse.ResponseCase.RESPONSE_NOT_SET) {
         long asked =
@@ -80,24 +104,90 @@ final class ExtProcCall implements AutoCloseable {
                     r.getOverrideMessageTimeout().getSeconds(),
                     r.getOverrideMessageTimeout().getNanos())
                 .toNanos();
-        timeoutNanos = Math.min(asked, maxMessageTimeout.toNanos());
-        continue;
+        arm(answer, Math.min(asked, maxMessageTimeout.toNanos()));
+        return;
       }
-      return r;
+      pending = null;
+      disarm();
+    }
+    answer.complete(r);
+  }
+
+  private void end(ExtProcFailure why) {
+    CompletableFuture<ProcessingResponse> answer;
+    synchronized (lock) {
+      if (ended == null) {
+        ended = why;
+      }
+      answer = pending;
+      pending = null;
+      disarm();
+    }
+    if (answer != null) {
+      answer.completeExceptionally(why);
+    }
+  }
+
+  private void fail(CompletableFuture<ProcessingResponse> answer, ExtProcFailure why) {
+    synchronized (lock) {
+      if (pending != answer) {
+        return;
+      }
+      pending = null;
+      disarm();
+    }
+    answer.completeExceptionally(why);
+  }
+
+  /** (Re)starts the deadline of {@code answer}. Holds the lock. */
+  private void arm(CompletableFuture<ProcessingResponse> answer, long nanos) {
+    disarm();
+    deadline =
+        TIMER.schedule(
+            () ->
+                fail(
+                    answer,
+                    new ExtProcFailure(
+                        504, "the processor did not answer within the message timeout")),
+            nanos,
+            TimeUnit.NANOSECONDS);
+  }
+
+  private void disarm() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
     }
   }
 
   /** Half-closes then resets the stream, as Envoy ends every stream. */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      try {
-        stream.onCompleted();
-      } catch (IllegalStateException ignored) {
-        // already cancelled by the server's error
+    synchronized (lock) {
+      if (closed) {
+        return;
       }
-      stream.cancel("exchange finished", null);
+      closed = true;
+      disarm();
     }
+    try {
+      stream.onCompleted();
+    } catch (IllegalStateException ignored) {
+      // already cancelled by the server's error
+    }
+    stream.cancel("exchange finished", null);
+  }
+
+  private static ScheduledThreadPoolExecutor timer() {
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread th = new Thread(r, "keybrake-gateway-timer");
+              th.setDaemon(true);
+              return th;
+            });
+    t.setRemoveOnCancelPolicy(true);
+    return t;
   }
 }

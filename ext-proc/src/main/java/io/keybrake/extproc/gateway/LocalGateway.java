@@ -12,7 +12,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.keybrake.extproc.server.HeaderCodec;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,8 +20,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * Each request goes through the ext_proc protocol (headers, buffered body, response headers,
  * buffered response body) against the same processor Envoy would call, then to the vendor's
  * upstream with the real credential. Vendor traffic may be prefixed {@code /twilio}, {@code
- * /stripe}, {@code /resend}; an unprefixed path is routed by the key's vendor. Thread-safe.
+ * /stripe}, {@code /resend}; an unprefixed path is routed by the key's vendor. Asynchronous: no
+ * thread is held per request while the processor decides or the vendor answers, so in-flight calls
+ * are not bounded by Jetty's threads. Thread-safe.
  */
 public final class LocalGateway extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(LocalGateway.class);
@@ -80,8 +82,14 @@ public final class LocalGateway extends Handler.Abstract {
     this.maxMessageTimeout = maxMessageTimeout;
   }
 
+  /**
+   * Takes the request and returns at once: the body is read as it arrives (no thread waits for it),
+   * each ext_proc message is answered when the processor's decision completes, the upstream call is
+   * sent without blocking, and the answer is written, completing {@code callback}, on whichever
+   * thread finished the last step.
+   */
   @Override
-  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+  public boolean handle(Request request, Response response, Callback callback) {
     String target = request.getHttpURI().getPathQuery();
     if (target == null || target.isEmpty()) {
       target = "/";
@@ -100,20 +108,6 @@ public final class LocalGateway extends Handler.Abstract {
         break;
       }
     }
-    byte[] body;
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      body = in.readNBytes(maxBodyBytes + 1);
-    }
-    if (body.length > maxBodyBytes) {
-      // Envoy answers 413 itself when a buffered body exceeds its buffer limit.
-      writeJson(
-          response,
-          callback,
-          413,
-          "request_too_large",
-          "request body is over the " + maxBodyBytes + "-byte limit");
-      return true;
-    }
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     for (HttpField f : request.getHeaders()) {
       String name = f.getLowerCaseName();
@@ -122,116 +116,183 @@ public final class LocalGateway extends Handler.Abstract {
         headers.add(Map.entry(name, f.getValue()));
       }
     }
-    GatewayExchange ex =
-        new GatewayExchange(
-            request.getMethod(),
-            target,
-            authority,
-            request.getHttpURI().getScheme(),
-            headers,
-            body);
-    HttpReply reply;
-    try (ExtProcCall call = new ExtProcCall(processor, messageTimeout, maxMessageTimeout)) {
-      reply = run(call, ex);
-    } catch (ExtProcFailure f) {
-      log.warn("ext_proc failure, failing closed: {}", f.getMessage());
-      writeJson(
-          response,
-          callback,
-          f.status(),
-          "processor_failure",
-          io.keybrake.core.secret.SecretMask.mask(f.getMessage()));
-      return true;
-    }
-    response.setStatus(reply.status());
-    for (Map.Entry<String, String> h : reply.headers()) {
-      if (!HOP_BY_HOP.contains(h.getKey())) {
-        response.getHeaders().add(h.getKey(), h.getValue());
-      }
-    }
-    response.write(true, ByteBuffer.wrap(reply.body()), callback);
+    String method = request.getMethod();
+    String path = target;
+    String host = authority;
+    String scheme = request.getHttpURI().getScheme();
+    BodyReader.read(request, maxBodyBytes)
+        .whenComplete(
+            (body, failure) -> {
+              if (failure != null) {
+                callback.failed(failure);
+              } else if (body == null) {
+                // Envoy answers 413 itself when a buffered body exceeds its buffer limit.
+                writeJson(
+                    response,
+                    callback,
+                    413,
+                    "request_too_large",
+                    "request body is over the " + maxBodyBytes + "-byte limit");
+              } else {
+                process(
+                    new GatewayExchange(method, path, host, scheme, headers, body),
+                    response,
+                    callback);
+              }
+            });
     return true;
   }
 
-  private HttpReply run(ExtProcCall call, GatewayExchange ex) throws ExtProcFailure {
+  /** Runs the exchange through the processor and the upstream, then writes the answer. */
+  private void process(GatewayExchange ex, Response response, Callback callback) {
+    ExtProcCall call = new ExtProcCall(processor, messageTimeout, maxMessageTimeout);
+    CompletableFuture<HttpReply> replied;
+    try {
+      replied = run(call, ex);
+    } catch (RuntimeException e) {
+      replied = CompletableFuture.failedFuture(e);
+    }
+    replied.whenComplete(
+        (reply, failure) -> {
+          call.close();
+          Throwable cause = unwrap(failure);
+          if (cause instanceof ExtProcFailure f) {
+            log.warn("ext_proc failure, failing closed: {}", f.getMessage());
+            writeJson(
+                response,
+                callback,
+                f.status(),
+                "processor_failure",
+                io.keybrake.core.secret.SecretMask.mask(f.getMessage()));
+            return;
+          }
+          if (cause != null) {
+            callback.failed(cause);
+            return;
+          }
+          response.setStatus(reply.status());
+          for (Map.Entry<String, String> h : reply.headers()) {
+            if (!HOP_BY_HOP.contains(h.getKey())) {
+              response.getHeaders().add(h.getKey(), h.getValue());
+            }
+          }
+          response.write(true, ByteBuffer.wrap(reply.body()), callback);
+        });
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable c = t;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  /** The request phases: headers, then the buffered body, each answered by the processor. */
+  private CompletableFuture<HttpReply> run(ExtProcCall call, GatewayExchange ex) {
     boolean bodyless = ex.body.length == 0;
-    ProcessingResponse r =
-        call.exchange(
+    return call.exchange(
             ProcessingRequest.newBuilder()
                 .setRequestHeaders(
                     HttpHeaders.newBuilder()
                         .setHeaders(requestHeaderMap(ex))
                         .setEndOfStream(bodyless))
-                .build());
-    if (r.hasImmediateResponse()) {
-      return immediate(r.getImmediateResponse());
-    }
-    expect(r, ProcessingResponse.ResponseCase.REQUEST_HEADERS);
-    ex.apply(r.getRequestHeaders().getResponse());
-    if (!bodyless) {
-      r =
-          call.exchange(
-              ProcessingRequest.newBuilder()
-                  .setRequestBody(
-                      HttpBody.newBuilder()
-                          .setBody(ByteString.copyFrom(ex.body))
-                          .setEndOfStream(true))
-                  .build());
-      if (r.hasImmediateResponse()) {
-        return immediate(r.getImmediateResponse());
-      }
-      expect(r, ProcessingResponse.ResponseCase.REQUEST_BODY);
-      ex.apply(r.getRequestBody().getResponse());
-    }
-    HttpReply vendor = upstream.forward(ex);
+                .build())
+        .thenCompose(
+            r -> {
+              if (r.hasImmediateResponse()) {
+                return CompletableFuture.completedFuture(immediate(r.getImmediateResponse()));
+              }
+              expect(r, ProcessingResponse.ResponseCase.REQUEST_HEADERS);
+              ex.apply(r.getRequestHeaders().getResponse());
+              if (bodyless) {
+                return forward(call, ex);
+              }
+              return call.exchange(
+                      ProcessingRequest.newBuilder()
+                          .setRequestBody(
+                              HttpBody.newBuilder()
+                                  .setBody(ByteString.copyFrom(ex.body))
+                                  .setEndOfStream(true))
+                          .build())
+                  .thenCompose(
+                      b -> {
+                        if (b.hasImmediateResponse()) {
+                          return CompletableFuture.completedFuture(
+                              immediate(b.getImmediateResponse()));
+                        }
+                        expect(b, ProcessingResponse.ResponseCase.REQUEST_BODY);
+                        ex.apply(b.getRequestBody().getResponse());
+                        return forward(call, ex);
+                      });
+            });
+  }
+
+  /** The allowed call goes upstream; its response phases go through the processor. */
+  private CompletableFuture<HttpReply> forward(ExtProcCall call, GatewayExchange ex) {
+    return upstream.forward(ex).thenCompose(vendor -> respond(call, vendor));
+  }
+
+  private CompletableFuture<HttpReply> respond(ExtProcCall call, HttpReply vendor) {
     HeaderMap.Builder rh = HeaderMap.newBuilder();
     rh.addHeaders(HeaderCodec.encode(":status", Integer.toString(vendor.status())));
     for (Map.Entry<String, String> h : vendor.headers()) {
       rh.addHeaders(HeaderCodec.encode(h.getKey(), h.getValue()));
     }
     boolean noBody = vendor.body().length == 0;
-    r =
-        call.exchange(
+    return call.exchange(
             ProcessingRequest.newBuilder()
                 .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(rh).setEndOfStream(noBody))
-                .build());
-    if (r.hasImmediateResponse()) {
-      return immediate(r.getImmediateResponse());
-    }
-    expect(r, ProcessingResponse.ResponseCase.RESPONSE_HEADERS);
-    List<Map.Entry<String, String>> outHeaders = new ArrayList<>(vendor.headers());
-    applyTo(outHeaders, r.getResponseHeaders().getResponse());
-    boolean bodySkipped =
-        r.hasModeOverride()
-            && r.getModeOverride().getResponseBodyMode() == ProcessingMode.BodySendMode.NONE;
-    if (!noBody && !bodySkipped) {
-      r =
-          call.exchange(
-              ProcessingRequest.newBuilder()
-                  .setResponseBody(
-                      HttpBody.newBuilder()
-                          .setBody(ByteString.copyFrom(vendor.body()))
-                          .setEndOfStream(true))
-                  .build());
-      if (r.hasImmediateResponse()) {
-        return immediate(r.getImmediateResponse());
-      }
-      expect(r, ProcessingResponse.ResponseCase.RESPONSE_BODY);
-      applyTo(outHeaders, r.getResponseBody().getResponse());
-      CommonResponse bodyPhase = r.getResponseBody().getResponse();
-      if (bodyPhase.hasBodyMutation() && bodyPhase.getBodyMutation().hasBody()) {
-        return new HttpReply( // the processor masked the answer
-            vendor.status(), outHeaders, bodyPhase.getBodyMutation().getBody().toByteArray());
-      }
-    }
-    return new HttpReply(vendor.status(), outHeaders, vendor.body());
+                .build())
+        .thenCompose(
+            r -> {
+              if (r.hasImmediateResponse()) {
+                return CompletableFuture.completedFuture(immediate(r.getImmediateResponse()));
+              }
+              expect(r, ProcessingResponse.ResponseCase.RESPONSE_HEADERS);
+              List<Map.Entry<String, String>> outHeaders = new ArrayList<>(vendor.headers());
+              applyTo(outHeaders, r.getResponseHeaders().getResponse());
+              boolean bodySkipped =
+                  r.hasModeOverride()
+                      && r.getModeOverride().getResponseBodyMode()
+                          == ProcessingMode.BodySendMode.NONE;
+              if (noBody || bodySkipped) {
+                return CompletableFuture.completedFuture(
+                    new HttpReply(vendor.status(), outHeaders, vendor.body()));
+              }
+              return call.exchange(
+                      ProcessingRequest.newBuilder()
+                          .setResponseBody(
+                              HttpBody.newBuilder()
+                                  .setBody(ByteString.copyFrom(vendor.body()))
+                                  .setEndOfStream(true))
+                          .build())
+                  .thenApply(
+                      b -> {
+                        if (b.hasImmediateResponse()) {
+                          return immediate(b.getImmediateResponse());
+                        }
+                        expect(b, ProcessingResponse.ResponseCase.RESPONSE_BODY);
+                        applyTo(outHeaders, b.getResponseBody().getResponse());
+                        CommonResponse bodyPhase = b.getResponseBody().getResponse();
+                        if (bodyPhase.hasBodyMutation() && bodyPhase.getBodyMutation().hasBody()) {
+                          return new HttpReply( // the processor masked the answer
+                              vendor.status(),
+                              outHeaders,
+                              bodyPhase.getBodyMutation().getBody().toByteArray());
+                        }
+                        return new HttpReply(vendor.status(), outHeaders, vendor.body());
+                      });
+            });
   }
 
-  private static void expect(ProcessingResponse r, ProcessingResponse.ResponseCase phase)
-      throws ExtProcFailure {
+  /** Fails the exchange (as an {@link ExtProcFailure}, 500) on an answer of another phase. */
+  private static void expect(ProcessingResponse r, ProcessingResponse.ResponseCase phase) {
     if (r.getResponseCase() != phase) {
-      throw new ExtProcFailure(
-          500, "the processor answered " + r.getResponseCase() + " to a " + phase + " message");
+      throw new CompletionException(
+          new ExtProcFailure(
+              500,
+              "the processor answered " + r.getResponseCase() + " to a " + phase + " message"));
     }
   }
 

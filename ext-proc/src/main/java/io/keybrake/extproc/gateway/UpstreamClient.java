@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -67,11 +66,16 @@ public final class UpstreamClient implements AutoCloseable {
     this.http.getContentDecoderFactories().clear();
   }
 
-  HttpReply forward(GatewayExchange ex) {
+  /**
+   * Sends the call without blocking; the stage completes (on the HTTP client's thread) with the
+   * vendor's buffered reply, or with a 502 reply for a transport failure or the timeout. It never
+   * fails.
+   */
+  CompletableFuture<HttpReply> forward(GatewayExchange ex) {
     String vendor = ex.header("x-keybrake-vendor");
     URI base = vendor == null ? null : upstreams.of(vendor).orElse(null);
     if (base == null) {
-      return error(502, "no upstream for this call");
+      return CompletableFuture.completedFuture(error(502, "no upstream for this call"));
     }
     String baseText = base.toString();
     if (baseText.endsWith("/")) {
@@ -102,33 +106,37 @@ public final class UpstreamClient implements AutoCloseable {
     if (ex.body.length > 0) {
       req.body(new BytesRequestContent(contentType, ex.body));
     }
-    try {
-      ContentResponse resp =
-          new CompletableResponseListener(req, MAX_RESPONSE_BYTES)
-              .send()
-              .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      List<Map.Entry<String, String>> headers = new ArrayList<>();
-      for (HttpField f : resp.getHeaders()) {
-        String name = f.getLowerCaseName();
-        if (!DROP.contains(name) && !name.startsWith("x-keybrake-")) {
-          headers.add(Map.entry(name, f.getValue()));
-        }
+    return new CompletableResponseListener(req, MAX_RESPONSE_BYTES)
+        .send()
+        .orTimeout(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS)
+        .handle(
+            (resp, failure) -> {
+              if (failure == null) {
+                return reply(resp);
+              }
+              Throwable cause =
+                  failure instanceof java.util.concurrent.CompletionException
+                          && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (neverSent(cause)) {
+                log.warn("upstream {} not reached, nothing sent: {}", vendor, cause.toString());
+                return notSent(error(502, "the vendor could not be reached; nothing was sent"));
+              }
+              log.warn("upstream {} failed: {}", vendor, cause.toString());
+              return error(502, "the vendor could not be reached");
+            });
+  }
+
+  private static HttpReply reply(ContentResponse resp) {
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    for (HttpField f : resp.getHeaders()) {
+      String name = f.getLowerCaseName();
+      if (!DROP.contains(name) && !name.startsWith("x-keybrake-")) {
+        headers.add(Map.entry(name, f.getValue()));
       }
-      return new HttpReply(resp.getStatus(), headers, resp.getContent());
-    } catch (ExecutionException e) {
-      if (neverSent(e)) {
-        log.warn("upstream {} not reached, nothing sent: {}", vendor, e.getCause().toString());
-        return notSent(error(502, "the vendor could not be reached; nothing was sent"));
-      }
-      log.warn("upstream {} failed: {}", vendor, e.getMessage());
-      return error(502, "the vendor could not be reached");
-    } catch (TimeoutException e) {
-      log.warn("upstream {} failed: {}", vendor, e.getMessage());
-      return error(502, "the vendor could not be reached");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return error(502, "interrupted");
     }
+    return new HttpReply(resp.getStatus(), headers, resp.getContent());
   }
 
   /**

@@ -13,7 +13,10 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.pipeline.Decision;
 import io.keybrake.core.pipeline.DecisionPipeline;
@@ -24,10 +27,13 @@ import io.keybrake.core.pipeline.RequestRewrite;
 import io.keybrake.core.pipeline.ResponseAnnotations;
 import io.keybrake.core.pipeline.WaitListener;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +42,13 @@ import org.slf4j.LoggerFactory;
  * in order, and hands every phase to the {@link DecisionPipeline}. A refusal or replay is an {@link
  * ImmediateResponse}, which ends processing. A fault answers the stream with a gRPC error so Envoy
  * fails closed, never half-answered. Messages of one stream arrive serially (gRPC guarantees it).
+ *
+ * <p>Asynchronous: a message is answered when its decision completes, which may be on the store's
+ * completion thread, never by blocking the thread that delivered it (with a direct executor,
+ * Netty's event loop). A message that arrives meanwhile waits in an inbox and is handled next, in
+ * order; the end of the stream (cancel, error, half-close) waits there too, so the exchange is
+ * freed after any pending decision, exactly once. The exchange is touched by one thread at a time
+ * (each step starts after the previous one completed).
  */
 final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private static final Logger log = LoggerFactory.getLogger(ProcessStream.class);
@@ -53,13 +66,34 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   private long forwardedAt = -1;
 
   /** An ImmediateResponse was sent: later messages are ignored. */
-  private boolean finished;
+  private volatile boolean finished;
 
-  /** The response stream was ended (completed or failed). */
+  /** The response stream was ended (completed or failed); guarded by {@code out}. */
   private boolean closed;
 
   /** Whether the peer is this process's local gateway (which alone may set NOT_SENT_HEADER). */
   private final boolean localGateway;
+
+  /** Marks the end of the stream in the inbox. */
+  private static final Object END = new Object();
+
+  /** Guards {@link #inbox}, {@link #running} and the end. */
+  private final Object lock = new Object();
+
+  /** Messages (and the end) that arrived while an earlier message was being decided. */
+  private final ArrayDeque<Object> inbox = new ArrayDeque<>();
+
+  /** A message is being handled (its decision may be pending on another thread). */
+  private boolean running;
+
+  private boolean endSeen;
+  private boolean endCompleted;
+
+  /** The exchange was freed (onAbort called). */
+  private boolean aborted;
+
+  /** The peer cancelled or failed the stream: answers are dropped. */
+  private volatile boolean peerGone;
 
   ProcessStream(
       DecisionPipeline pipeline, StreamObserver<ProcessingResponse> out, StreamMetrics metrics) {
@@ -78,41 +112,112 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
     metrics.streamOpened();
   }
 
+  /**
+   * A message arrived. It is handled now when no earlier message of the stream is still being
+   * decided, else queued behind it: messages are answered strictly in order, each exactly once,
+   * whatever thread the previous decision completed on.
+   */
   @Override
   public void onNext(ProcessingRequest request) {
-    if (finished) {
-      return;
-    }
-    try {
-      switch (request.getRequestCase()) {
-        case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
-        case REQUEST_BODY -> onRequestBody(request.getRequestBody().getBody());
-        case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders(), request);
-        case RESPONSE_BODY -> onResponseBody(request.getResponseBody().getBody());
-        case REQUEST_TRAILERS ->
-            send(
-                ProcessingResponse.newBuilder()
-                    .setRequestTrailers(TrailersResponse.getDefaultInstance())
-                    .build());
-        case RESPONSE_TRAILERS ->
-            send(
-                ProcessingResponse.newBuilder()
-                    .setResponseTrailers(TrailersResponse.getDefaultInstance())
-                    .build());
-        default -> fail(Status.INVALID_ARGUMENT.withDescription("empty processing request"));
+    synchronized (lock) {
+      if (running) {
+        inbox.add(request);
+        return;
       }
-    } catch (RuntimeException e) {
-      log.error("ext_proc stream failed", e);
-      metrics.fault();
-      abortExchange();
-      fail(Status.INTERNAL.withDescription("keybrake processor error"));
+      running = true;
+    }
+    drain(request);
+  }
+
+  /**
+   * Handles {@code first} and then whatever queued behind it, in order, until the inbox is empty or
+   * a decision is still pending (its completion continues the drain on the thread that completed
+   * it).
+   */
+  private void drain(Object first) {
+    Object next = first;
+    while (next != null) {
+      if (next == END) {
+        end();
+      } else {
+        CompletableFuture<Void> handled = handleSafely((ProcessingRequest) next);
+        if (!handled.isDone()) {
+          handled.whenComplete((v, e) -> drain(nextQueued()));
+          return;
+        }
+      }
+      next = nextQueued();
     }
   }
 
-  private void onRequestHeaders(HttpHeaders headers) {
+  /** The next queued item, or null (and the stream idle) when none waits. */
+  private Object nextQueued() {
+    synchronized (lock) {
+      Object next = inbox.poll();
+      if (next == null) {
+        running = false;
+      }
+      return next;
+    }
+  }
+
+  /** Handles one message; a fault becomes a gRPC error. Completes once it was answered. */
+  private CompletableFuture<Void> handleSafely(ProcessingRequest request) {
+    if (finished) {
+      return Stages.done();
+    }
+    CompletionStage<Void> handled;
+    try {
+      handled = handle(request);
+    } catch (RuntimeException e) {
+      handled = CompletableFuture.failedFuture(e);
+    }
+    return handled
+        .handle(
+            (v, failure) -> {
+              if (failure != null) {
+                log.error("ext_proc stream failed", Stages.cause(failure));
+                metrics.fault();
+                abortExchange();
+                fail(Status.INTERNAL.withDescription("keybrake processor error"));
+              }
+              return (Void) null;
+            })
+        .toCompletableFuture();
+  }
+
+  private CompletionStage<Void> handle(ProcessingRequest request) {
+    switch (request.getRequestCase()) {
+      case REQUEST_HEADERS:
+        return onRequestHeaders(request.getRequestHeaders());
+      case REQUEST_BODY:
+        return onRequestBody(request.getRequestBody().getBody());
+      case RESPONSE_HEADERS:
+        return onResponseHeaders(request.getResponseHeaders(), request);
+      case RESPONSE_BODY:
+        return onResponseBody(request.getResponseBody().getBody());
+      case REQUEST_TRAILERS:
+        send(
+            ProcessingResponse.newBuilder()
+                .setRequestTrailers(TrailersResponse.getDefaultInstance())
+                .build());
+        return Stages.done();
+      case RESPONSE_TRAILERS:
+        send(
+            ProcessingResponse.newBuilder()
+                .setResponseTrailers(TrailersResponse.getDefaultInstance())
+                .build());
+        return Stages.done();
+      default:
+        fail(Status.INVALID_ARGUMENT.withDescription("empty processing request"));
+        return Stages.done();
+    }
+  }
+
+  private CompletionStage<Void> onRequestHeaders(HttpHeaders headers) {
     if (exchange != null) {
       fail(Status.FAILED_PRECONDITION.withDescription("request headers sent twice"));
-      return;
+      return Stages.done();
     }
     exchange = pipeline.begin();
     List<Map.Entry<String, String>> all = HeaderCodec.decode(headers.getHeaders());
@@ -134,35 +239,44 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
     }
     RequestHead head = new RequestHead(method, path, authority, regular, headers.getEndOfStream());
     long started = metrics.now();
-    Decision d = pipeline.onRequestHeaders(exchange, head, waits());
-    // a request without a body (end_of_stream) is also reserved in this phase
-    metrics.phase(StreamMetrics.Phase.IDENTIFY, started);
-    answer(d, true);
+    return pipeline
+        .onRequestHeaders(exchange, head, waits())
+        .thenAccept(
+            d -> {
+              // a request without a body (end_of_stream) is also reserved in this phase
+              metrics.phase(StreamMetrics.Phase.IDENTIFY, started);
+              answer(d, true);
+            });
   }
 
-  private void onRequestBody(ByteString body) {
+  private CompletionStage<Void> onRequestBody(ByteString body) {
     if (exchange == null) {
       fail(Status.FAILED_PRECONDITION.withDescription("request body before headers"));
-      return;
+      return Stages.done();
     }
     long started = metrics.now();
-    Decision d = pipeline.onRequestBody(exchange, body.toByteArray(), waits());
-    metrics.phase(StreamMetrics.Phase.RESERVE, started);
-    answer(d, false);
+    return pipeline
+        .onRequestBody(exchange, body.toByteArray(), waits())
+        .thenAccept(
+            d -> {
+              metrics.phase(StreamMetrics.Phase.RESERVE, started);
+              answer(d, false);
+            });
   }
 
-  private void onResponseHeaders(HttpHeaders headers, ProcessingRequest request) {
+  private CompletionStage<Void> onResponseHeaders(HttpHeaders headers, ProcessingRequest request) {
     if (exchange == null) {
       fail(Status.FAILED_PRECONDITION.withDescription("response before request"));
-      return;
+      return Stages.done();
     }
     List<Map.Entry<String, String>> all = HeaderCodec.decode(headers.getHeaders());
-    int status;
+    int parsed;
     try {
-      status = Integer.parseInt(String.valueOf(HeaderCodec.first(all, ":status")));
+      parsed = Integer.parseInt(String.valueOf(HeaderCodec.first(all, ":status")));
     } catch (NumberFormatException e) {
-      status = 0;
+      parsed = 0;
     }
+    int status = parsed;
     long started = metrics.now();
     if (forwardedAt >= 0) {
       metrics.phase(StreamMetrics.Phase.FORWARD, forwardedAt);
@@ -173,44 +287,53 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
         : EnvoyResponseFlags.neverSent(request)) {
       pipeline.neverSent(exchange); // the data plane could not connect: nothing was sent
     }
-    ResponseAnnotations ann =
-        pipeline.onResponseHeaders(
+    return pipeline
+        .onResponseHeaders(
             exchange,
             status,
             Optional.ofNullable(HeaderCodec.first(all, "content-type")),
-            headers.getEndOfStream());
-    metrics.phase(StreamMetrics.Phase.SETTLE, started);
-    List<Map.Entry<String, String>> masked = pipeline.maskedResponseHeaders(exchange, all);
-    if (!masked.isEmpty()) { // vendor headers quoting the real Twilio Account SID
-      List<Map.Entry<String, String>> set = new ArrayList<>(ann.setHeaders());
-      set.addAll(masked);
-      ann = new ResponseAnnotations(set, ann.bodyNeeded());
-    }
-    ProcessingResponse.Builder r =
-        ProcessingResponse.newBuilder()
-            .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
-    if (!ann.bodyNeeded() && !headers.getEndOfStream()) {
-      // settled from the headers: spare Envoy buffering and sending a body nobody reads
-      r.setModeOverride(
-          ProcessingMode.newBuilder()
-              .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-              .setResponseBodyMode(ProcessingMode.BodySendMode.NONE));
-    }
-    send(r.build());
+            headers.getEndOfStream())
+        .thenAccept(
+            settled -> {
+              metrics.phase(StreamMetrics.Phase.SETTLE, started);
+              ResponseAnnotations ann = settled;
+              List<Map.Entry<String, String>> masked =
+                  pipeline.maskedResponseHeaders(exchange, all);
+              if (!masked.isEmpty()) { // vendor headers quoting the real Twilio Account SID
+                List<Map.Entry<String, String>> set = new ArrayList<>(ann.setHeaders());
+                set.addAll(masked);
+                ann = new ResponseAnnotations(set, ann.bodyNeeded());
+              }
+              ProcessingResponse.Builder r =
+                  ProcessingResponse.newBuilder()
+                      .setResponseHeaders(HeadersResponse.newBuilder().setResponse(common(ann)));
+              if (!ann.bodyNeeded() && !headers.getEndOfStream()) {
+                // settled from the headers: spare Envoy buffering and sending a body nobody reads
+                r.setModeOverride(
+                    ProcessingMode.newBuilder()
+                        .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
+                        .setResponseBodyMode(ProcessingMode.BodySendMode.NONE));
+              }
+              send(r.build());
+            });
   }
 
-  private void onResponseBody(ByteString body) {
+  private CompletionStage<Void> onResponseBody(ByteString body) {
     if (exchange == null) {
       fail(Status.FAILED_PRECONDITION.withDescription("response body before request"));
-      return;
+      return Stages.done();
     }
     long started = metrics.now();
-    ResponseAnnotations ann = pipeline.onResponseBody(exchange, body.toByteArray());
-    metrics.phase(StreamMetrics.Phase.SETTLE, started);
-    send(
-        ProcessingResponse.newBuilder()
-            .setResponseBody(BodyResponse.newBuilder().setResponse(common(ann)))
-            .build());
+    return pipeline
+        .onResponseBody(exchange, body.toByteArray())
+        .thenAccept(
+            ann -> {
+              metrics.phase(StreamMetrics.Phase.SETTLE, started);
+              send(
+                  ProcessingResponse.newBuilder()
+                      .setResponseBody(BodyResponse.newBuilder().setResponse(common(ann)))
+                      .build());
+            });
   }
 
   private static CommonResponse common(ResponseAnnotations ann) {
@@ -302,46 +425,106 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
   }
 
   private void send(ProcessingResponse r) {
-    synchronized (out) {
-      out.onNext(r);
+    if (peerGone || cancelled()) {
+      return; // the stream was cancelled: nobody reads the answer (end() frees the exchange)
     }
+    synchronized (out) {
+      if (!closed) {
+        try {
+          out.onNext(r);
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+            throw e;
+          }
+          // cancelled while the decision completed on another thread: the end frees the exchange
+          peerGone = true;
+        }
+      }
+    }
+  }
+
+  /** Whether the peer cancelled the call (its onError may still be on its way). */
+  private boolean cancelled() {
+    return out instanceof ServerCallStreamObserver<?> call && call.isCancelled();
   }
 
   private void fail(Status status) {
     finished = true;
-    if (!closed) {
-      closed = true;
-      out.onError(status.asRuntimeException());
+    synchronized (out) {
+      if (!closed) {
+        closed = true;
+        if (!peerGone) {
+          out.onError(status.asRuntimeException());
+        }
+      }
     }
   }
 
-  private void abortExchange() {
-    if (exchange != null) {
-      try {
-        pipeline.onAbort(exchange);
-      } catch (RuntimeException e) {
-        log.error("could not record an aborted exchange", e);
+  /** Frees the exchange (keeps a forwarded call's reservation unsettled), exactly once. */
+  private CompletionStage<Void> abortExchange() {
+    if (exchange == null || aborted) {
+      return Stages.done();
+    }
+    aborted = true;
+    CompletionStage<Void> freed;
+    try {
+      freed = pipeline.onAbort(exchange);
+    } catch (RuntimeException e) {
+      freed = CompletableFuture.failedFuture(e);
+    }
+    return freed.exceptionally(
+        e -> {
+          log.error("could not record an aborted exchange", Stages.cause(e));
+          return null;
+        });
+  }
+
+  /**
+   * The peer ended the stream (an error or cancel, or half-close). Handled after any message still
+   * being decided, so a reservation admitted meanwhile is freed too, exactly once.
+   */
+  private void ended(boolean completed) {
+    synchronized (lock) {
+      if (endSeen) {
+        return;
       }
+      endSeen = true;
+      endCompleted = completed;
+      if (running) {
+        inbox.add(END);
+        return;
+      }
+      running = true;
+    }
+    drain(END);
+  }
+
+  private void end() {
+    CompletionStage<Void> freed = abortExchange();
+    metrics.streamClosed();
+    finished = true;
+    if (endCompleted) {
+      freed.whenComplete(
+          (v, e) -> {
+            synchronized (out) {
+              if (!closed) {
+                closed = true;
+                out.onCompleted();
+              }
+            }
+          });
     }
   }
 
   @Override
   public void onError(Throwable t) {
     // Envoy ends every stream with a reset; CANCELLED is normal. Free the exchange either way.
-    abortExchange();
-    metrics.streamClosed();
+    peerGone = true;
+    ended(false);
   }
 
   @Override
   public void onCompleted() {
-    abortExchange();
-    metrics.streamClosed();
-    finished = true;
-    if (!closed) {
-      closed = true;
-      synchronized (out) {
-        out.onCompleted();
-      }
-    }
+    ended(true);
   }
 }

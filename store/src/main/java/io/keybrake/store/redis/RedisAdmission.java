@@ -2,6 +2,7 @@ package io.keybrake.store.redis;
 
 import io.keybrake.core.admission.Admission;
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
@@ -10,8 +11,10 @@ import io.keybrake.core.ledger.ReserveRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code RedisAdmission} is the fleet's {@link Admission}, over the {@link RedisDedupCache} and
@@ -24,6 +27,12 @@ import java.util.Objects;
  * rebuilt from the audit log before it serves again. The work alongside a finish (the audit row)
  * runs right after it succeeds. Thread-safe; closing is the owner's business (the cache and the
  * ledger are closed by theirs).
+ *
+ * <p>Asynchronous towards its callers: {@link #admit} goes through lettuce's asynchronous API (same
+ * scripts, deadline, breaker and fencing as {@link RedisStore} applies to every command); each
+ * finish, with its retries and the audit row alongside it (the forced write-ahead append), runs on
+ * {@link Stages#blocking()}, never on the caller's event loop. Each stage completes only once the
+ * script ran on the primary (and, for a finish, the row alongside was written).
  */
 public final class RedisAdmission implements Admission {
   private final RedisStore store;
@@ -37,10 +46,16 @@ public final class RedisAdmission implements Admission {
     this.ledger = Objects.requireNonNull(ledger);
   }
 
+  /**
+   * Sends the script through lettuce's asynchronous API: no thread waits for Redis; the stage
+   * completes on lettuce's event loop once the script ran on the primary (or failed: deadline,
+   * breaker, a lost answer, which is compensated).
+   */
   @Override
-  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
+  public CompletionStage<Admit> admit(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
     if (fingerprint == null) {
-      return admitted(ledger.reserve(request), null, null);
+      return ledger.reserveAsync(request).thenApply(o -> admitted(o, null, null));
     }
     RedisLedger.ReserveCall call = ledger.reserveCall(request);
     String[] claimArgs = RedisDedupCache.claimArgs(request.at(), dedupUntil);
@@ -48,23 +63,28 @@ public final class RedisAdmission implements Admission {
     keys[keys.length - 1] = RedisKeys.dedup(fingerprint);
     String[] args = Arrays.copyOf(call.args(), call.args().length + claimArgs.length);
     System.arraycopy(claimArgs, 0, args, call.args().length, claimArgs.length);
-    List<Object> out;
-    try {
-      out = store.run(Scripts.CLAIM_RESERVE, keys, args);
-    } catch (AnswerLostException e) {
-      ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
-      throw e;
-    }
-    String verdict = RedisLedger.str(out, 0);
-    if (verdict.equals("inflight") || verdict.equals("completed")) {
-      Claim claim = cache.claimOutcome(fingerprint, claimArgs[0], out);
-      return claim instanceof Claim.Completed done
-          ? new Admit.Replay(done.response())
-          : new Admit.InFlight();
-    }
-    // the claim was won (and given up by the script when the reservation was refused)
-    cache.wake(fingerprint);
-    return admitted(ledger.outcome(call, out), fingerprint, claimArgs[0]);
+    return store
+        .runAsync(Scripts.CLAIM_RESERVE, keys, args)
+        .handle(
+            (out, failure) -> {
+              if (failure != null) {
+                Throwable cause = Stages.cause(failure);
+                if (cause instanceof AnswerLostException) {
+                  ledger.compensateLost(request.reservationId(), fingerprint, claimArgs[0]);
+                }
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+              }
+              String verdict = RedisLedger.str(out, 0);
+              if (verdict.equals("inflight") || verdict.equals("completed")) {
+                Claim claim = cache.claimOutcome(fingerprint, claimArgs[0], out);
+                return claim instanceof Claim.Completed done
+                    ? new Admit.Replay(done.response())
+                    : new Admit.InFlight();
+              }
+              // the claim was won (and given up by the script when the reservation was refused)
+              cache.wake(fingerprint);
+              return admitted(ledger.outcome(call, out), fingerprint, claimArgs[0]);
+            });
   }
 
   private Admit admitted(ReserveOutcome outcome, String fingerprint, String token) {
@@ -76,8 +96,8 @@ public final class RedisAdmission implements Admission {
   }
 
   @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    cache.awaitChange(fingerprint, maxWait);
+  public CompletionStage<Void> awaitChange(String fingerprint, Duration maxWait) {
+    return cache.changed(fingerprint, maxWait);
   }
 
   /** One admitted call in Redis. */
@@ -92,7 +112,13 @@ public final class RedisAdmission implements Admission {
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> settleNow(actualMicros, response, alongside), Stages.blocking());
+    }
+
+    private void settleNow(long actualMicros, StoredResponse response, Runnable alongside) {
       String rid = reservation().reservationId();
       if (token == null) {
         ledger.settle(rid, actualMicros);
@@ -116,21 +142,29 @@ public final class RedisAdmission implements Admission {
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
-      ledger.release(reservation().reservationId());
-      if (token != null) {
-        cache.abandon(fingerprint, token);
-      }
-      alongside.run();
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> {
+            ledger.release(reservation().reservationId());
+            if (token != null) {
+              cache.abandon(fingerprint, token);
+            }
+            alongside.run();
+          },
+          Stages.blocking());
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
-      ledger.markUnsettled(reservation().reservationId());
-      if (letRetry && token != null) {
-        cache.abandon(fingerprint, token);
-      }
-      alongside.run();
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      return CompletableFuture.runAsync(
+          () -> {
+            ledger.markUnsettled(reservation().reservationId());
+            if (letRetry && token != null) {
+              cache.abandon(fingerprint, token);
+            }
+            alongside.run();
+          },
+          Stages.blocking());
     }
   }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.keybrake.core.admission.FingerprintChanges;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.store.StoreUnavailableException;
@@ -17,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CountDownLatch;
@@ -40,6 +44,7 @@ public final class RedisDedupCache implements AutoCloseable {
   private final RedisStore store;
   private final StatefulRedisPubSubConnection<String, String> changes;
   private final ConcurrentMap<String, CountDownLatch> waiters = new ConcurrentHashMap<>();
+  private final FingerprintChanges changeWaiters = new FingerprintChanges();
 
   /**
    * A cache over {@code store}; subscribes to the change channel now.
@@ -164,7 +169,32 @@ public final class RedisDedupCache implements AutoCloseable {
     changes.close();
   }
 
+  /**
+   * Completes when the entry for {@code fingerprint} may have changed (the change message), or
+   * after {@code maxWait} or {@link RedisSettings#dedupPoll()}, whichever is first; no thread waits
+   * meanwhile. Marks the entry as watched first (so its completion is published), and completes at
+   * once when it is no longer in flight.
+   */
+  public CompletionStage<Void> changed(String fingerprint, Duration maxWait) {
+    Duration bound =
+        maxWait.compareTo(store.settings().dedupPoll()) < 0
+            ? maxWait
+            : store.settings().dedupPoll();
+    CompletableFuture<Void> next = changeWaiters.next(fingerprint, bound);
+    CompletableFuture.supplyAsync(
+            () -> store.run(Scripts.DEDUP_WATCH, new String[] {RedisKeys.dedup(fingerprint)}),
+            Stages.blocking())
+        .whenComplete(
+            (out, failure) -> {
+              if (failure != null || !"inflight".equals(RedisLedger.str(out, 0))) {
+                changeWaiters.wake(fingerprint); // the next admit reports a store that failed
+              }
+            });
+    return next;
+  }
+
   void wake(String fingerprint) {
+    changeWaiters.wake(fingerprint);
     CountDownLatch latch = waiters.remove(fingerprint);
     if (latch != null) {
       latch.countDown();

@@ -2,6 +2,7 @@ package io.keybrake.store.redis;
 
 import io.keybrake.core.admission.OpenReservation;
 import io.keybrake.core.admission.OpenReservations;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.Ledger;
@@ -14,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -87,6 +90,27 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
       throw e;
     }
     return outcome(call, out);
+  }
+
+  /**
+   * {@link #reserve} without blocking: the stage completes on lettuce's event loop (a lost answer
+   * is compensated as {@link #reserve} does, and fails the stage).
+   */
+  CompletableFuture<ReserveOutcome> reserveAsync(ReserveRequest request) {
+    ReserveCall call = reserveCall(request);
+    return store
+        .runAsync(Scripts.RESERVE, call.keys(), call.args())
+        .handle(
+            (out, failure) -> {
+              if (failure != null) {
+                Throwable cause = Stages.cause(failure);
+                if (cause instanceof AnswerLostException) {
+                  compensations.add(new Compensations.Lost(request.reservationId(), null, null));
+                }
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+              }
+              return outcome(call, out);
+            });
   }
 
   /**

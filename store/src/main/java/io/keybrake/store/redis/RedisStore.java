@@ -1,5 +1,6 @@
 package io.keybrake.store.redis;
 
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.store.StoreUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -202,6 +204,187 @@ public final class RedisStore implements AutoCloseable {
     return call(
         script.name(),
         c -> c.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args));
+  }
+
+  /**
+   * {@link #run} without blocking: the stage completes on lettuce's event loop with the script's
+   * answer, or fails as {@link #run} throws (the same deadline, breaker and fencing; a deadline is
+   * checked on a shared timer thread, not by a waiting thread).
+   */
+  CompletableFuture<List<Object>> runAsync(LuaScript script, String[] keys, String... args) {
+    return this.<List<Object>>attemptAsync(
+            script.name(),
+            c -> c.<List<Object>>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args),
+            true)
+        .thenCompose(
+            out ->
+                out != null
+                    ? CompletableFuture.completedFuture(out)
+                    : this.<List<Object>>attemptAsync(
+                        script.name(),
+                        c ->
+                            c.<List<Object>>eval(
+                                script.source(), ScriptOutputType.MULTI, keys, args),
+                        false));
+  }
+
+  /**
+   * {@link #attempt} without blocking. The server check ({@code fence.lua}), needed once per
+   * connection, runs on {@link Stages#blocking()} when it is due.
+   */
+  private <T> CompletableFuture<T> attemptAsync(
+      String what,
+      Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command,
+      boolean passNoScript) {
+    long gen = generation.get();
+    CompletableFuture<Void> checked =
+        verified == gen
+            ? CompletableFuture.completedFuture(null)
+            : CompletableFuture.runAsync(() -> verify(gen, what), Stages.blocking());
+    return checked
+        .thenCompose(v -> sendAsync(what, command, passNoScript))
+        .thenApply(
+            value -> {
+              if (generation.get() != gen) {
+                throw new AnswerLostException(
+                    "the Redis connection dropped while "
+                        + what
+                        + " ran: its answer is not trusted",
+                    null);
+              }
+              return value;
+            });
+  }
+
+  /** {@link #send} without blocking: judged the same way when the answer or the deadline comes. */
+  private <T> CompletableFuture<T> sendAsync(
+      String what,
+      Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command,
+      boolean passNoScript) {
+    if (!breaker.allow()) {
+      return CompletableFuture.failedFuture(
+          new StoreUnavailableException("Redis unavailable (circuit open): " + what));
+    }
+    if (!connection.isOpen()) {
+      breaker.onFailure(); // evidence: the connection is down and reconnecting
+      return CompletableFuture.failedFuture(
+          new StoreUnavailableException("Redis unavailable (not connected): " + what));
+    }
+    long sent = System.nanoTime();
+    RedisFuture<T> future;
+    try {
+      future = command.apply(commands);
+    } catch (RuntimeException e) {
+      breaker.onFailure();
+      return CompletableFuture.failedFuture(
+          new AnswerLostException("Redis unavailable: " + what + ": " + message(e), e));
+    }
+    CompletableFuture<T> out = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean judged =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>> deadline =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    future.whenComplete(
+        (value, error) -> {
+          Throwable cause =
+              error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                  ? error.getCause()
+                  : error;
+          if (cause == null || cause instanceof RedisCommandExecutionException) {
+            answers.answered();
+            latency.record(System.nanoTime() - sent);
+          }
+          java.util.concurrent.ScheduledFuture<?> d = deadline.getAndSet(null);
+          if (d != null) {
+            d.cancel(false);
+          }
+          if (!judged.compareAndSet(false, true)) {
+            return; // the deadline already failed the command
+          }
+          if (cause == null) {
+            breaker.onSuccess();
+            out.complete(value);
+          } else if (cause instanceof RedisNoScriptException && passNoScript) {
+            breaker.onSuccess();
+            out.complete(null);
+          } else if (cause instanceof RedisCommandExecutionException) {
+            breaker.onSuccess(); // Redis answered, with an error: a fault, but not an outage
+            out.completeExceptionally(
+                new StoreUnavailableException(
+                    "Redis refused " + what + ": " + cause.getMessage(), cause));
+          } else if (cause instanceof RedisCommandTimeoutException) {
+            out.completeExceptionally(deadlinePassed(what, !answers.answeredSince(sent), cause));
+          } else if (cause instanceof CancellationException) {
+            breaker.onFailure();
+            out.completeExceptionally(
+                new AnswerLostException("Redis command cancelled: " + what, cause));
+          } else {
+            breaker.onFailure();
+            out.completeExceptionally(
+                new AnswerLostException(
+                    "Redis unavailable: " + what + ": " + message(cause), cause));
+          }
+        });
+    if (!future.isDone()) {
+      scheduleDeadline(what, future, out, judged, deadline, sent, sent);
+    }
+    return out;
+  }
+
+  /**
+   * Checks {@code future} one deadline after {@code windowStart}: given up when the connection was
+   * silent meanwhile or {@link #MAX_DEADLINES} passed in all, else given another deadline.
+   */
+  private <T> void scheduleDeadline(
+      String what,
+      RedisFuture<T> future,
+      CompletableFuture<T> out,
+      java.util.concurrent.atomic.AtomicBoolean judged,
+      java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>> deadline,
+      long sent,
+      long windowStart) {
+    Runnable check =
+        () -> {
+          if (future.isDone() || judged.get()) {
+            return;
+          }
+          long now = System.nanoTime();
+          boolean silent = !answers.answeredSince(windowStart);
+          if (silent || now - sent >= timeoutNanos * MAX_DEADLINES) {
+            if (judged.compareAndSet(false, true)) {
+              out.completeExceptionally(deadlinePassed(what, silent, new TimeoutException()));
+              future.cancel(false);
+            }
+            return;
+          }
+          // Redis answered other commands meanwhile: the connection is alive and this command is
+          // queued (in this process or behind others), not lost; give it another deadline
+          slowAnswers.incrementAndGet();
+          scheduleDeadline(what, future, out, judged, deadline, sent, now);
+        };
+    deadline.set(DEADLINES.schedule(check, timeoutNanos, TimeUnit.NANOSECONDS));
+    if (future.isDone()) {
+      java.util.concurrent.ScheduledFuture<?> d = deadline.getAndSet(null);
+      if (d != null) {
+        d.cancel(false);
+      }
+    }
+  }
+
+  /** One daemon thread for the deadlines of every store's asynchronous commands. */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
+    java.util.concurrent.ScheduledThreadPoolExecutor t =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread th = new Thread(r, "keybrake-redis-deadlines");
+              th.setDaemon(true);
+              return th;
+            });
+    t.setRemoveOnCancelPolicy(true);
+    return t;
   }
 
   /** A new pub/sub connection with the same options; closed with this store at the latest. */

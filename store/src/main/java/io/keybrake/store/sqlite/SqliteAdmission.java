@@ -10,14 +10,17 @@ import io.keybrake.core.ledger.ReserveRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code SqliteAdmission} is the embedded store's {@link Admission}: the dedup claim and the
  * reservation in one SQLite transaction, and each finish of a {@link Ticket} (with the audit row
- * alongside) in another. Both go through {@link SqliteDatabase#write}, so under load they share
- * group commits with other writers. Durable means committed to the write-ahead log of {@code
- * keybrake.db} ({@code synchronous=NORMAL}): it survives the process dying; a power loss may lose
- * the last commits before a checkpoint. Thread-safe.
+ * alongside) in another. Both are queued to the database's one writer thread ({@link
+ * SqliteDatabase#submit}): the caller never blocks, under load they share group commits with other
+ * writers, and each stage completes on the writer thread after the commit that holds its work.
+ * Durable means committed to the write-ahead log of {@code keybrake.db} ({@code
+ * synchronous=NORMAL}): it survives the process dying; a power loss may lose the last commits
+ * before a checkpoint. A stage completes only once that commit is done. Thread-safe.
  */
 public final class SqliteAdmission implements Admission {
   private final SqliteDatabase db;
@@ -32,8 +35,9 @@ public final class SqliteAdmission implements Admission {
   }
 
   @Override
-  public Admit admit(String fingerprint, Instant dedupUntil, ReserveRequest request) {
-    return db.write(
+  public CompletionStage<Admit> admit(
+      String fingerprint, Instant dedupUntil, ReserveRequest request) {
+    return db.submit(
         "admit a call",
         s -> {
           String token = null;
@@ -60,8 +64,8 @@ public final class SqliteAdmission implements Admission {
   }
 
   @Override
-  public void awaitChange(String fingerprint, Duration maxWait) throws InterruptedException {
-    dedup.awaitChange(fingerprint, maxWait);
+  public CompletionStage<Void> awaitChange(String fingerprint, Duration maxWait) {
+    return dedup.changed(fingerprint, maxWait);
   }
 
   /** One admitted call; each finish is one transaction with the work alongside it. */
@@ -76,8 +80,9 @@ public final class SqliteAdmission implements Admission {
     }
 
     @Override
-    protected void onSettle(long actualMicros, StoredResponse response, Runnable alongside) {
-      db.write(
+    protected CompletionStage<Void> onSettle(
+        long actualMicros, StoredResponse response, Runnable alongside) {
+      return db.submit(
           "settle a call",
           s -> {
             ledger.settle(reservation().reservationId(), actualMicros);
@@ -89,13 +94,13 @@ public final class SqliteAdmission implements Admission {
               }
             }
             alongside.run();
-            return null;
+            return (Void) null;
           });
     }
 
     @Override
-    protected void onRelease(Runnable alongside) {
-      db.write(
+    protected CompletionStage<Void> onRelease(Runnable alongside) {
+      return db.submit(
           "release a call",
           s -> {
             ledger.release(reservation().reservationId());
@@ -103,13 +108,13 @@ public final class SqliteAdmission implements Admission {
               dedup.abandon(fingerprint, token);
             }
             alongside.run();
-            return null;
+            return (Void) null;
           });
     }
 
     @Override
-    protected void onKeepUnsettled(boolean letRetry, Runnable alongside) {
-      db.write(
+    protected CompletionStage<Void> onKeepUnsettled(boolean letRetry, Runnable alongside) {
+      return db.submit(
           "keep a call unsettled",
           s -> {
             ledger.markUnsettled(reservation().reservationId());
@@ -117,7 +122,7 @@ public final class SqliteAdmission implements Admission {
               dedup.abandon(fingerprint, token);
             }
             alongside.run();
-            return null;
+            return (Void) null;
           });
     }
   }

@@ -1,5 +1,7 @@
 package io.keybrake.store.sqlite;
 
+import io.keybrake.core.admission.FingerprintChanges;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.dedup.Claim;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.store.json.JsonColumns;
@@ -9,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +42,7 @@ public final class SqliteDedupCache {
 
   private final SqliteDatabase db;
   private final ConcurrentMap<String, CountDownLatch> waiters = new ConcurrentHashMap<>();
+  private final FingerprintChanges changes = new FingerprintChanges();
 
   public SqliteDedupCache(SqliteDatabase db) {
     this.db = Objects.requireNonNull(db);
@@ -151,7 +156,31 @@ public final class SqliteDedupCache {
         });
   }
 
+  /**
+   * Completes when the entry for {@code fingerprint} may have changed, or after {@code maxWait}; no
+   * thread waits meanwhile (the look at the entry that closes the race with a change just before
+   * registering runs on {@link Stages#blocking()}).
+   */
+  public CompletionStage<Void> changed(String fingerprint, Duration maxWait) {
+    CompletableFuture<Void> next = changes.next(fingerprint, maxWait);
+    CompletableFuture.runAsync(
+        () -> {
+          boolean inFlight;
+          try {
+            inFlight = stillInFlight(fingerprint);
+          } catch (RuntimeException e) {
+            inFlight = false; // the next admit reports the store
+          }
+          if (!inFlight) {
+            changes.wake(fingerprint);
+          }
+        },
+        Stages.blocking());
+    return next;
+  }
+
   private void wake(String fingerprint) {
+    db.afterCommit(() -> changes.wake(fingerprint)); // a waiter admits again only after the commit
     CountDownLatch latch = waiters.remove(fingerprint);
     if (latch != null) {
       latch.countDown();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.BudgetLimit;
@@ -52,8 +53,11 @@ class SqliteAdmissionTest {
   }
 
   private Admit admit(String fingerprint, long amount) {
-    return admission.admit(
-        fingerprint, UNTIL, new ReserveRequest("rsv_" + ids++, "key_a", List.of(CAP), amount, T0));
+    return Stages.join(
+        admission.admit(
+            fingerprint,
+            UNTIL,
+            new ReserveRequest("rsv_" + ids++, "key_a", List.of(CAP), amount, T0)));
   }
 
   @Test
@@ -62,7 +66,7 @@ class SqliteAdmissionTest {
     assertThat(ledger.counter(CAP)).isEqualTo(new CounterSnapshot(0, 3_000));
     assertThat(admit("fp", 3_000)).isEqualTo(new Admit.InFlight());
 
-    ticket.settle(2_500, RESPONSE);
+    Stages.join(ticket.settle(2_500, RESPONSE));
 
     assertThat(ledger.counter(CAP)).isEqualTo(new CounterSnapshot(2_500, 0));
     Admit replay = admit("fp", 3_000);
@@ -86,12 +90,13 @@ class SqliteAdmissionTest {
     Ticket ticket = ((Admit.Admitted) admit(null, 3_000)).ticket();
     assertThatThrownBy(
             () ->
-                ticket.settle(
-                    2_000,
-                    null,
-                    () -> {
-                      throw new IllegalStateException("the audit row failed");
-                    }))
+                Stages.join(
+                    ticket.settle(
+                        2_000,
+                        null,
+                        () -> {
+                          throw new IllegalStateException("the audit row failed");
+                        })))
         .isInstanceOf(IllegalStateException.class);
     // the settlement was rolled back with it: the reservation is still open
     assertThat(ledger.counter(CAP)).isEqualTo(new CounterSnapshot(0, 3_000));
@@ -101,10 +106,11 @@ class SqliteAdmissionTest {
   @Test
   void releaseLetsTheRetryThroughAndAnUnknownOutcomeKeepsTheClaim() {
     AtomicInteger rows = new AtomicInteger();
-    ((Admit.Admitted) admit("a", 1_000)).ticket().release(rows::incrementAndGet);
+    Stages.join(((Admit.Admitted) admit("a", 1_000)).ticket().release(rows::incrementAndGet));
     assertThat(admit("a", 1_000)).isInstanceOf(Admit.Admitted.class);
 
-    ((Admit.Admitted) admit("b", 1_000)).ticket().keepUnsettled(false, rows::incrementAndGet);
+    Stages.join(
+        ((Admit.Admitted) admit("b", 1_000)).ticket().keepUnsettled(false, rows::incrementAndGet));
     assertThat(admit("b", 1_000)).isEqualTo(new Admit.InFlight());
     assertThat(rows).hasValue(2);
     assertThat(ledger.counter(CAP)).isEqualTo(new CounterSnapshot(0, 2_000));
@@ -113,7 +119,7 @@ class SqliteAdmissionTest {
   @Test
   void aSecondFinishThrowsAndChangesNothing() {
     Ticket ticket = ((Admit.Admitted) admit(null, 3_000)).ticket();
-    ticket.release();
+    Stages.join(ticket.release());
     assertThatThrownBy(() -> ticket.settle(3_000, null)).isInstanceOf(IllegalStateException.class);
     assertThat(ledger.counter(CAP)).isEqualTo(new CounterSnapshot(0, 0));
   }

@@ -10,6 +10,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -253,5 +256,93 @@ class SqliteDatabaseTest {
               });
       assertThat(rows).isEqualTo(15);
     }
+  }
+
+  private static int counters(SqliteDatabase db) {
+    return db.read(
+        "count",
+        s -> {
+          try (ResultSet rs = s.prepare("SELECT COUNT(*) FROM counters").executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        });
+  }
+
+  /** Submits a write that holds the writer thread until {@code release} opens. */
+  private static CompletableFuture<Void> holdWriter(SqliteDatabase db, CountDownLatch release) {
+    return db.submit(
+        "hold the writer",
+        s -> {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        });
+  }
+
+  @Test
+  void aSubmittedWriteDoesNotHoldItsCallerAndCompletesOnlyAfterItsCommit() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Void> held = holdWriter(db, release);
+      CompletableFuture<Integer> write =
+          db.submit(
+              "insert a counter",
+              s -> {
+                s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                return 1;
+              });
+
+      // the caller got its stage back while the writer is busy: nothing is committed yet
+      assertThat(write).isNotDone();
+      assertThat(counters(db)).isZero();
+
+      release.countDown();
+      assertThat(write.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+      held.get(5, TimeUnit.SECONDS);
+      assertThat(counters(db)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aContinuationOnTheWriterThreadMayWriteAgainAndBothCommit() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      CountDownLatch release = new CountDownLatch(1);
+      holdWriter(db, release);
+      CompletableFuture<String> chained =
+          db.submit(
+                  "insert the first counter",
+                  s -> {
+                    s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                    return null;
+                  })
+              .thenApply(
+                  v -> {
+                    db.write(
+                        "insert the second counter",
+                        s -> {
+                          s.execute(
+                              "INSERT INTO counters (counter_id, window_end) VALUES ('c2', 0)");
+                          return null;
+                        });
+                    return Thread.currentThread().getName();
+                  });
+      release.countDown();
+
+      assertThat(chained.get(5, TimeUnit.SECONDS)).isEqualTo("keybrake-sqlite-writer");
+      assertThat(counters(db)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aWriteQueuedWhenTheDatabaseClosesFailsClosedInsteadOfHanging() throws Exception {
+    SqliteDatabase db = SqliteDatabase.open(dir);
+    db.close();
+    CompletableFuture<Object> late = db.submit("write after close", s -> null);
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> late.get(5, TimeUnit.SECONDS)))
+        .hasCauseInstanceOf(StoreUnavailableException.class);
   }
 }

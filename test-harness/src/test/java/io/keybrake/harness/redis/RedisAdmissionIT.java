@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.admission.Ticket;
 import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.BudgetLimit;
@@ -69,7 +70,8 @@ class RedisAdmissionIT {
 
   private static Admit admit(RedisAdmission a, String fp, long amount, BudgetLimit cap) {
     Instant now = RedisFixtures.CLOCK.instant();
-    return a.admit(fp, now.plusSeconds(60), RedisFixtures.request(unique("r"), amount, cap));
+    return Stages.join(
+        a.admit(fp, now.plusSeconds(60), RedisFixtures.request(unique("r"), amount, cap)));
   }
 
   @Test
@@ -85,7 +87,8 @@ class RedisAdmissionIT {
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 3_000));
 
     AtomicInteger alongside = new AtomicInteger();
-    ((Admit.Admitted) first).ticket().settle(2_500, RESPONSE, alongside::incrementAndGet);
+    Stages.join(
+        ((Admit.Admitted) first).ticket().settle(2_500, RESPONSE, alongside::incrementAndGet));
     assertThat(alongside).hasValue(1);
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(2_500, 0));
     Admit replay = admit(b, fp, 3_000, cap);
@@ -119,16 +122,17 @@ class RedisAdmissionIT {
     BudgetLimit cap = RedisFixtures.daily("key_daily", unique("key"), 10_000);
     RedisAdmission a = instances.get(0);
     String released = unique("fp");
-    ((Admit.Admitted) admit(a, released, 1_000, cap)).ticket().release();
+    Stages.join(((Admit.Admitted) admit(a, released, 1_000, cap)).ticket().release());
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
     assertThat(admit(a, released, 1_000, cap)).isInstanceOf(Admit.Admitted.class);
 
     String failed = unique("fp"); // a 5xx: counted, but a retry may go
-    ((Admit.Admitted) admit(a, failed, 1_000, cap)).ticket().keepUnsettled(true, () -> {});
+    Stages.join(
+        ((Admit.Admitted) admit(a, failed, 1_000, cap)).ticket().keepUnsettled(true, () -> {}));
     assertThat(admit(a, failed, 1_000, cap)).isInstanceOf(Admit.Admitted.class);
 
     String unknown = unique("fp"); // the stream died: no retry reaches the vendor
-    ((Admit.Admitted) admit(a, unknown, 1_000, cap)).ticket().keepUnsettled();
+    Stages.join(((Admit.Admitted) admit(a, unknown, 1_000, cap)).ticket().keepUnsettled());
     assertThat(admit(a, unknown, 1_000, cap)).isEqualTo(new Admit.InFlight());
     assertThat(ledger.counter(cap).reservedMicros()).isEqualTo(4_000);
   }
@@ -137,7 +141,7 @@ class RedisAdmissionIT {
   void aTicketFinishesOnceAndASecondFinishTouchesNothing() {
     BudgetLimit cap = RedisFixtures.daily("key_daily", unique("key"), 10_000);
     Ticket ticket = ((Admit.Admitted) admit(instances.get(0), null, 1_000, cap)).ticket();
-    ticket.settle(800, null);
+    Stages.join(ticket.settle(800, null));
     assertThatThrownBy(ticket::release).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> ticket.settle(900, null)).isInstanceOf(IllegalStateException.class);
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(800, 0));

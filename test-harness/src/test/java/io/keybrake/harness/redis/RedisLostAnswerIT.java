@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.ReserveOutcome;
@@ -114,7 +115,9 @@ class RedisLostAnswerIT {
     Instant now = RedisFixtures.CLOCK.instant();
     proxy.stallAnswers(STALL);
     assertThatThrownBy(
-            () -> admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
+            () ->
+                Stages.join(
+                    admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap))))
         .isInstanceOf(StoreUnavailableException.class);
 
     await()
@@ -122,7 +125,8 @@ class RedisLostAnswerIT {
         .untilAsserted(() -> assertThat(ledger.lostReservesPending()).isZero());
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
 
-    assertThat(admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap)))
+    assertThat(
+            Stages.join(admission.admit(fp, now.plusSeconds(60), request(unique("r"), 5_000, cap))))
         .isInstanceOf(Admit.Admitted.class);
   }
 }
