@@ -83,6 +83,22 @@ public final class SqliteDatabase implements Closeable {
   private final ScheduledExecutorService background;
   private volatile boolean closed;
 
+  /**
+   * Runs the callers' continuations when other writes are waiting, so that the writer thread goes
+   * on committing instead of carrying every call's next steps (measured: at 16 connections through
+   * the local gateway three quarters of the writer thread's time went to continuations, and it was
+   * half of the process's CPU). When nothing waits, the writer runs the last continuation itself:
+   * at a low rate a call costs no extra thread wake-up.
+   */
+  private final java.util.concurrent.ExecutorService completions =
+      Executors.newFixedThreadPool(
+          Math.max(2, Runtime.getRuntime().availableProcessors()),
+          r -> {
+            Thread t = new Thread(r, "keybrake-sqlite-completions");
+            t.setDaemon(true);
+            return t;
+          });
+
   /** Transactions committed (written by the writer thread only). */
   private volatile long commits;
 
@@ -281,13 +297,19 @@ public final class SqliteDatabase implements Closeable {
     } finally {
       inBatch = false;
     }
-    // after the commit, outside any transaction: the callers' continuations run from here
-    for (PendingWrite<?> w : batch) {
-      try {
-        w.finish();
-      } catch (RuntimeException e) {
-        LOG.error("a continuation of a committed write failed", e);
+    // after the commit, outside any transaction: the callers' continuations run from here, or
+    // from the completions pool while other writes wait for this thread
+    for (int i = 0; i < batch.size(); i++) {
+      PendingWrite<?> w = batch.get(i);
+      if (i < batch.size() - 1 || !queue.isEmpty()) {
+        try {
+          completions.execute(() -> finishQuietly(w));
+          continue;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // closing: finish it here
+        }
       }
+      finishQuietly(w);
     }
     List<Runnable> after = List.copyOf(afterCommit);
     afterCommit.clear();
@@ -297,6 +319,14 @@ public final class SqliteDatabase implements Closeable {
       } catch (RuntimeException e) {
         LOG.error("an action after a commit failed", e);
       }
+    }
+  }
+
+  private static void finishQuietly(PendingWrite<?> w) {
+    try {
+      w.finish();
+    } catch (RuntimeException e) {
+      LOG.error("a continuation of a committed write failed", e);
     }
   }
 
@@ -459,6 +489,7 @@ public final class SqliteDatabase implements Closeable {
       Thread.currentThread().interrupt();
     }
     closed = true;
+    completions.shutdown();
     PendingWrite<?> left;
     while ((left = queue.poll()) != null) {
       if (left != STOP) {
