@@ -3,6 +3,10 @@ package io.keybrake.cli.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keybrake.cli.settings.VendorDirectory;
+import io.keybrake.core.vendor.CredentialField;
+import io.keybrake.core.vendor.VendorRegistry;
+import io.keybrake.core.vendor.VendorSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -11,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,6 +57,12 @@ public final class KeysCommand implements Runnable {
               + "  TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN   for twilio%n"
               + "  STRIPE_SECRET_KEY                       for stripe%n"
               + "  RESEND_API_KEY                          for resend%n"
+              + "  <VENDOR>_<FIELD>                        for a spec vendor: one per credential%n"
+              + "                                          field of its spec, the admin API's%n"
+              + "                                          field upper-cased (SENDGRID_API_KEY;%n"
+              + "                                          VONAGE_API_KEY, VONAGE_API_SECRET)%n"
+              + "  KEYBRAKE_VENDOR_DIR                     the server's directory of vendor spec%n"
+              + "                                          files; needed for a spec vendor%n"
               + AdminOptions.ENV_HELP)
   static final class Create implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -60,7 +71,11 @@ public final class KeysCommand implements Runnable {
     @Option(names = "--name", required = true, description = "Key name, e.g. support-bot-prod.")
     String name;
 
-    @Option(names = "--vendor", required = true, description = "twilio, stripe or resend.")
+    @Option(
+        names = "--vendor",
+        required = true,
+        description =
+            "The vendor id: twilio, stripe, resend, or a spec vendor of KEYBRAKE_VENDOR_DIR.")
     String vendor;
 
     @Option(names = "--label", description = "A label k=v (repeat for several).")
@@ -86,25 +101,13 @@ public final class KeysCommand implements Runnable {
       ObjectNode body = AdminClient.JSON.createObjectNode();
       body.put("name", name);
       body.put("vendor", vendor.toLowerCase(Locale.ROOT));
-      switch (vendor.toLowerCase(Locale.ROOT)) {
-        case "twilio" -> {
-          if (!credential(body, "twilio_account_sid", "TWILIO_ACCOUNT_SID", err)
-              || !credential(body, "twilio_auth_token", "TWILIO_AUTH_TOKEN", err)) {
-            return Exit.USAGE;
-          }
-        }
-        case "stripe" -> {
-          if (!credential(body, "stripe_secret_key", "STRIPE_SECRET_KEY", err)) {
-            return Exit.USAGE;
-          }
-        }
-        case "resend" -> {
-          if (!credential(body, "resend_api_key", "RESEND_API_KEY", err)) {
-            return Exit.USAGE;
-          }
-        }
-        default -> {
-          err.println("keybrake: --vendor must be twilio, stripe or resend");
+      VendorSpec vendorSpec = vendorSpec(vendor.toLowerCase(Locale.ROOT), err);
+      if (vendorSpec == null) {
+        return Exit.USAGE;
+      }
+      for (CredentialField f : vendorSpec.credential()) {
+        String field = f.adminField(vendorSpec.id());
+        if (!credential(body, field, credentialVariable(vendorSpec.id(), f), err)) {
           return Exit.USAGE;
         }
       }
@@ -130,6 +133,43 @@ public final class KeysCommand implements Runnable {
           List.of(a.body()),
           List.of("id", "name", "vendor", "vault_key", "labels", "expires_at"));
       return Exit.OK;
+    }
+
+    /**
+     * The vendor's spec from the vendors the server would load: the jar's and those of {@code
+     * KEYBRAKE_VENDOR_DIR} in this command's environment. Null (after saying why) when the
+     * directory does not load or does not hold the vendor.
+     */
+    private static VendorSpec vendorSpec(String id, PrintWriter err) {
+      List<String> problems = new ArrayList<>();
+      VendorRegistry vendors = VendorDirectory.load(CliEnvironment.get(), problems);
+      if (!problems.isEmpty()) {
+        problems.forEach(p -> err.println("keybrake: " + p));
+        return null;
+      }
+      Optional<VendorSpec> spec = vendors.find(id);
+      if (spec.isPresent()) {
+        return spec.get();
+      }
+      String dir = CliEnvironment.get(VendorDirectory.ENV, null);
+      err.println(
+          "keybrake: --vendor must be one of "
+              + String.join(", ", vendors.ids())
+              + (dir == null
+                  ? "; a spec vendor needs "
+                      + VendorDirectory.ENV
+                      + " set to the directory of its spec file, as the server has it"
+                  : " (the built-in vendors and those of "
+                      + VendorDirectory.ENV
+                      + "="
+                      + dir
+                      + ")"));
+      return null;
+    }
+
+    /** {@code TWILIO_ACCOUNT_SID}: the admin API's field for it, upper-cased. */
+    static String credentialVariable(String vendor, CredentialField field) {
+      return field.adminField(vendor).toUpperCase(Locale.ROOT);
     }
 
     private static boolean credential(ObjectNode body, String field, String env, PrintWriter err) {

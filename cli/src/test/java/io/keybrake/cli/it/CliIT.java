@@ -165,7 +165,13 @@ class CliIT {
     noCredential.remove("TWILIO_AUTH_TOKEN");
     Run missing = run(noCredential, "keys", "create", "--name", "x", "--vendor", "twilio");
     assertThat(missing.exit()).isEqualTo(2);
-    assertThat(missing.err()).contains("TWILIO_AUTH_TOKEN");
+    assertThat(missing.err())
+        .contains("keybrake: set TWILIO_AUTH_TOKEN (the real vendor credential)");
+    Run unknown = run("keys", "create", "--name", "x", "--vendor", "mailgun");
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.err())
+        .contains("--vendor must be one of twilio, stripe, resend")
+        .contains("KEYBRAKE_VENDOR_DIR");
     assertThat(run("keys", "list", "--output", "yaml").exit()).isEqualTo(2);
     assertThat(run("keys", "frobnicate").exit()).isEqualTo(2);
   }
@@ -173,7 +179,14 @@ class CliIT {
   @Test
   void helpListsTheEnvironmentEachCommandReads() {
     assertThat(run("keys", "create", "--help").out())
-        .contains("KEYBRAKE_URL", "KEYBRAKE_ADMIN_KEY", "TWILIO_AUTH_TOKEN", "STRIPE_SECRET_KEY");
+        .contains(
+            "KEYBRAKE_URL",
+            "KEYBRAKE_ADMIN_KEY",
+            "TWILIO_AUTH_TOKEN",
+            "STRIPE_SECRET_KEY",
+            "RESEND_API_KEY",
+            "SENDGRID_API_KEY",
+            "KEYBRAKE_VENDOR_DIR");
     assertThat(run("keys", "revoke", "--help").out()).contains("KEYBRAKE_ADMIN_KEY", "--label");
     assertThat(run("budgets", "list", "--help").out()).contains("KEYBRAKE_ADMIN_KEY");
     assertThat(run("audit", "tail", "--help").out()).contains("KEYBRAKE_URL");
