@@ -40,7 +40,7 @@ class SpecVendorCredentialIT {
   @Test
   void aSpecVendorsCredentialIsReadFromTheSecretByItsFieldNames() throws Exception {
     loadSendGrid();
-    setUp("SG.real-sendgrid-key");
+    setUp("SG.fake-test-key-not-real");
 
     Resolution r = new PolicyResolver(client).resolve("team-a", "mail-agents");
 
@@ -48,7 +48,7 @@ class SpecVendorCredentialIT {
     ResolvedPolicy p = ((Resolution.Resolved) r).policy();
     assertThat(p.vendor()).isEqualTo("sendgrid");
     assertThat(p.credential())
-        .isEqualTo(new VendorCredential.Fields(Map.of("api_key", "SG.real-sendgrid-key")));
+        .isEqualTo(new VendorCredential.Fields(Map.of("api_key", "SG.fake-test-key-not-real")));
   }
 
   @Test
@@ -57,7 +57,7 @@ class SpecVendorCredentialIT {
     setUp("not-a-sendgrid-key");
     Resolution badValue = new PolicyResolver(client).resolve("team-a", "mail-agents");
     VendorRegistry.configure(null);
-    setUp("SG.real-sendgrid-key");
+    setUp("SG.fake-test-key-not-real");
     Resolution unknown = new PolicyResolver(client).resolve("team-a", "mail-agents");
 
     assertThat(badValue)
