@@ -35,6 +35,11 @@ public sealed interface Admit {
       Objects.requireNonNull(limit);
     }
 
+    /** The refusal a store's reservation answered with. */
+    public static Exhausted of(io.keybrake.core.ledger.ReserveOutcome.Exhausted refused) {
+      return new Exhausted(refused.limit(), refused.spentMicros(), refused.requestedMicros());
+    }
+
     public long capMicros() {
       return limit.capMicros();
     }

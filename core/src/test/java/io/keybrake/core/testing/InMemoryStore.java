@@ -105,7 +105,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
     }
     ReserveOutcome outcome = reserve(request);
     if (outcome instanceof ReserveOutcome.Exhausted no) {
-      return new Admit.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros());
+      return Admit.Exhausted.of(no);
     }
     if (token != null) {
       dedup.put(fingerprint, new Entry(token, dedupUntil, null));

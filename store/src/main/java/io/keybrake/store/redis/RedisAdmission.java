@@ -89,7 +89,7 @@ public final class RedisAdmission implements Admission {
 
   private Admit admitted(ReserveOutcome outcome, String fingerprint, String token) {
     if (outcome instanceof ReserveOutcome.Exhausted no) {
-      return new Admit.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros());
+      return Admit.Exhausted.of(no);
     }
     return new Admit.Admitted(
         new RedisTicket((ReserveOutcome.Reserved) outcome, fingerprint, token));

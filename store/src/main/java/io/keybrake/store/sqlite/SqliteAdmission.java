@@ -56,7 +56,7 @@ public final class SqliteAdmission implements Admission {
             if (token != null) {
               dedup.abandon(fingerprint, token); // a refused call keeps no claim
             }
-            return new Admit.Exhausted(no.limit(), no.spentMicros(), no.requestedMicros());
+            return Admit.Exhausted.of(no);
           }
           return new Admit.Admitted(
               new SqliteTicket((ReserveOutcome.Reserved) outcome, fingerprint, token));
