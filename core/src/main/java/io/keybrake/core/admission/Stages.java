@@ -23,6 +23,31 @@ public final class Stages {
 
   private Stages() {}
 
+  /** Set on a thread while it runs work for an event loop that must never block. */
+  private static final ThreadLocal<Boolean> EVENT_LOOP = ThreadLocal.withInitial(() -> false);
+
+  /**
+   * Runs {@code work} with the calling thread marked as an event loop (Netty's, serving Envoy):
+   * store work it starts is handed to the store's own threads instead of running here.
+   */
+  public static void onEventLoop(Runnable work) {
+    boolean was = EVENT_LOOP.get();
+    EVENT_LOOP.set(true);
+    try {
+      work.run();
+    } finally {
+      EVENT_LOOP.set(was);
+    }
+  }
+
+  /**
+   * Whether the calling thread may run blocking store work itself (not inside {@link
+   * #onEventLoop}).
+   */
+  public static boolean mayBlock() {
+    return !EVENT_LOOP.get();
+  }
+
   /** A completed stage with no value. */
   public static CompletableFuture<Void> done() {
     return DONE;

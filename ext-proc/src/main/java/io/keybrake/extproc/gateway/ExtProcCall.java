@@ -7,9 +7,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.CyclicTimeouts;
 
 /**
  * The client side of one ext_proc {@code Process} stream, as Envoy drives it: send one message, get
@@ -17,13 +15,10 @@ import java.util.concurrent.TimeUnit;
  * configured maximum), and at the end half-close then reset the stream. Asynchronous: {@link
  * #exchange} returns at once and its stage completes on whichever thread delivered the answer (with
  * direct executors, the processor's decision completing), or fails with {@link ExtProcFailure} (504
- * when the timeout passed, on the shared timer thread). No thread waits. One message at a time;
- * thread-safe.
+ * when the timeout passed, on the shared timer thread of {@link MessageDeadlines}). No thread
+ * waits. One message at a time; thread-safe.
  */
-final class ExtProcCall implements AutoCloseable {
-
-  /** One daemon thread for every call's message deadline; cancelled deadlines leave its queue. */
-  private static final ScheduledThreadPoolExecutor TIMER = timer();
+final class ExtProcCall implements AutoCloseable, CyclicTimeouts.Expirable {
 
   private final Object lock = new Object();
   private final ClientCallStreamObserver<ProcessingRequest> stream;
@@ -33,7 +28,8 @@ final class ExtProcCall implements AutoCloseable {
   /** The answer awaited now, or null. */
   private CompletableFuture<ProcessingResponse> pending;
 
-  private ScheduledFuture<?> deadline;
+  /** {@link System#nanoTime()} by which the pending answer must come; MAX_VALUE when none. */
+  private volatile long expireNanos = Long.MAX_VALUE;
 
   /** Why the stream can carry no more answers (the processor failed or closed it), or null. */
   private ExtProcFailure ended;
@@ -80,7 +76,7 @@ final class ExtProcCall implements AutoCloseable {
         throw new IllegalStateException("a message is already waiting for its answer");
       }
       pending = answer;
-      arm(answer, messageTimeout.toNanos());
+      arm(messageTimeout.toNanos());
     }
     try {
       stream.onNext(request); // with direct executors the answer may complete before this returns
@@ -104,7 +100,7 @@ final class ExtProcCall implements AutoCloseable {
                     r.getOverrideMessageTimeout().getSeconds(),
                     r.getOverrideMessageTimeout().getNanos())
                 .toNanos();
-        arm(answer, Math.min(asked, maxMessageTimeout.toNanos()));
+        arm(Math.min(asked, maxMessageTimeout.toNanos()));
         return;
       }
       pending = null;
@@ -139,25 +135,47 @@ final class ExtProcCall implements AutoCloseable {
     answer.completeExceptionally(why);
   }
 
-  /** (Re)starts the deadline of {@code answer}. Holds the lock. */
-  private void arm(CompletableFuture<ProcessingResponse> answer, long nanos) {
-    disarm();
-    deadline =
-        TIMER.schedule(
-            () ->
-                fail(
-                    answer,
-                    new ExtProcFailure(
-                        504, "the processor did not answer within the message timeout")),
-            nanos,
-            TimeUnit.NANOSECONDS);
+  /** (Re)starts the deadline of the pending answer. Holds the lock. */
+  private void arm(long nanos) {
+    long at = System.nanoTime() + nanos;
+    expireNanos = at == Long.MAX_VALUE ? at - 1 : at; // MAX_VALUE means "no deadline"
+    MessageDeadlines.SHARED.arm(this);
   }
 
   private void disarm() {
-    if (deadline != null) {
-      deadline.cancel(false);
-      deadline = null;
+    if (expireNanos != Long.MAX_VALUE) {
+      expireNanos = Long.MAX_VALUE;
+      MessageDeadlines.SHARED.disarm(this);
     }
+  }
+
+  @Override
+  public long getExpireNanoTime() {
+    return expireNanos;
+  }
+
+  /**
+   * Fails the pending answer (504) if its deadline has passed; true when this stream has no
+   * deadline left to watch. Called by the timer.
+   */
+  boolean expire() {
+    CompletableFuture<ProcessingResponse> answer;
+    synchronized (lock) {
+      if (expireNanos == Long.MAX_VALUE) {
+        return true;
+      }
+      if (System.nanoTime() - expireNanos < 0) {
+        return false; // re-armed since the timer looked
+      }
+      answer = pending;
+      pending = null;
+      expireNanos = Long.MAX_VALUE;
+    }
+    if (answer != null) {
+      answer.completeExceptionally(
+          new ExtProcFailure(504, "the processor did not answer within the message timeout"));
+    }
+    return true;
   }
 
   /** Half-closes then resets the stream, as Envoy ends every stream. */
@@ -176,18 +194,5 @@ final class ExtProcCall implements AutoCloseable {
       // already cancelled by the server's error
     }
     stream.cancel("exchange finished", null);
-  }
-
-  private static ScheduledThreadPoolExecutor timer() {
-    ScheduledThreadPoolExecutor t =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread th = new Thread(r, "keybrake-gateway-timer");
-              th.setDaemon(true);
-              return th;
-            });
-    t.setRemoveOnCancelPolicy(true);
-    return t;
   }
 }

@@ -107,8 +107,8 @@ public final class UpstreamClient implements AutoCloseable {
       req.body(new BytesRequestContent(contentType, ex.body));
     }
     return new CompletableResponseListener(req, MAX_RESPONSE_BYTES)
-        .send()
-        .orTimeout(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS)
+        .send() // the request's own timeout bounds it (on the client's cyclic timer, no task per
+        // call)
         .handle(
             (resp, failure) -> {
               if (failure == null) {

@@ -126,7 +126,11 @@ final class ProcessStream implements StreamObserver<ProcessingRequest> {
       }
       running = true;
     }
-    drain(request);
+    if (localGateway) {
+      drain(request); // the local gateway's threads may run a store write themselves
+    } else {
+      Stages.onEventLoop(() -> drain(request)); // Netty's event loop: store writes go elsewhere
+    }
   }
 
   /**

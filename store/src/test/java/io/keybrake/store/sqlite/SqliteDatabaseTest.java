@@ -269,18 +269,92 @@ class SqliteDatabaseTest {
         });
   }
 
-  /** Submits a write that holds the writer thread until {@code release} opens. */
-  private static CompletableFuture<Void> holdWriter(SqliteDatabase db, CountDownLatch release) {
-    return db.submit(
-        "hold the writer",
-        s -> {
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return null;
-        });
+  /**
+   * Holds the writer connection, from a thread of its own, until {@code release} opens; returns
+   * once it holds it.
+   */
+  private static CompletableFuture<Void> holdWriter(SqliteDatabase db, CountDownLatch release)
+      throws InterruptedException {
+    CountDownLatch holding = new CountDownLatch(1);
+    CompletableFuture<Void> held =
+        CompletableFuture.runAsync(
+            () ->
+                db.write(
+                    "hold the writer",
+                    s -> {
+                      holding.countDown();
+                      try {
+                        release.await(10, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return null;
+                    }));
+    assertThat(holding.await(5, TimeUnit.SECONDS)).isTrue();
+    return held;
+  }
+
+  @Test
+  void aLoneWriteRunsOnItsCallersThreadAndIsCommittedWhenSubmitReturns() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      String caller = Thread.currentThread().getName();
+      CompletableFuture<String> write =
+          db.submit(
+              "insert a counter",
+              s -> {
+                s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                return Thread.currentThread().getName();
+              });
+
+      assertThat(write).isDone();
+      assertThat(write.get()).isEqualTo(caller);
+      assertThat(counters(db)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWriteStartedOnAnEventLoopIsHandedToTheWriterThread() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      java.util.concurrent.atomic.AtomicReference<CompletableFuture<String>> write =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      io.keybrake.core.admission.Stages.onEventLoop(
+          () ->
+              write.set(
+                  db.submit(
+                      "insert a counter",
+                      s -> {
+                        s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                        return Thread.currentThread().getName();
+                      })));
+
+      assertThat(write.get().get(5, TimeUnit.SECONDS)).isEqualTo("keybrake-sqlite-writer");
+      assertThat(counters(db)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWriteThatFailsOnItsCallersThreadIsRolledBackAndFailsItsStage() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      CompletableFuture<Object> write =
+          db.submit(
+              "insert then refuse",
+              s -> {
+                s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c1', 0)");
+                throw new IllegalStateException("refused");
+              });
+
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(write::get))
+          .hasCauseInstanceOf(IllegalStateException.class);
+      assertThat(counters(db)).isZero();
+      // the writer connection is free again: the next write commits
+      db.write(
+          "insert a counter",
+          s -> {
+            s.execute("INSERT INTO counters (counter_id, window_end) VALUES ('c2', 0)");
+            return null;
+          });
+      assertThat(counters(db)).isEqualTo(1);
+    }
   }
 
   @Test
