@@ -8,16 +8,18 @@
 # Needs nginx, wrk (Debian: apt-get install -y nginx wrk), node/npm, java 17, redis-server. Builds
 # what it runs: Keybrake's jar (./keybrake), bench/spring-cloud-gateway (./mvnw -f), and installs
 # @portkey-ai/gateway@1.15.2 from npm into bench/.work. Every system is warmed up with wrk for
-# BENCH_WARMUP seconds (default 20), then measured for BENCH_DURATION seconds (default 20) at 1 and
-# 16 connections (wrk -t1), then at a low rate with Pacer.java (BENCH_LOW_CALLS calls, default 300,
-# at 10/s, one sequential keep-alive client, the upstream alone measured in the same seconds).
+# BENCH_WARMUP seconds (default 60: on 2 cores a JVM's JIT compiler is still busy after 20 s at 16
+# connections; Keybrake's CPU per call kept falling until about 50 s), then measured for
+# BENCH_DURATION seconds (default 20) at 1 and 16 connections (wrk -t1), then at a low rate with
+# Pacer.java (BENCH_LOW_CALLS calls, default 300, at 10/s, one sequential keep-alive client, the
+# upstream alone measured in the same seconds).
 # Ports: BENCH_PORT_BASE (default 19000) + 80 nginx, 81 Keybrake, 82 Spring Cloud Gateway,
 # 87 Portkey, 79 Redis, 51/18 Keybrake's gRPC/xDS. BENCH_KEYBRAKE_JAR runs another Keybrake build.
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench/.." && pwd)"
 work="$bench/.work"
-warmup="${BENCH_WARMUP:-20}"
+warmup="${BENCH_WARMUP:-60}"
 duration="${BENCH_DURATION:-20}"
 low_calls="${BENCH_LOW_CALLS:-300}"
 systems="${BENCH_SYSTEMS:-nginx keybrake portkey spring-cloud-gateway}"
