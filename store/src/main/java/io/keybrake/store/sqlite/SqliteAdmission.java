@@ -15,12 +15,12 @@ import java.util.concurrent.CompletionStage;
 /**
  * {@code SqliteAdmission} is the embedded store's {@link Admission}: the dedup claim and the
  * reservation in one SQLite transaction, and each finish of a {@link Ticket} (with the audit row
- * alongside) in another. Both are queued to the database's one writer thread ({@link
- * SqliteDatabase#submit}): the caller never blocks, under load they share group commits with other
- * writers, and each stage completes on the writer thread after the commit that holds its work.
- * Durable means committed to the write-ahead log of {@code keybrake.db} ({@code
- * synchronous=NORMAL}): it survives the process dying; a power loss may lose the last commits
- * before a checkpoint. A stage completes only once that commit is done. Thread-safe.
+ * alongside) in another, each through {@link SqliteDatabase#submit}: run on the caller's thread
+ * when nothing else is writing (never on an event loop), else queued for the writer thread, where
+ * under load they share group commits with other writers; each stage completes after the commit
+ * that holds its work. Durable means committed to the write-ahead log of {@code keybrake.db}
+ * ({@code synchronous=NORMAL}): it survives the process dying; a power loss may lose the last
+ * commits before a checkpoint. A stage completes only once that commit is done. Thread-safe.
  */
 public final class SqliteAdmission implements Admission {
   private final SqliteDatabase db;

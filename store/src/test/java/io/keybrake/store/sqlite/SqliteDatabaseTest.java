@@ -87,6 +87,53 @@ class SqliteDatabaseTest {
   }
 
   @Test
+  void underSteadyWritesTheLogStartsOverInsteadOfGrowing() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      db.write(
+          "create a table",
+          s -> {
+            s.execute("CREATE TABLE t (x INTEGER, pad BLOB)");
+            return null;
+          });
+      Path wal = dir.resolve(SqliteDatabase.FILE_NAME + "-wal");
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      // a writer that never pauses: every checkpoint runs while it appends to the log
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                while (!stop.get()) {
+                  db.write(
+                      "insert",
+                      s -> {
+                        for (int i = 0; i < 8; i++) {
+                          s.execute("INSERT INTO t VALUES (1, randomblob(3000))");
+                        }
+                        return null;
+                      });
+                }
+              });
+      long maxWal = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      // about 60,000 log frames (8 pages a commit): three times what the log may hold at most
+      // when it starts over, and more than the writer's own backstop checkpoint waits for
+      while (db.commitCount() < 7_500 && System.nanoTime() < deadline) {
+        db.checkpointIfDue(); // and the background thread, every 50 ms
+        if (Files.exists(wal)) {
+          maxWal = Math.max(maxWal, Files.size(wal));
+        }
+        Thread.sleep(5);
+      }
+      stop.set(true);
+      writer.get(10, TimeUnit.SECONDS);
+
+      assertThat(db.commitCount()).isGreaterThanOrEqualTo(7_500);
+      // without the log starting over it grows to the writer's backstop: 50,000 pages, 200 MiB
+      assertThat(maxWal).isLessThan(120L << 20);
+    }
+  }
+
+  @Test
   void reopeningDoesNotApplyMigrationsTwice() throws Exception {
     SqliteDatabase.open(dir).close();
     SqliteDatabase.open(dir).close();
