@@ -184,9 +184,12 @@ public final class ExtProcBenchmark {
     Callable<Boolean> keybrake = exchange(new EnvoyExtProcClient(kb, config()), vaultKey);
     Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
 
-    System.out.println("warming up (10 s each) ...");
-    LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(keybrake);
-    LoadGenerator.closedLoop(workers, Duration.ofSeconds(10)).run(noopExchange);
+    // 60 s by default: on 2 cores the JIT compiler is still busy after 10-20 s of load, and the
+    // open-loop run that comes first would measure it (-Dbench.warmupSeconds to change)
+    Duration warmUp = Duration.ofSeconds(Long.getLong("bench.warmupSeconds", 60));
+    System.out.println("warming up (" + warmUp.toSeconds() + " s each) ...");
+    LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
+    LoadGenerator.closedLoop(workers, warmUp).run(noopExchange);
 
     System.out.printf(
         "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s%n", runFor);
