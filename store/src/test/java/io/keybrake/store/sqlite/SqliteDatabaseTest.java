@@ -51,12 +51,7 @@ class SqliteDatabaseTest {
   @Test
   void theLogIsCheckpointedOnlyOnceEnoughCommitsGathered() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
-      db.write(
-          "create a table",
-          s -> {
-            s.execute("CREATE TABLE t (x INTEGER)");
-            return null;
-          });
+      execute(db, "CREATE TABLE t (x INTEGER)");
       for (int i = 1; i < SqliteDatabase.CHECKPOINT_EVERY_COMMITS - 1; i++) {
         int x = i;
         db.write(
@@ -89,12 +84,7 @@ class SqliteDatabaseTest {
   @Test
   void underSteadyWritesTheLogStartsOverInsteadOfGrowing() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
-      db.write(
-          "create a table",
-          s -> {
-            s.execute("CREATE TABLE t (x INTEGER, pad BLOB)");
-            return null;
-          });
+      execute(db, "CREATE TABLE t (x INTEGER, pad BLOB)");
       Path wal = dir.resolve(SqliteDatabase.FILE_NAME + "-wal");
       java.util.concurrent.atomic.AtomicBoolean stop =
           new java.util.concurrent.atomic.AtomicBoolean();
@@ -225,12 +215,7 @@ class SqliteDatabaseTest {
   @Test
   void groupCommitKeepsEachCallersOutcomeItsOwn() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
-      db.write(
-          "create a scratch table",
-          s -> {
-            s.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY)");
-            return null;
-          });
+      execute(db, "CREATE TABLE scratch (n INTEGER PRIMARY KEY)");
       java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.ExecutorService pool =
@@ -303,6 +288,16 @@ class SqliteDatabaseTest {
               });
       assertThat(rows).isEqualTo(15);
     }
+  }
+
+  /** Runs one statement in a write of its own. */
+  private static void execute(SqliteDatabase db, String sql) {
+    db.write(
+        "run " + sql,
+        s -> {
+          s.execute(sql);
+          return null;
+        });
   }
 
   private static int counters(SqliteDatabase db) {
