@@ -35,11 +35,6 @@ final class MessageDeadlines extends CyclicTimeouts<ExtProcCall> {
     armed.remove(call);
   }
 
-  /** Streams with a deadline armed now (tests). */
-  int armedCount() {
-    return armed.size();
-  }
-
   @Override
   protected Iterator<ExtProcCall> iterator() {
     return armed.iterator();

@@ -106,9 +106,9 @@ public final class UpstreamClient implements AutoCloseable {
     if (ex.body.length > 0) {
       req.body(new BytesRequestContent(contentType, ex.body));
     }
+    // bounded by the request's own timeout (on the client's cyclic timer: no task per call)
     return new CompletableResponseListener(req, MAX_RESPONSE_BYTES)
-        .send() // the request's own timeout bounds it (on the client's cyclic timer, no task per
-        // call)
+        .send()
         .handle(
             (resp, failure) -> {
               if (failure == null) {

@@ -125,12 +125,6 @@ public final class SqliteDatabase implements Closeable {
   static final int COMPLETE_CHECKPOINT_FRAMES =
       Integer.getInteger("keybrake.sqlite.completeCheckpointFrames", 4_000);
 
-  /** Background checkpoints finished while no write ran, so far. */
-  private volatile long completedCheckpoints;
-
-  /** Frames in the log when the last background checkpoint began. */
-  private volatile int lastLogFrames;
-
   /** Background checkpoints run so far. */
   private volatile long checkpoints;
 
@@ -622,16 +616,6 @@ public final class SqliteDatabase implements Closeable {
     return commits;
   }
 
-  /** Background checkpoints finished while no write ran (tests and diagnostics). */
-  long completedCheckpoints() {
-    return completedCheckpoints;
-  }
-
-  /** Frames in the log when the last background checkpoint began (tests and diagnostics). */
-  int lastLogFrames() {
-    return lastLogFrames;
-  }
-
   private void checkpoint() {
     if (closed) {
       return;
@@ -640,7 +624,6 @@ public final class SqliteDatabase implements Closeable {
     if (pass == null) {
       return;
     }
-    lastLogFrames = pass[0];
     // Under steady writes this pass copies the log as it was when it started while the writer
     // appends more, so the log is never all copied when the writer next begins, never starts over,
     // and grows until the writer's own automatic checkpoint copies it and syncs it all, inside a
@@ -656,7 +639,6 @@ public final class SqliteDatabase implements Closeable {
     try {
       if (!closed) {
         passiveCheckpoint();
-        completedCheckpoints++;
       }
     } finally {
       writing.unlock();

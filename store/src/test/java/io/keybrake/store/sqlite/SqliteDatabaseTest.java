@@ -216,26 +216,11 @@ class SqliteDatabaseTest {
   void groupCommitKeepsEachCallersOutcomeItsOwn() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
       execute(db, "CREATE TABLE scratch (n INTEGER PRIMARY KEY)");
-      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.ExecutorService pool =
-          java.util.concurrent.Executors.newFixedThreadPool(17);
+      CountDownLatch release = new CountDownLatch(1);
       // the first write holds the writer, so the next sixteen queue up and commit as one batch
-      java.util.concurrent.Future<?> first =
-          pool.submit(
-              () ->
-                  db.write(
-                      "hold the writer",
-                      s -> {
-                        holding.countDown();
-                        try {
-                          release.await(10, java.util.concurrent.TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                          Thread.currentThread().interrupt();
-                        }
-                        return null;
-                      }));
-      assertThat(holding.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> first = holdWriter(db, release);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(16);
       java.util.List<java.util.concurrent.Future<Integer>> writes = new java.util.ArrayList<>();
       for (int i = 0; i < 16; i++) {
         int n = i;
@@ -260,9 +245,9 @@ class SqliteDatabaseTest {
           .until(
               () ->
                   pool instanceof java.util.concurrent.ThreadPoolExecutor t
-                      && t.getActiveCount() == 17);
+                      && t.getActiveCount() == 16);
       release.countDown();
-      first.get();
+      first.get(5, TimeUnit.SECONDS);
       for (int i = 0; i < 16; i++) {
         if (i == 7) {
           int failing = i;
