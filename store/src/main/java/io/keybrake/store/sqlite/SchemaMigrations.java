@@ -26,7 +26,8 @@ final class SchemaMigrations {
           "V4__budget_notifications.sql",
           "V5__audit_cap.sql",
           "V6__guard_counters.sql",
-          "V7__archive_indexes.sql");
+          "V7__archive_indexes.sql",
+          "V8__reservation_counter_ids.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 

@@ -7,6 +7,7 @@ import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.store.json.JsonColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -20,15 +21,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code SqliteDedupCache} keeps dedup entries in the embedded SQLite file. {@link #claim} is one
- * {@code BEGIN IMMEDIATE} transaction; waiters are woken through an in-process latch per
- * fingerprint, which is enough because the embedded store serves one process. Thread-safe.
+ * {@code BEGIN IMMEDIATE} transaction, one conditional upsert when the fingerprint is free; waiters
+ * are woken through an in-process latch per fingerprint, which is enough because the embedded store
+ * serves one process. Thread-safe.
  */
 public final class SqliteDedupCache {
   private static final String FIND =
       "SELECT state, expires_at, status, headers, body FROM dedup WHERE fingerprint = ?";
-  private static final String PUT =
-      "INSERT OR REPLACE INTO dedup (fingerprint, token, state, expires_at)"
-          + " VALUES (?, ?, 'inflight', ?)";
+
+  /** Claims the entry unless a live one holds it (no row changed then). */
+  private static final String CLAIM =
+      "INSERT INTO dedup (fingerprint, token, state, expires_at) VALUES (?, ?, 'inflight', ?)"
+          + " ON CONFLICT (fingerprint) DO UPDATE SET token = excluded.token, state = 'inflight',"
+          + " expires_at = excluded.expires_at, status = NULL, headers = NULL, body = NULL"
+          + " WHERE dedup.expires_at <= ?";
+
   private static final String COMPLETE =
       "UPDATE dedup SET state = 'completed', status = ?, headers = ?, body = ?"
           + " WHERE fingerprint = ? AND token = ? AND state = 'inflight'";
@@ -54,25 +61,28 @@ public final class SqliteDedupCache {
         db.write(
             "claim a dedup entry",
             s -> {
-              PreparedStatement find = s.prepare(FIND);
-              find.setString(1, fingerprint);
-              try (ResultSet rs = find.executeQuery()) {
-                if (rs.next() && rs.getLong(2) > nowNanos) {
-                  if ("inflight".equals(rs.getString(1))) {
-                    return new Claim.InFlight();
-                  }
-                  return new Claim.Completed(
-                      new StoredResponse(
-                          rs.getInt(3), JsonColumns.headers(rs.getString(4)), rs.getBytes(5)));
-                }
-              }
               String token = UUID.randomUUID().toString();
-              PreparedStatement put = s.prepare(PUT);
+              PreparedStatement put = s.prepare(CLAIM);
               put.setString(1, fingerprint);
               put.setString(2, token);
               put.setLong(3, epochNanos(expiresAt));
-              put.executeUpdate();
-              return new Claim.Won(token);
+              put.setLong(4, nowNanos);
+              if (put.executeUpdate() == 1) {
+                return new Claim.Won(token);
+              }
+              PreparedStatement find = s.prepare(FIND); // a live entry holds the fingerprint
+              find.setString(1, fingerprint);
+              try (ResultSet rs = find.executeQuery()) {
+                if (!rs.next()) {
+                  throw new SQLException("dedup entry vanished inside its transaction");
+                }
+                if ("inflight".equals(rs.getString(1))) {
+                  return new Claim.InFlight();
+                }
+                return new Claim.Completed(
+                    new StoredResponse(
+                        rs.getInt(3), JsonColumns.headers(rs.getString(4)), rs.getBytes(5)));
+              }
             });
     if (claim instanceof Claim.Won) {
       // a dead entry may have been replaced: whoever waited on it should look again

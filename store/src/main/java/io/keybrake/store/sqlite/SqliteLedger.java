@@ -27,7 +27,9 @@ import java.util.Objects;
  * may have acted), {@code settled} (moved to settled at the actual cost), {@code released}
  * (removed) and {@code refused} (kept only so a repeated id gets the same answer). Limits with the
  * same counter id in one request count once. A request with no limits is reserved with {@code
- * capMicros = Long.MAX_VALUE}. Thread-safe.
+ * capMicros = Long.MAX_VALUE}. A reservation names the counters it holds room in ({@code
+ * counter_ids}); a reservation takes room in each counter with one conditional upsert, and a
+ * settlement or release closes it and moves its amount with one statement each. Thread-safe.
  */
 public final class SqliteLedger implements Ledger, io.keybrake.core.admission.OpenReservations {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,19 +39,35 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
           + " FROM reservations WHERE id = ?";
   private static final String COUNTER =
       "SELECT settled_micros, reserved_micros FROM counters WHERE counter_id = ?";
-  private static final String ADD_RESERVED =
+
+  /**
+   * Takes room in one counter if its total stays within the bound ({@code cap - amount}), creating
+   * the counter when it is new (the caller makes sure the amount alone fits the cap); answers the
+   * total after, or no row when the counter has no room.
+   */
+  private static final String TAKE_ROOM =
       "INSERT INTO counters (counter_id, settled_micros, reserved_micros, window_end)"
           + " VALUES (?, 0, ?, ?) ON CONFLICT (counter_id)"
-          + " DO UPDATE SET reserved_micros = reserved_micros + excluded.reserved_micros";
+          + " DO UPDATE SET reserved_micros = reserved_micros + excluded.reserved_micros"
+          + " WHERE settled_micros + reserved_micros <= ?"
+          + " RETURNING settled_micros + reserved_micros";
+
+  private static final String GIVE_BACK =
+      "UPDATE counters SET reserved_micros = reserved_micros - ? WHERE counter_id = ?";
   private static final String INSERT_RESERVATION =
       "INSERT INTO reservations (id, key_id, amount_micros, state, created_at, spent_micros,"
-          + " cap_micros, refusal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-  private static final String LINK =
-      "INSERT INTO reservation_counters (reservation_id, counter_id) VALUES (?, ?)";
+          + " cap_micros, refusal, counter_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  /** Closes an open (reserved or unsettled) reservation; answers what it held, or no row. */
+  private static final String CLOSE =
+      "UPDATE reservations SET state = ?, actual_micros = ?"
+          + " WHERE id = ? AND state IN ('reserved', 'unsettled')"
+          + " RETURNING amount_micros, counter_ids";
+
   private static final String MOVE_COUNTERS =
       "UPDATE counters SET reserved_micros = reserved_micros - ?,"
-          + " settled_micros = settled_micros + ? WHERE counter_id IN"
-          + " (SELECT counter_id FROM reservation_counters WHERE reservation_id = ?)";
+          + " settled_micros = settled_micros + ?"
+          + " WHERE counter_id IN (SELECT value FROM json_each(?))";
   private static final String SET_STATE = "UPDATE reservations SET state = ? WHERE id = ?";
   private static final String SET_SETTLED =
       "UPDATE reservations SET state = 'settled', actual_micros = ? WHERE id = ?";
@@ -90,15 +108,24 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
     long tightestSpent = amount;
     long tightestCap = Long.MAX_VALUE;
     long tightestRoom = Long.MAX_VALUE;
-    PreparedStatement counter = s.prepare(COUNTER);
+    List<String> taken = new ArrayList<>(limits.size());
+    PreparedStatement take = s.prepare(TAKE_ROOM);
     for (BudgetLimit limit : limits.values()) {
-      long total = total(counter, limit.counterId());
-      if (total > limit.capMicros() - amount) {
+      long after = amount <= limit.capMicros() ? takeRoom(take, limit, amount) : -1;
+      if (after < 0) { // no room: give back what the earlier counters took, keep the refusal
+        PreparedStatement giveBack = s.prepare(GIVE_BACK);
+        for (String counterId : taken) {
+          giveBack.setLong(1, amount);
+          giveBack.setString(2, counterId);
+          giveBack.executeUpdate();
+        }
+        long total = total(s.prepare(COUNTER), limit.counterId());
         ReserveOutcome.Exhausted refused = new ReserveOutcome.Exhausted(limit, total, amount);
-        insertReservation(s, request, "refused", total, limit.capMicros(), refusalJson(refused));
+        insertReservation(
+            s, request, "refused", total, limit.capMicros(), refusalJson(refused), "[]");
         return refused;
       }
-      long after = total + amount;
+      taken.add(limit.counterId());
       long room = limit.capMicros() - after;
       if (room < tightestRoom) {
         tightestRoom = room;
@@ -106,19 +133,20 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
         tightestCap = limit.capMicros();
       }
     }
-    insertReservation(s, request, "reserved", tightestSpent, tightestCap, null);
-    PreparedStatement add = s.prepare(ADD_RESERVED);
-    PreparedStatement link = s.prepare(LINK);
-    for (BudgetLimit limit : limits.values()) {
-      add.setString(1, limit.counterId());
-      add.setLong(2, amount);
-      add.setLong(3, limit.windowEnd().getEpochSecond());
-      add.executeUpdate();
-      link.setString(1, request.reservationId());
-      link.setString(2, limit.counterId());
-      link.executeUpdate();
-    }
+    insertReservation(s, request, "reserved", tightestSpent, tightestCap, null, jsonArray(taken));
     return new ReserveOutcome.Reserved(request.reservationId(), tightestSpent, tightestCap);
+  }
+
+  /** The counter's total after taking {@code amount}, or -1 when it has no room for it. */
+  private static long takeRoom(PreparedStatement take, BudgetLimit limit, long amount)
+      throws SQLException {
+    take.setString(1, limit.counterId());
+    take.setLong(2, amount);
+    take.setLong(3, limit.windowEnd().getEpochSecond());
+    take.setLong(4, limit.capMicros() - amount);
+    try (ResultSet rs = take.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : -1;
+    }
   }
 
   @Override
@@ -126,33 +154,12 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
     if (actualMicros < 0) {
       throw new IllegalArgumentException("actual cost must be >= 0");
     }
-    db.write(
-        "settle spend",
-        s -> {
-          Long amount = openAmount(s, reservationId);
-          if (amount != null) {
-            moveCounters(s, reservationId, amount, actualMicros);
-            PreparedStatement ps = s.prepare(SET_SETTLED);
-            ps.setLong(1, actualMicros);
-            ps.setString(2, reservationId);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    db.write("settle spend", s -> close(s, reservationId, "settled", actualMicros));
   }
 
   @Override
   public void release(String reservationId) {
-    db.write(
-        "release spend",
-        s -> {
-          Long amount = openAmount(s, reservationId);
-          if (amount != null) {
-            moveCounters(s, reservationId, amount, 0);
-            setState(s, reservationId, "released");
-          }
-          return null;
-        });
+    db.write("release spend", s -> close(s, reservationId, "released", 0));
   }
 
   @Override
@@ -209,7 +216,8 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
           PreparedStatement counters =
               s.prepare(
                   "UPDATE counters SET settled_micros = settled_micros + ? WHERE counter_id IN"
-                      + " (SELECT counter_id FROM reservation_counters WHERE reservation_id = ?)");
+                      + " (SELECT value FROM json_each("
+                      + "(SELECT counter_ids FROM reservations WHERE id = ?)))");
           counters.setLong(1, delta);
           counters.setString(2, reservationId);
           counters.executeUpdate();
@@ -318,38 +326,42 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
     }
   }
 
-  /** The amount of a reservation still counted as reserved, or null if there is none. */
-  private static Long openAmount(SqlSession s, String reservationId) throws SQLException {
-    PreparedStatement find = s.prepare(FIND_RESERVATION);
-    find.setString(1, reservationId);
-    try (ResultSet rs = find.executeQuery()) {
+  /**
+   * Closes an open reservation in {@code state} at {@code actual} and moves its amount out of its
+   * counters' reserved total ({@code actual} into their settled total); nothing when it is not
+   * open.
+   */
+  private static Void close(SqlSession s, String reservationId, String state, long actual)
+      throws SQLException {
+    PreparedStatement close = s.prepare(CLOSE);
+    close.setString(1, state);
+    close.setLong(2, actual);
+    close.setString(3, reservationId);
+    long amount;
+    String counterIds;
+    try (ResultSet rs = close.executeQuery()) {
       if (!rs.next()) {
         return null;
       }
-      String state = rs.getString(1);
-      return "reserved".equals(state) || "unsettled".equals(state) ? rs.getLong(2) : null;
+      amount = rs.getLong(1);
+      counterIds = rs.getString(2);
     }
-  }
-
-  private static void moveCounters(SqlSession s, String reservationId, long amount, long actual)
-      throws SQLException {
-    PreparedStatement ps = s.prepare(MOVE_COUNTERS);
-    ps.setLong(1, amount);
-    ps.setLong(2, actual);
-    ps.setString(3, reservationId);
-    ps.executeUpdate();
-  }
-
-  private static void setState(SqlSession s, String reservationId, String state)
-      throws SQLException {
-    PreparedStatement ps = s.prepare(SET_STATE);
-    ps.setString(1, state);
-    ps.setString(2, reservationId);
-    ps.executeUpdate();
+    PreparedStatement move = s.prepare(MOVE_COUNTERS);
+    move.setLong(1, amount);
+    move.setLong(2, actual);
+    move.setString(3, counterIds);
+    move.executeUpdate();
+    return null;
   }
 
   private static void insertReservation(
-      SqlSession s, ReserveRequest request, String state, long spent, long cap, String refusal)
+      SqlSession s,
+      ReserveRequest request,
+      String state,
+      long spent,
+      long cap,
+      String refusal,
+      String counterIds)
       throws SQLException {
     PreparedStatement ps = s.prepare(INSERT_RESERVATION);
     ps.setString(1, request.reservationId());
@@ -360,6 +372,7 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
     ps.setLong(6, spent);
     ps.setLong(7, cap);
     ps.setString(8, refusal);
+    ps.setString(9, counterIds);
     ps.executeUpdate();
   }
 
@@ -383,6 +396,14 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
           limit, n.required("spent_micros").asLong(), n.required("requested_micros").asLong());
     } catch (JsonProcessingException e) {
       throw new SQLException("stored refusal of a reservation is not valid JSON", e);
+    }
+  }
+
+  private static String jsonArray(List<String> values) {
+    try {
+      return JSON.writeValueAsString(values);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a list of strings always writes as JSON", e);
     }
   }
 

@@ -249,4 +249,63 @@ class SqliteLedgerTest {
     ledger.settle("r2", 50_000);
     assertThat(ledger.counter(DAILY)).isEqualTo(new CounterSnapshot(150_000, 0));
   }
+
+  @Test
+  void anAmountAboveTheCapIsRefusedAndLeavesEveryCounterAsItWas() {
+    ledger.reserve(req("small", 100_000, TOTAL));
+
+    ReserveOutcome o = ledger.reserve(req("r1", 1_500_000, TOTAL, DAILY));
+
+    assertThat(o).isEqualTo(new ReserveOutcome.Exhausted(DAILY, 0, 1_500_000));
+    assertThat(ledger.counter(TOTAL)).isEqualTo(new CounterSnapshot(0, 100_000));
+    assertThat(ledger.counter(DAILY)).isEqualTo(CounterSnapshot.EMPTY);
+    assertThat(ledger.reserve(req("r1", 1_500_000, TOTAL, DAILY))).isEqualTo(o);
+  }
+
+  @Test
+  void aReservationMadeBeforeSchemaEightStillSettlesIntoEveryCounterItHeld() throws Exception {
+    db.close();
+    Path old = dir.resolve("v7");
+    java.nio.file.Files.createDirectories(old);
+    try (java.sql.Connection c = Fixtures.raw(old);
+        java.sql.Statement st = c.createStatement()) {
+      st.executeUpdate(
+          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+              + " applied_at INTEGER NOT NULL)");
+      for (String file : SchemaMigrations.FILES.subList(0, 7)) {
+        try (java.io.InputStream in = getClass().getResourceAsStream("/sqlite/" + file)) {
+          st.executeUpdate(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        st.executeUpdate(
+            "INSERT INTO schema_version VALUES ("
+                + SchemaMigrations.version(file)
+                + ", '"
+                + file
+                + "', 0)");
+      }
+      st.executeUpdate(
+          "INSERT INTO counters VALUES ('"
+              + DAILY.counterId()
+              + "', 0, 300000, 0), ('"
+              + TOTAL.counterId()
+              + "', 50000, 300000, 0)");
+      st.executeUpdate(
+          "INSERT INTO reservations (id, key_id, amount_micros, state, created_at, spent_micros,"
+              + " cap_micros) VALUES ('r-old', 'key_a', 300000, 'reserved', 0, 300000, 1000000)");
+      st.executeUpdate(
+          "INSERT INTO reservation_counters VALUES ('r-old', '"
+              + DAILY.counterId()
+              + "'), ('r-old', '"
+              + TOTAL.counterId()
+              + "')");
+    }
+    db = SqliteDatabase.open(old);
+    ledger = new SqliteLedger(db);
+
+    ledger.settle("r-old", 120_000);
+
+    assertThat(ledger.counter(DAILY)).isEqualTo(new CounterSnapshot(120_000, 0));
+    assertThat(ledger.counter(TOTAL)).isEqualTo(new CounterSnapshot(170_000, 0));
+    assertThat(ledger.openReservations()).isEmpty();
+  }
 }
