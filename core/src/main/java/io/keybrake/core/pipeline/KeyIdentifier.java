@@ -193,11 +193,6 @@ final class KeyIdentifier {
     return List.copyOf(out);
   }
 
-  /** The segment after {@code /Accounts/} in a Twilio path. */
-  static Optional<String> pathAccount(String path) {
-    return pathSegmentAfter(path, "/Accounts/");
-  }
-
   /** The segment after {@code prefix} (e.g. {@code /Accounts/}), without a {@code .json} tail. */
   static Optional<String> pathSegmentAfter(String path, String prefix) {
     int i = path.indexOf(prefix);
