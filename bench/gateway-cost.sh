@@ -20,29 +20,22 @@ low_calls="${BENCH_LOW_CALLS:-200}"
 work="$bench/.work/gateway-cost"
 base="${BENCH_PORT_BASE:-19500}"
 p_nginx=$((base + 80)) p_kb=$((base + 81))
-sid="AC00000000000000000000000000000000" token="bench-token" admin="bench-admin-key-0123456789"
+name=gateway-cost
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+sid="$bench_sid" token="$bench_token"
 for tool in nginx wrk java curl; do
   command -v "$tool" >/dev/null || { echo "gateway-cost: $tool is not on PATH" >&2; exit 2; }
 done
 [ -f "$jar" ] || "$root/keybrake" --version >/dev/null
 rm -rf "$work" && mkdir -p "$work"
-sed -e "s#@PORT@#$p_nginx#g" -e "s#@WORK@#$work#g" "$bench/nginx.conf.template" > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
+start_nginx "$p_nginx"
 ng=$!
-KEYBRAKE_ADMIN_KEY="$admin" KEYBRAKE_UPSTREAM_TWILIO="http://127.0.0.1:$p_nginx" \
-  java ${KEYBRAKE_JAVA_OPTS:-} -jar "$jar" up --http-port "$p_kb" --grpc-port $((base + 51)) \
-  --xds-port $((base + 18)) --data-dir "$work/keybrake" > "$work/keybrake.out" 2>&1 &
+start_keybrake "$jar" "$p_kb" $((base + 51)) $((base + 18)) "http://127.0.0.1:$p_nginx" "${KEYBRAKE_JAVA_OPTS:-}"
 kb=$!
 trap 'kill $ng $kb 2>/dev/null; wait 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$p_kb/healthz" && break; sleep 0.5; done
-created=$(curl -s -X POST "http://127.0.0.1:$p_kb/keys" -H "X-Admin-Key: $admin" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"bench\",\"vendor\":\"twilio\",\"twilio_account_sid\":\"$sid\",\"twilio_auth_token\":\"$token\",
-       \"policy\":{\"daily_usd_cap\":1000000,\"total_usd_cap\":10000000,
-         \"allowed_endpoints\":[\"POST /2010-04-01/Accounts/*/Messages.json\"],
-         \"allowed_prefixes\":[\"+1\"],\"allowed_countries\":[\"US\"],
-         \"dedup_window_seconds\":60,\"expires_in\":\"24h\",\"time_zone\":\"UTC\"}}")
-vault=$(printf '%s' "$created" | sed -n 's/.*"vault_key":"\([^"]*\)".*/\1/p')
-[ -n "$vault" ] || { echo "gateway-cost: cannot create a key: $created" >&2; exit 1; }
+wait_http "http://127.0.0.1:$p_kb/healthz" Keybrake
+create_key "$p_kb"
 auth="Basic $(printf '%s' "$vault:" | base64 -w0)"
 path="/twilio/2010-04-01/Accounts/$vault/Messages.json"
 hz=$(getconf CLK_TCK)

@@ -26,10 +26,12 @@ systems="${BENCH_SYSTEMS:-nginx keybrake portkey spring-cloud-gateway}"
 base="${BENCH_PORT_BASE:-19000}"
 p_nginx=$((base + 80)) p_kb=$((base + 81)) p_scg=$((base + 82)) p_pk=$((base + 87))
 p_redis=$((base + 79)) p_grpc=$((base + 51)) p_xds=$((base + 18))
-sid="AC00000000000000000000000000000000"
-token="bench-token"
+name=side-by-side
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+sid="$bench_sid"
+token="$bench_token"
 scg_key="vault_key_bench_spring_cloud_gateway"
-admin_key="bench-admin-key-0123456789"
 
 for tool in nginx wrk node npm java redis-server curl; do
   command -v "$tool" >/dev/null || { echo "side-by-side: $tool is not on PATH (Debian: apt-get install -y nginx wrk nodejs npm redis-server)" >&2; exit 2; }
@@ -43,14 +45,6 @@ cleanup() {
 trap cleanup EXIT
 started() { pids+=("$1"); }
 
-wait_http() { # url, name
-  for _ in $(seq 1 600); do
-    if curl -s -o /dev/null "$1"; then return 0; fi
-    sleep 0.5
-  done
-  echo "side-by-side: $2 did not come up at $1" >&2
-  exit 1
-}
 b64() { printf '%s' "$1" | base64 -w0; }
 
 # --- build what is needed -------------------------------------------------------------------------
@@ -73,30 +67,17 @@ if [[ " $systems " == *" portkey "* && ! -f "$portkey" ]]; then
 fi
 
 # --- start the systems ----------------------------------------------------------------------------
-sed -e "s#@PORT@#$p_nginx#g" -e "s#@WORK@#$work#g" "$bench/nginx.conf.template" > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
+start_nginx "$p_nginx"
 started $!
 upstream="http://127.0.0.1:$p_nginx"
 twilio_path="/2010-04-01/Accounts/$sid/Messages.json"
 wait_http "$upstream/" nginx
 
 if [[ " $systems " == *" keybrake "* ]]; then
-  rm -rf "$work/keybrake"
-  KEYBRAKE_ADMIN_KEY="$admin_key" KEYBRAKE_UPSTREAM_TWILIO="$upstream" \
-    java ${BENCH_KEYBRAKE_JAVA_OPTS:-} -jar "$kb_jar" up --http-port "$p_kb" --grpc-port "$p_grpc" \
-    --xds-port "$p_xds" --data-dir "$work/keybrake" > "$work/keybrake.out" 2>&1 &
+  start_keybrake "$kb_jar" "$p_kb" "$p_grpc" "$p_xds" "$upstream" "${BENCH_KEYBRAKE_JAVA_OPTS:-}"
   started $!
   wait_http "http://127.0.0.1:$p_kb/healthz" Keybrake
-  # a full Twilio policy: caps, endpoints, destinations, countries, deduplication, expiry
-  created=$(curl -s -X POST "http://127.0.0.1:$p_kb/keys" -H "X-Admin-Key: $admin_key" \
-    -H 'Content-Type: application/json' -d "{\"name\":\"bench\",\"vendor\":\"twilio\",
-      \"twilio_account_sid\":\"$sid\",\"twilio_auth_token\":\"$token\",
-      \"policy\":{\"daily_usd_cap\":1000000,\"total_usd_cap\":10000000,
-        \"allowed_endpoints\":[\"POST /2010-04-01/Accounts/*/Messages.json\"],
-        \"allowed_prefixes\":[\"+1\"],\"allowed_countries\":[\"US\"],
-        \"dedup_window_seconds\":60,\"expires_in\":\"24h\",\"time_zone\":\"UTC\"}}")
-  vault=$(printf '%s' "$created" | sed -n 's/.*"vault_key":"\([^"]*\)".*/\1/p')
-  [ -n "$vault" ] || { echo "side-by-side: cannot create a Keybrake key: $created" >&2; exit 1; }
+  create_key "$p_kb"
 fi
 if [[ " $systems " == *" portkey "* ]]; then
   NODE_ENV=production node "$portkey" --port="$p_pk" --headless > "$work/portkey.out" 2>&1 &
