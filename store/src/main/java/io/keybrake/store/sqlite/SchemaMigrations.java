@@ -95,7 +95,8 @@ final class SchemaMigrations {
     return Integer.parseInt(file.substring(1, sep));
   }
 
-  private static String load(String file) throws SQLException {
+  /** The text of migration {@code file}. */
+  static String load(String file) throws SQLException {
     try (InputStream in = SchemaMigrations.class.getResourceAsStream("/sqlite/" + file)) {
       if (in == null) {
         throw new SQLException("migration /sqlite/" + file + " is missing from the classpath");

@@ -620,8 +620,8 @@ public final class SqliteDatabase implements Closeable {
     if (closed) {
       return;
     }
-    int[] pass = passiveCheckpoint();
-    if (pass == null) {
+    int logFrames = passiveCheckpoint();
+    if (logFrames < 0) {
       return;
     }
     // Under steady writes this pass copies the log as it was when it started while the writer
@@ -632,7 +632,7 @@ public final class SqliteDatabase implements Closeable {
     // write path; and once the log is long enough, copy the few pages the writer added meanwhile
     // while no write runs, so that the checkpoint completes and the next write starts the log over.
     syncDatabaseFile();
-    if (pass[0] < COMPLETE_CHECKPOINT_FRAMES) {
+    if (logFrames < COMPLETE_CHECKPOINT_FRAMES) {
       return;
     }
     writing.lock();
@@ -645,14 +645,14 @@ public final class SqliteDatabase implements Closeable {
     }
   }
 
-  /** One passive checkpoint: {frames in the log, frames copied to the database}, or null. */
-  private int[] passiveCheckpoint() {
+  /** One passive checkpoint; the frames the log held, or -1 when it failed. */
+  private int passiveCheckpoint() {
     try (Statement st = checkpointer.connection().createStatement();
         java.sql.ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
-      return rs.next() ? new int[] {rs.getInt(2), rs.getInt(3)} : null;
+      return rs.next() ? rs.getInt(2) : -1;
     } catch (SQLException e) {
       LOG.debug("background checkpoint of {} failed: {}", file, e.getMessage());
-      return null;
+      return -1;
     }
   }
 

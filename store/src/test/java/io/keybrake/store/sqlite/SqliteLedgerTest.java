@@ -273,9 +273,7 @@ class SqliteLedgerTest {
           "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
               + " applied_at INTEGER NOT NULL)");
       for (String file : SchemaMigrations.FILES.subList(0, 7)) {
-        try (java.io.InputStream in = getClass().getResourceAsStream("/sqlite/" + file)) {
-          st.executeUpdate(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        }
+        st.executeUpdate(SchemaMigrations.load(file));
         st.executeUpdate(
             "INSERT INTO schema_version VALUES ("
                 + SchemaMigrations.version(file)
