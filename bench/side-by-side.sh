@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Keybrake's local gateway side by side with the Portkey AI gateway 1.15.2 and Spring Cloud Gateway
 # 4.3.0, all in front of the same fixed upstream (nginx), driven by the same load generator (wrk).
+# Two reference rows: the upstream alone (nginx) and nginx as a reverse proxy that only forwards
+# (nginx-proxy: what forwarding alone adds on this machine).
 #
-#   bench/side-by-side.sh                        everything (about 8 minutes)
+#   bench/side-by-side.sh                        everything (about 16 minutes with the default warm-up)
 #   BENCH_SYSTEMS="nginx keybrake" bench/side-by-side.sh   a subset (nginx is always the floor)
 #
 # Needs nginx, wrk (Debian: apt-get install -y nginx wrk), node/npm, java 17, redis-server. Builds
@@ -14,7 +16,7 @@
 # Pacer.java (BENCH_LOW_CALLS calls, default 300, at 10/s, one sequential keep-alive client, the
 # upstream alone measured in the same seconds).
 # Ports: BENCH_PORT_BASE (default 19000) + 80 nginx, 81 Keybrake, 82 Spring Cloud Gateway,
-# 87 Portkey, 79 Redis, 51/18 Keybrake's gRPC/xDS. BENCH_KEYBRAKE_JAR runs another Keybrake build.
+# 87 Portkey, 83 nginx-proxy, 79 Redis, 51/18 Keybrake's gRPC/xDS. BENCH_KEYBRAKE_JAR runs another Keybrake build.
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bench/.." && pwd)"
@@ -22,9 +24,9 @@ work="$bench/.work"
 warmup="${BENCH_WARMUP:-60}"
 duration="${BENCH_DURATION:-20}"
 low_calls="${BENCH_LOW_CALLS:-300}"
-systems="${BENCH_SYSTEMS:-nginx keybrake portkey spring-cloud-gateway}"
+systems="${BENCH_SYSTEMS:-nginx nginx-proxy keybrake portkey spring-cloud-gateway}"
 base="${BENCH_PORT_BASE:-19000}"
-p_nginx=$((base + 80)) p_kb=$((base + 81)) p_scg=$((base + 82)) p_pk=$((base + 87))
+p_nginx=$((base + 80)) p_kb=$((base + 81)) p_scg=$((base + 82)) p_pk=$((base + 87)) p_px=$((base + 83))
 p_redis=$((base + 79)) p_grpc=$((base + 51)) p_xds=$((base + 18))
 name=side-by-side
 # shellcheck source=bench/lib.sh
@@ -73,6 +75,13 @@ upstream="http://127.0.0.1:$p_nginx"
 twilio_path="/2010-04-01/Accounts/$sid/Messages.json"
 wait_http "$upstream/" nginx
 
+if [[ " $systems " == *" nginx-proxy "* ]]; then
+  sed -e "s#@PORT@#$p_px#g" -e "s#@UPSTREAM@#127.0.0.1:$p_nginx#g" -e "s#@WORK@#$work#g" \
+    "$bench/nginx-proxy.conf.template" > "$work/nginx-proxy.conf"
+  nginx -c "$work/nginx-proxy.conf" -p "$work" > "$work/nginx-proxy.out" 2>&1 &
+  started $!
+  wait_http "http://127.0.0.1:$p_px/" nginx-proxy
+fi
 if [[ " $systems " == *" keybrake "* ]]; then
   start_keybrake "$kb_jar" "$p_kb" "$p_grpc" "$p_xds" "$upstream" "${BENCH_KEYBRAKE_JAVA_OPTS:-}"
   started $!
@@ -100,6 +109,7 @@ lows=()
 target() { # system -> KIND URL AUTH HEADERS FLOOR_URL FLOOR_AUTH
   case "$1" in
     nginx) echo "twilio|$upstream$twilio_path|Basic $(b64 "$sid:$token")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
+    nginx-proxy) echo "twilio|http://127.0.0.1:$p_px$twilio_path|Basic $(b64 "$sid:$token")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
     keybrake) echo "twilio|http://127.0.0.1:$p_kb/twilio/2010-04-01/Accounts/$vault/Messages.json|Basic $(b64 "$vault:")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;
     portkey) echo "openai|http://127.0.0.1:$p_pk/v1/chat/completions|Bearer sk-bench|x-portkey-provider: openai|x-portkey-custom-host: $upstream/v1|$upstream/v1/chat/completions|Bearer sk-bench" ;;
     spring-cloud-gateway) echo "twilio|http://127.0.0.1:$p_scg/twilio/2010-04-01/Accounts/$scg_key/Messages.json|Basic $(b64 "$scg_key:")||$upstream$twilio_path|Basic $(b64 "$sid:$token")" ;;

@@ -405,13 +405,12 @@ public final class KeybrakeApp implements AutoCloseable {
             Duration.ofDays(1));
     // guards: keybrake_reconciliation_lag_seconds, refreshed after each pass
     io.keybrake.cli.metrics.ReconciliationLag lag =
-        new io.keybrake.cli.metrics.ReconciliationLag(
-            metrics.registry(), store.auditLog(), clock, Duration.ofDays(1));
+        new io.keybrake.cli.metrics.ReconciliationLag(metrics.registry(), clock);
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
             reconciler.runOnce();
-            lag.refresh();
+            lag.refresh(reconciler.oldestUnpriced());
           } catch (RuntimeException e) {
             log.warn("price reconciliation failed: {}", e.getMessage());
           }

@@ -5,6 +5,7 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.audit.ChainVerification;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -33,6 +34,12 @@ final class MeteredAuditLog implements AuditLog {
   @Override
   public List<AuditRecord> query(AuditQuery query) {
     return meters.time("query", () -> log.query(query));
+  }
+
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    return meters.time("query", () -> log.unpricedEstimates(vendor, since, afterSeq, limit));
   }
 
   @Override

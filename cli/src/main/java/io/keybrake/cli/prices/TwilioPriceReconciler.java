@@ -2,7 +2,6 @@ package io.keybrake.cli.prices;
 
 import io.keybrake.core.audit.AuditEntry;
 import io.keybrake.core.audit.AuditLog;
-import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.cost.ActualCost;
 import io.keybrake.core.cost.CostEstimator;
@@ -22,11 +21,9 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +43,13 @@ public final class TwilioPriceReconciler {
           "/2010-04-01/Accounts/{AccountSid}/Messages.json", "Messages",
           "/2010-04-01/Accounts/{AccountSid}/Calls.json", "Calls");
 
-  /** Bounds one pass's work (and its load on the vendor). */
-  private static final int MAX_FETCHES_PER_PASS = 50;
+  /**
+   * Bounds one pass's work (and its load on the vendor); a full pass leaves the rest to the next.
+   */
+  static final int MAX_FETCHES_PER_PASS = 500;
+
+  /** Rows read from the audit log at a time. */
+  private static final int PAGE = 200;
 
   private final AuditLog audit;
   private final KeyStore keys;
@@ -59,6 +61,14 @@ public final class TwilioPriceReconciler {
   private final Duration lookback;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** Every row at or below this seq is settled or not the reconciler's (guarded by this). */
+  private long cursor;
+
+  /**
+   * When the oldest row still at its estimate after the last pass was recorded (guarded by this).
+   */
+  private Optional<Instant> oldestUnpriced = Optional.empty();
 
   /**
    * @param base Twilio's API base URL (or a simulator's)
@@ -83,59 +93,78 @@ public final class TwilioPriceReconciler {
     this.lookback = lookback;
   }
 
-  /** One pass over recent estimated rows; returns how many were settled at the vendor's price. */
+  /**
+   * One pass over the estimated rows of the lookback not settled yet, oldest first, from where the
+   * last pass left off: every one is found in turn however busy the log is; at most {@value
+   * #MAX_FETCHES_PER_PASS} fetches a pass. Returns how many were settled at the vendor's price.
+   */
   public synchronized int runOnce() {
-    Instant now = clock.instant();
-    List<AuditRecord> rows =
-        audit.query(
-            new AuditQuery(
-                Optional.empty(),
-                Optional.of(now.minus(lookback)),
-                Optional.empty(),
-                AuditQuery.MAX_LIMIT));
-    Set<String> done = new HashSet<>();
-    for (AuditRecord r : rows) {
-      if ("settled".equals(r.entry().decision()) && r.entry().reservationId() != null) {
-        done.add(r.entry().reservationId());
-      }
-    }
+    Instant since = clock.instant().minus(lookback);
     int settled = 0;
     int fetched = 0;
-    for (AuditRecord r : rows) {
-      if (fetched >= MAX_FETCHES_PER_PASS) {
+    long after = cursor;
+    Optional<AuditRecord> firstLeft = Optional.empty(); // oldest row still at its estimate
+    pages:
+    while (true) {
+      List<AuditRecord> rows = audit.unpricedEstimates(twilio.id(), since, after, PAGE);
+      for (AuditRecord r : rows) {
+        AuditEntry e = r.entry();
+        if (!FETCH_PATH.containsKey(e.endpoint())) {
+          after = r.seq(); // an estimate nothing can fetch a price for
+          continue;
+        }
+        if (fetched >= MAX_FETCHES_PER_PASS) {
+          firstLeft = firstLeft.or(() -> Optional.of(r));
+          break pages;
+        }
+        fetched++;
+        Outcome done;
+        try {
+          done = reconcile(e);
+        } catch (IOException | StoreUnavailableException e2) {
+          // the vendor or the store cannot be reached: stop this pass, try again in the next one
+          log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.toString());
+          firstLeft = firstLeft.or(() -> Optional.of(r));
+          break pages;
+        } catch (InterruptedException e2) {
+          Thread.currentThread().interrupt();
+          firstLeft = firstLeft.or(() -> Optional.of(r));
+          break pages;
+        }
+        switch (done) {
+          case SETTLED -> settled++;
+          case NOT_YET -> firstLeft = firstLeft.or(() -> Optional.of(r)); // the next pass
+          case NEVER -> {} // its key is gone: nothing can fetch the price
+        }
+        after = r.seq();
+      }
+      if (rows.size() < PAGE) {
         break;
       }
-      AuditEntry e = r.entry();
-      if (!"allowed".equals(e.decision())
-          || !"estimated".equals(e.settlement())
-          || !twilio.id().equals(e.vendor())
-          || e.vendorObjectId() == null
-          || e.reservationId() == null
-          || !FETCH_PATH.containsKey(e.endpoint())
-          || done.contains(e.reservationId())) {
-        continue;
-      }
-      fetched++;
-      try {
-        if (reconcile(e)) {
-          settled++;
-        }
-      } catch (IOException | StoreUnavailableException e2) {
-        // the vendor or the store cannot be reached: stop this pass, try again in the next one
-        log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.toString());
-        return settled;
-      } catch (InterruptedException e2) {
-        Thread.currentThread().interrupt();
-        return settled;
-      }
     }
+    cursor = firstLeft.map(r -> r.seq() - 1).orElse(after);
+    oldestUnpriced = firstLeft.map(r -> r.entry().at());
     return settled;
   }
 
-  private boolean reconcile(AuditEntry e) throws IOException, InterruptedException {
+  /**
+   * When the oldest Twilio message or call still counted at its estimate was recorded, as the last
+   * pass left it; empty when every one is priced (or no pass has run).
+   */
+  public synchronized Optional<Instant> oldestUnpriced() {
+    return oldestUnpriced;
+  }
+
+  private enum Outcome {
+    SETTLED,
+    NOT_YET,
+    NEVER
+  }
+
+  private Outcome reconcile(AuditEntry e) throws IOException, InterruptedException {
     Optional<KeyRecord> key = keys.findById(e.keyId());
     if (key.isEmpty() || !twilio.id().equals(key.get().vendor())) {
-      return false;
+      return Outcome.NEVER;
     }
     VendorCredential cred = key.get().credential();
     String kind = FETCH_PATH.get(e.endpoint());
@@ -159,13 +188,13 @@ public final class TwilioPriceReconciler {
         http.send(request.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     if (resp.statusCode() != 200) {
       log.warn("fetching {} for its price answered {}", e.vendorObjectId(), resp.statusCode());
-      return false;
+      return Outcome.NOT_YET;
     }
     String create = kind.equals("Messages") ? "messages.create" : "calls.create";
     EndpointSpec spec = twilio.endpoint(create).orElseThrow();
     ActualCost actual = costs.actual(new EndpointMatch(spec, Map.of()), 200, resp.body());
     if (actual.micros().isEmpty()) {
-      return false; // not priced yet: next pass
+      return Outcome.NOT_YET; // not priced yet: next pass
     }
     long micros = actual.micros().getAsLong();
     ledger.adjust(e.reservationId(), micros);
@@ -190,6 +219,6 @@ public final class TwilioPriceReconciler {
             0,
             "settled",
             e.reservationId()));
-    return true;
+    return Outcome.SETTLED;
   }
 }

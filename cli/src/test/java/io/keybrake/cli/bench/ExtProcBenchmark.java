@@ -272,6 +272,12 @@ public final class ExtProcBenchmark {
           }
 
           @Override
+          public List<io.keybrake.core.audit.AuditRecord> unpricedEstimates(
+              String vendor, java.time.Instant since, long afterSeq, int limit) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
           public io.keybrake.core.audit.ChainVerification verify() {
             throw new UnsupportedOperationException();
           }

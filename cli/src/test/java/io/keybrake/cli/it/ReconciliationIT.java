@@ -65,4 +65,31 @@ class ReconciliationIT {
     assertThat(fetches.get(0).header("authorization"))
         .contains(Gateway.basic(Gateway.TWILIO_SID, Gateway.TWILIO_TOKEN));
   }
+
+  @Test
+  void everyEstimateIsSettledWhenMoreThanAThousandDecisionsFollowIt() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":50,\"allowed_prefixes\":[\"+1\"]}");
+    Instant sent = gw.clock.instant();
+    int messages = 30;
+    for (int i = 0; i < messages; i++) {
+      assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "batch " + i).statusCode())
+          .isEqualTo(201);
+    }
+    // 1,100 refused calls after them: the reconciler once read only the newest 1,000 audit rows,
+    // and these estimates would have stayed at the estimate for good
+    gw.clock.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 1_100; i++) {
+      assertThat(gw.sendSms(key.vaultKey(), Gateway.NG_NUMBER, "refused " + i).statusCode())
+          .isEqualTo(403);
+    }
+    assertThat(gw.app.reconciler().runOnce()).as("not priced yet").isZero();
+    assertThat(gw.app.reconciler().oldestUnpriced()).contains(sent);
+
+    gw.clock.advance(Duration.ofSeconds(61));
+    assertThat(gw.app.reconciler().runOnce()).isEqualTo(messages);
+    assertThat(gw.app.reconciler().runOnce()).as("settled once").isZero();
+    assertThat(gw.app.reconciler().oldestUnpriced()).isEmpty();
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue())
+        .isEqualByComparingTo(new BigDecimal("0.0079").multiply(BigDecimal.valueOf(messages)));
+  }
 }

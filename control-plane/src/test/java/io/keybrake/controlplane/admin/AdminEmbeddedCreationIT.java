@@ -70,6 +70,12 @@ class AdminEmbeddedCreationIT {
           }
 
           @Override
+          public List<AuditRecord> unpricedEstimates(
+              String vendor, java.time.Instant since, long afterSeq, int limit) {
+            return real.unpricedEstimates(vendor, since, afterSeq, limit);
+          }
+
+          @Override
           public ChainVerification verify() {
             return real.verify();
           }

@@ -6,6 +6,7 @@ import io.keybrake.core.audit.AuditLog;
 import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.audit.AuditRecord;
 import io.keybrake.core.audit.ChainVerification;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -44,6 +45,13 @@ final class InMemoryAuditLog implements AuditLog {
       out.add(r);
     }
     return out;
+  }
+
+  /** The admin API never reconciles prices. */
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    throw new UnsupportedOperationException("not used by the admin API");
   }
 
   @Override

@@ -44,6 +44,18 @@ public final class PostgresAuditLog implements AuditLog {
   private static final String INSERT_ID =
       "INSERT INTO audit_entry_ids (entry_id, seq) VALUES (?, ?)";
   private static final String ALL = "SELECT " + AuditRows.COLUMNS + " FROM audit ORDER BY seq";
+
+  /** The plain time bound prunes partitions; the walk is in seq order from the cursor. */
+  private static final String UNPRICED =
+      "SELECT "
+          + AuditRows.COLUMNS
+          + " FROM audit a WHERE a.seq > ? AND a.at >= ? AND (a.at > ? OR a.at_nano >= ?)"
+          + " AND a.vendor = ? AND a.decision = 'allowed' AND a.settlement = 'estimated'"
+          + " AND a.vendor_object_id IS NOT NULL AND a.reservation_id IS NOT NULL"
+          + " AND NOT EXISTS (SELECT 1 FROM audit s"
+          + " WHERE s.decision = 'settled' AND s.reservation_id = a.reservation_id)"
+          + " ORDER BY a.seq LIMIT ?";
+
   private static final int VERIFY_FETCH = 1000;
 
   private final PostgresDatabase db;
@@ -190,6 +202,30 @@ public final class PostgresAuditLog implements AuditLog {
             for (int i = 0; i < params.size(); i++) {
               ps.setObject(i + 1, params.get(i));
             }
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(AuditRows.read(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    return db.run(
+        "find estimated audit rows to reconcile",
+        c -> {
+          List<AuditRecord> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(UNPRICED)) {
+            ps.setLong(1, afterSeq);
+            ps.setObject(2, PgInstants.timestamp(since));
+            ps.setObject(3, PgInstants.timestamp(since));
+            ps.setInt(4, since.getNano());
+            ps.setString(5, vendor);
+            ps.setInt(6, limit);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 out.add(AuditRows.read(rs));

@@ -28,7 +28,8 @@ final class PostgresMigrations {
           "V3__key_changes.sql",
           "V4__budget_notifications.sql",
           "V5__audit_cap.sql",
-          "V6__archive_indexes.sql");
+          "V6__archive_indexes.sql",
+          "V7__audit_settled_index.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(PostgresMigrations.class);
 

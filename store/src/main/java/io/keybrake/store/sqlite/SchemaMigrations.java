@@ -27,7 +27,8 @@ final class SchemaMigrations {
           "V5__audit_cap.sql",
           "V6__guard_counters.sql",
           "V7__archive_indexes.sql",
-          "V8__reservation_counter_ids.sql");
+          "V8__reservation_counter_ids.sql",
+          "V9__audit_settled_index.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 

@@ -10,6 +10,7 @@ import io.keybrake.store.json.AuditColumns;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -33,6 +34,23 @@ public final class SqliteAuditLog implements AuditLog {
           + COLUMNS
           + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   private static final String ALL = "SELECT " + COLUMNS + " FROM audit ORDER BY seq";
+
+  /**
+   * Walks the log in seq order from the cursor and from the first row recorded at or after the
+   * lookback (found on the time index), so a pass reads what follows its cursor, not the whole
+   * lookback sorted; the time bounds are written {@code +at_s} to keep SQLite on that walk.
+   */
+  private static final String UNPRICED =
+      "SELECT "
+          + COLUMNS
+          + " FROM audit a WHERE a.seq > ?"
+          + " AND a.seq >= (SELECT seq FROM audit WHERE at_s >= ? ORDER BY at_s, at_n LIMIT 1)"
+          + " AND (+a.at_s > ? OR (+a.at_s = ? AND a.at_n >= ?))"
+          + " AND a.vendor = ? AND a.decision = 'allowed' AND a.settlement = 'estimated'"
+          + " AND a.vendor_object_id IS NOT NULL AND a.reservation_id IS NOT NULL"
+          + " AND NOT EXISTS (SELECT 1 FROM audit s"
+          + " WHERE s.decision = 'settled' AND s.reservation_id = a.reservation_id)"
+          + " ORDER BY a.seq LIMIT ?";
 
   private final SqliteDatabase db;
 
@@ -102,6 +120,31 @@ public final class SqliteAuditLog implements AuditLog {
               ps.setString(i + 1, (String) p);
             }
           }
+          List<AuditRecord> out = new ArrayList<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(record(rs));
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    return db.read(
+        "find estimated audit rows to reconcile",
+        s -> {
+          PreparedStatement ps = s.prepare(UNPRICED);
+          long sec = since.getEpochSecond();
+          ps.setLong(1, afterSeq);
+          ps.setLong(2, sec);
+          ps.setLong(3, sec);
+          ps.setLong(4, sec);
+          ps.setLong(5, since.getNano());
+          ps.setString(6, vendor);
+          ps.setLong(7, limit);
           List<AuditRecord> out = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {

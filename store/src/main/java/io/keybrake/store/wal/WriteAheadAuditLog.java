@@ -14,6 +14,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -258,6 +259,13 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
   @Override
   public List<AuditRecord> query(AuditQuery query) {
     return reader.query(query);
+  }
+
+  /** {@inheritDoc} Rows still in the write-ahead file are found once drained. */
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    return reader.unpricedEstimates(vendor, since, afterSeq, limit);
   }
 
   /** {@inheritDoc} Entries still {@link #pending()} are not seen. */

@@ -51,6 +51,11 @@ class PostgresAuditLogIT {
   }
 
   @Test
+  void unpricedEstimatesAreFoundOldestFirstFromTheCursor() {
+    io.keybrake.core.testing.UnpricedEstimatesContract.check(audit, DAY1.minusSeconds(120));
+  }
+
+  @Test
   void appendsChainFromGenesisAndVerify() {
     List<AuditRecord> records = new ArrayList<>();
     for (int i = 0; i < 20; i++) {

@@ -85,6 +85,12 @@ class SqliteAuditLogTest {
   }
 
   @Test
+  void unpricedEstimatesAreFoundOldestFirstFromTheCursor() {
+    io.keybrake.core.testing.UnpricedEstimatesContract.check(
+        audit, Instant.parse("2026-11-22T12:00:00.000000123Z"));
+  }
+
+  @Test
   void appendsChainEachRowToThePreviousOne() {
     AuditRecord r1 = audit.append(allowed(T0, "key_a"));
     AuditRecord r2 = audit.append(blocked(T0.plusSeconds(1), "key_b"));

@@ -441,6 +441,12 @@ class WriteAheadAuditLogTest {
         }
 
         @Override
+        public List<AuditRecord> unpricedEstimates(
+            String vendor, java.time.Instant since, long afterSeq, int limit) {
+          return List.of();
+        }
+
+        @Override
         public ChainVerification verify() {
           throw new UnsupportedOperationException();
         }
