@@ -75,33 +75,51 @@ upstream="http://127.0.0.1:$p_nginx"
 twilio_path="/2010-04-01/Accounts/$sid/Messages.json"
 wait_http "$upstream/" nginx
 
-if [[ " $systems " == *" nginx-proxy "* ]]; then
-  sed -e "s#@PORT@#$p_px#g" -e "s#@UPSTREAM@#127.0.0.1:$p_nginx#g" -e "s#@WORK@#$work#g" \
-    "$bench/nginx-proxy.conf.template" > "$work/nginx-proxy.conf"
-  nginx -c "$work/nginx-proxy.conf" -p "$work" > "$work/nginx-proxy.out" 2>&1 &
-  started $!
-  wait_http "http://127.0.0.1:$p_px/" nginx-proxy
-fi
-if [[ " $systems " == *" keybrake "* ]]; then
-  start_keybrake "$kb_jar" "$p_kb" "$p_grpc" "$p_xds" "$upstream" "${BENCH_KEYBRAKE_JAVA_OPTS:-}"
-  started $!
-  wait_http "http://127.0.0.1:$p_kb/healthz" Keybrake
-  create_key "$p_kb"
-fi
-if [[ " $systems " == *" portkey "* ]]; then
-  NODE_ENV=production node "$portkey" --port="$p_pk" --headless > "$work/portkey.out" 2>&1 &
-  started $!
-  wait_http "http://127.0.0.1:$p_pk/" Portkey
-fi
-if [[ " $systems " == *" spring-cloud-gateway "* ]]; then
-  redis-server --port "$p_redis" --bind 127.0.0.1 --save '' --appendonly no > "$work/redis.out" 2>&1 &
-  started $!
-  java -jar "$scg_jar" --server.port="$p_scg" --bench.upstream="$upstream" \
-    --bench.api-key="$scg_key" --bench.account-sid="$sid" --bench.auth-token="$token" \
-    --spring.data.redis.port="$p_redis" > "$work/scg.out" 2>&1 &
-  started $!
-  wait_http "http://127.0.0.1:$p_scg/" "Spring Cloud Gateway"
-fi
+# Each system runs alone: started just before its rows and stopped after them, so nothing one
+# leaves running (Keybrake's price reconciler working through the calls it just settled at their
+# estimate, a JVM's compiler) takes CPU from the next one's measurement.
+declare -A sys_pids
+start_system() {
+  local p=()
+  case "$1" in
+    nginx-proxy)
+      sed -e "s#@PORT@#$p_px#g" -e "s#@UPSTREAM@#127.0.0.1:$p_nginx#g" -e "s#@WORK@#$work#g" \
+        "$bench/nginx-proxy.conf.template" > "$work/nginx-proxy.conf"
+      nginx -c "$work/nginx-proxy.conf" -p "$work" > "$work/nginx-proxy.out" 2>&1 &
+      p+=($!)
+      wait_http "http://127.0.0.1:$p_px/" nginx-proxy
+      ;;
+    keybrake)
+      start_keybrake "$kb_jar" "$p_kb" "$p_grpc" "$p_xds" "$upstream" "${BENCH_KEYBRAKE_JAVA_OPTS:-}"
+      p+=($!)
+      wait_http "http://127.0.0.1:$p_kb/healthz" Keybrake
+      create_key "$p_kb"
+      ;;
+    portkey)
+      NODE_ENV=production node "$portkey" --port="$p_pk" --headless > "$work/portkey.out" 2>&1 &
+      p+=($!)
+      wait_http "http://127.0.0.1:$p_pk/" Portkey
+      ;;
+    spring-cloud-gateway)
+      redis-server --port "$p_redis" --bind 127.0.0.1 --save '' --appendonly no > "$work/redis.out" 2>&1 &
+      p+=($!)
+      java -jar "$scg_jar" --server.port="$p_scg" --bench.upstream="$upstream" \
+        --bench.api-key="$scg_key" --bench.account-sid="$sid" --bench.auth-token="$token" \
+        --spring.data.redis.port="$p_redis" > "$work/scg.out" 2>&1 &
+      p+=($!)
+      wait_http "http://127.0.0.1:$p_scg/" "Spring Cloud Gateway"
+      ;;
+  esac
+  for pid in "${p[@]}"; do started "$pid"; done
+  sys_pids[$1]="${p[*]}"
+}
+stop_system() {
+  local pid
+  for pid in ${sys_pids[$1]:-}; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
 
 # --- drive them -----------------------------------------------------------------------------------
 rows=()
@@ -131,6 +149,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 
 echo "side-by-side: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
 for s in $systems; do
+  start_system "$s"
   echo "side-by-side: $s: warming up for ${warmup}s" >&2
   run_wrk "$s" 16 "$warmup" >/dev/null
   for c in 1 16; do
@@ -153,6 +172,7 @@ for s in $systems; do
     echo "side-by-side: $s, low rate: $r" >&2
     lows+=("| $s | $(ms "$(field p50us "$r")") | $(ms "$(field p99us "$r")") | $(ms "$(field upstream_p50us "$r")") | $(ms "$(field upstream_p99us "$r")") | $(ms "$(field added_p50us "$r")") | $(ms "$(field added_p99us "$r")") | $(field non2xx "$r") | $(cut -d' ' -f1 /proc/loadavg) |")
   fi
+  stop_system "$s"
 done
 
 echo
