@@ -128,25 +128,20 @@ public final class SqliteDedupCache {
   }
 
   /**
-   * Deletes entries that expired by {@code now}, in small transactions.
+   * Deletes entries that expired by {@code now}, in small transactions ({@link
+   * SqliteDatabase#deleteInBatches}).
    *
    * @return how many were deleted
    */
   public int purgeExpired(Instant now) {
-    int total = 0;
-    int deleted;
-    do {
-      deleted =
-          db.write(
-              "purge dedup entries",
-              s -> {
-                PreparedStatement ps = s.prepare(PURGE);
-                ps.setLong(1, epochNanos(now));
-                return ps.executeUpdate();
-              });
-      total += deleted;
-    } while (deleted == PURGE_BATCH);
-    return total;
+    return db.deleteInBatches(
+        "purge dedup entries",
+        PURGE_BATCH,
+        s -> {
+          PreparedStatement ps = s.prepare(PURGE);
+          ps.setLong(1, epochNanos(now));
+          return ps.executeUpdate();
+        });
   }
 
   /** Whether a thread waits on {@code fingerprint} (tests). */

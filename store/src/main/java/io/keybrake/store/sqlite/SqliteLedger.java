@@ -290,25 +290,21 @@ public final class SqliteLedger implements Ledger, io.keybrake.core.admission.Op
   /**
    * Deletes closed reservations (settled, released, refused) created before {@code before} and
    * counters whose window ended by then with nothing reserved. Open and unsettled reservations
-   * stay. A repeated reserve of a purged id is treated as new. Deletes in small transactions so
-   * that reservations are never held up for long.
+   * stay. A repeated reserve of a purged id is treated as new. Deletes in small transactions,
+   * pausing between them, so that reservations are never held up for long.
    *
    * @return how many reservations were deleted
    */
   public int purge(Instant before) {
-    int total = 0;
-    int deleted;
-    do {
-      deleted =
-          db.write(
-              "purge the ledger",
-              s -> {
-                PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
-                r.setLong(1, before.toEpochMilli());
-                return r.executeUpdate();
-              });
-      total += deleted;
-    } while (deleted == PURGE_BATCH);
+    int total =
+        db.deleteInBatches(
+            "purge the ledger",
+            PURGE_BATCH,
+            s -> {
+              PreparedStatement r = s.prepare(PURGE_RESERVATIONS);
+              r.setLong(1, before.toEpochMilli());
+              return r.executeUpdate();
+            });
     db.write(
         "purge the ledger",
         s -> {

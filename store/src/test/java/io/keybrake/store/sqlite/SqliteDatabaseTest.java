@@ -49,6 +49,41 @@ class SqliteDatabaseTest {
   }
 
   @Test
+  void deleteInBatchesDeletesEveryMatchingRowOneTransactionPerBatch() throws Exception {
+    try (SqliteDatabase db = SqliteDatabase.open(dir)) {
+      execute(db, "CREATE TABLE t (x INTEGER)");
+      execute(
+          db,
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)"
+              + " INSERT INTO t SELECT i FROM n");
+      java.util.concurrent.atomic.AtomicInteger transactions =
+          new java.util.concurrent.atomic.AtomicInteger();
+      int deleted =
+          db.deleteInBatches(
+              "purge t",
+              1000,
+              s -> {
+                transactions.incrementAndGet();
+                return s.prepare(
+                        "DELETE FROM t WHERE rowid IN (SELECT rowid FROM t WHERE x > 100 LIMIT 1000)")
+                    .executeUpdate();
+              });
+      assertThat(deleted).isEqualTo(2400);
+      assertThat(transactions).hasValue(3); // 1000, 1000, then 400: a short batch ends it
+      long left =
+          db.read(
+              "count",
+              s -> {
+                try (java.sql.ResultSet rs = s.prepare("SELECT count(*) FROM t").executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              });
+      assertThat(left).isEqualTo(100);
+    }
+  }
+
+  @Test
   void theLogIsCheckpointedOnlyOnceEnoughCommitsGathered() throws Exception {
     try (SqliteDatabase db = SqliteDatabase.open(dir)) {
       execute(db, "CREATE TABLE t (x INTEGER)");
