@@ -224,10 +224,9 @@ public final class SqliteDatabase implements Closeable {
 
   /**
    * Pause between two full batches of {@link #deleteInBatches}. Without it a purge after a burst
-   * (180,000 expired dedup entries after a minute at 3,000 calls/s) wrote batch after batch: the
-   * calls' own writes were grouped behind one batch after another and the write-ahead log grew
-   * faster than the checkpointer copied it back, and calls at a low rate meanwhile waited 100-450
-   * ms for their reservation. With it such a purge takes seconds longer, in the background.
+   * (about 180,000 expired dedup entries) ran its batches back to back, calls' own writes were
+   * grouped behind them, and calls at a low rate meanwhile waited 100-450 ms for their reservation
+   * (measured: BENCHMARKS.md). With it such a purge takes seconds longer, in the background.
    */
   static final long DELETE_BATCH_PAUSE_MILLIS = 25;
 
