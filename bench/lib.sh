@@ -16,10 +16,14 @@ wait_http() {
   exit 1
 }
 
-# start_nginx PORT: nginx from nginx.conf.template in the background; its pid in $!.
+# start_nginx PORT [TEMPLATE] [UPSTREAM]: nginx from TEMPLATE (default nginx.conf.template, the
+# upstream; nginx-proxy.conf.template forwards to UPSTREAM, host:port) in the background; its pid
+# in $!.
 start_nginx() {
-  sed -e "s#@PORT@#$1#g" -e "s#@WORK@#$work#g" "$bench/nginx.conf.template" > "$work/nginx.conf"
-  nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
+  local template="${2:-nginx.conf.template}"
+  local conf="$work/${template%.template}"
+  sed -e "s#@PORT@#$1#g" -e "s#@WORK@#$work#g" -e "s#@UPSTREAM@#${3:-}#g" "$bench/$template" > "$conf"
+  nginx -c "$conf" -p "$work" > "${conf%.conf}.out" 2>&1 &
 }
 
 # start_keybrake JAR HTTP_PORT GRPC_PORT XDS_PORT UPSTREAM [JAVA_OPTS]: `keybrake up` on a fresh

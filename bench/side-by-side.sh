@@ -83,9 +83,7 @@ start_system() {
   local p=()
   case "$1" in
     nginx-proxy)
-      sed -e "s#@PORT@#$p_px#g" -e "s#@UPSTREAM@#127.0.0.1:$p_nginx#g" -e "s#@WORK@#$work#g" \
-        "$bench/nginx-proxy.conf.template" > "$work/nginx-proxy.conf"
-      nginx -c "$work/nginx-proxy.conf" -p "$work" > "$work/nginx-proxy.out" 2>&1 &
+      start_nginx "$p_px" nginx-proxy.conf.template "127.0.0.1:$p_nginx"
       p+=($!)
       wait_http "http://127.0.0.1:$p_px/" nginx-proxy
       ;;

@@ -103,38 +103,24 @@ public final class TwilioPriceReconciler {
     int settled = 0;
     int fetched = 0;
     long after = cursor;
-    Optional<AuditRecord> firstLeft = Optional.empty(); // oldest row still at its estimate
+    AuditRecord firstLeft = null; // the oldest row still at its estimate
     pages:
     while (true) {
       List<AuditRecord> rows = audit.unpricedEstimates(twilio.id(), since, after, PAGE);
       for (AuditRecord r : rows) {
-        AuditEntry e = r.entry();
-        if (!FETCH_PATH.containsKey(e.endpoint())) {
+        if (!FETCH_PATH.containsKey(r.entry().endpoint())) {
           after = r.seq(); // an estimate nothing can fetch a price for
           continue;
         }
-        if (fetched >= MAX_FETCHES_PER_PASS) {
-          firstLeft = firstLeft.or(() -> Optional.of(r));
+        Outcome done = fetched++ < MAX_FETCHES_PER_PASS ? attempt(r.entry()) : Outcome.STOPPED;
+        if (done.leavesRow() && firstLeft == null) {
+          firstLeft = r;
+        }
+        if (done == Outcome.STOPPED) {
           break pages;
         }
-        fetched++;
-        Outcome done;
-        try {
-          done = reconcile(e);
-        } catch (IOException | StoreUnavailableException e2) {
-          // the vendor or the store cannot be reached: stop this pass, try again in the next one
-          log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), e2.toString());
-          firstLeft = firstLeft.or(() -> Optional.of(r));
-          break pages;
-        } catch (InterruptedException e2) {
-          Thread.currentThread().interrupt();
-          firstLeft = firstLeft.or(() -> Optional.of(r));
-          break pages;
-        }
-        switch (done) {
-          case SETTLED -> settled++;
-          case NOT_YET -> firstLeft = firstLeft.or(() -> Optional.of(r)); // the next pass
-          case NEVER -> {} // its key is gone: nothing can fetch the price
+        if (done == Outcome.SETTLED) {
+          settled++;
         }
         after = r.seq();
       }
@@ -142,8 +128,8 @@ public final class TwilioPriceReconciler {
         break;
       }
     }
-    cursor = firstLeft.map(r -> r.seq() - 1).orElse(after);
-    oldestUnpriced = firstLeft.map(r -> r.entry().at());
+    cursor = firstLeft == null ? after : firstLeft.seq() - 1;
+    oldestUnpriced = Optional.ofNullable(firstLeft).map(r -> r.entry().at());
     return settled;
   }
 
@@ -155,10 +141,33 @@ public final class TwilioPriceReconciler {
     return oldestUnpriced;
   }
 
+  /** What one row's attempt came to. */
   private enum Outcome {
+    /** Settled at the vendor's price. */
     SETTLED,
+    /** Not priced yet (or the vendor answered otherwise): the next pass fetches it again. */
     NOT_YET,
-    NEVER
+    /** Its key is gone: nothing can fetch the price. */
+    NEVER,
+    /** The vendor or the store cannot be reached, or the pass's budget is spent: stop here. */
+    STOPPED;
+
+    boolean leavesRow() {
+      return this == NOT_YET || this == STOPPED;
+    }
+  }
+
+  /** {@link #reconcile}, with the failures that end a pass as {@link Outcome#STOPPED}. */
+  private Outcome attempt(AuditEntry e) {
+    try {
+      return reconcile(e);
+    } catch (IOException | StoreUnavailableException failure) {
+      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), failure.toString());
+      return Outcome.STOPPED;
+    } catch (InterruptedException failure) {
+      Thread.currentThread().interrupt();
+      return Outcome.STOPPED;
+    }
   }
 
   private Outcome reconcile(AuditEntry e) throws IOException, InterruptedException {

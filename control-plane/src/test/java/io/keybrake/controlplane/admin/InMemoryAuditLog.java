@@ -47,11 +47,11 @@ final class InMemoryAuditLog implements AuditLog {
     return out;
   }
 
-  /** The admin API never reconciles prices. */
   @Override
-  public List<AuditRecord> unpricedEstimates(
+  public synchronized List<AuditRecord> unpricedEstimates(
       String vendor, Instant since, long afterSeq, int limit) {
-    throw new UnsupportedOperationException("not used by the admin API");
+    return io.keybrake.core.testing.InMemoryAuditLog.selectUnpriced(
+        rows, vendor, since, afterSeq, limit);
   }
 
   @Override

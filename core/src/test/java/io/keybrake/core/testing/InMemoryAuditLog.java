@@ -56,23 +56,38 @@ public final class InMemoryAuditLog implements AuditLog {
   @Override
   public synchronized List<AuditRecord> unpricedEstimates(
       String vendor, Instant since, long afterSeq, int limit) {
+    List<AuditRecord> rows = new ArrayList<>(entries.size());
+    for (int i = 0; i < entries.size(); i++) {
+      rows.add(new AuditRecord(i + 1, entries.get(i), "", ""));
+    }
+    return selectUnpriced(rows, vendor, since, afterSeq, limit);
+  }
+
+  /**
+   * {@link AuditLog#unpricedEstimates} over {@code oldestFirst}, the rows a fake holds in seq
+   * order; shared by the in-memory audit logs of the tests.
+   */
+  public static List<AuditRecord> selectUnpriced(
+      List<AuditRecord> oldestFirst, String vendor, Instant since, long afterSeq, int limit) {
     Set<String> settled = new HashSet<>();
-    for (AuditEntry e : entries) {
-      if ("settled".equals(e.decision()) && e.reservationId() != null) {
-        settled.add(e.reservationId());
+    for (AuditRecord r : oldestFirst) {
+      if ("settled".equals(r.entry().decision()) && r.entry().reservationId() != null) {
+        settled.add(r.entry().reservationId());
       }
     }
     List<AuditRecord> out = new ArrayList<>();
-    for (int i = (int) Math.max(0, afterSeq); i < entries.size() && out.size() < limit; i++) {
-      AuditEntry e = entries.get(i);
-      if (vendor.equals(e.vendor())
+    for (AuditRecord r : oldestFirst) {
+      AuditEntry e = r.entry();
+      if (out.size() < limit
+          && r.seq() > afterSeq
+          && vendor.equals(e.vendor())
           && "allowed".equals(e.decision())
           && "estimated".equals(e.settlement())
           && e.vendorObjectId() != null
           && e.reservationId() != null
           && !e.at().isBefore(since)
           && !settled.contains(e.reservationId())) {
-        out.add(new AuditRecord(i + 1, e, "", ""));
+        out.add(r);
       }
     }
     return out;

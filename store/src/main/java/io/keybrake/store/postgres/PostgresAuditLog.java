@@ -194,38 +194,29 @@ public final class PostgresAuditLog implements AuditLog {
     }
     sql.append(" ORDER BY seq DESC LIMIT ?");
     params.add(query.limit());
-    return db.run(
-        "query the audit log",
-        c -> {
-          List<AuditRecord> out = new ArrayList<>();
-          try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-            for (int i = 0; i < params.size(); i++) {
-              ps.setObject(i + 1, params.get(i));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(AuditRows.read(rs));
-              }
-            }
-          }
-          return out;
-        });
+    return select("query the audit log", sql.toString(), params);
   }
 
   @Override
   public List<AuditRecord> unpricedEstimates(
       String vendor, Instant since, long afterSeq, int limit) {
-    return db.run(
+    java.time.OffsetDateTime at = PgInstants.timestamp(since);
+    return select(
         "find estimated audit rows to reconcile",
+        UNPRICED,
+        List.<Object>of(afterSeq, at, at, since.getNano(), vendor, limit));
+  }
+
+  /** The rows {@code sql} selects ({@link AuditRows#COLUMNS}). */
+  private List<AuditRecord> select(String operation, String sql, List<Object> params) {
+    return db.run(
+        operation,
         c -> {
           List<AuditRecord> out = new ArrayList<>();
-          try (PreparedStatement ps = c.prepareStatement(UNPRICED)) {
-            ps.setLong(1, afterSeq);
-            ps.setObject(2, PgInstants.timestamp(since));
-            ps.setObject(3, PgInstants.timestamp(since));
-            ps.setInt(4, since.getNano());
-            ps.setString(5, vendor);
-            ps.setInt(6, limit);
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.size(); i++) {
+              ps.setObject(i + 1, params.get(i));
+            }
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 out.add(AuditRows.read(rs));

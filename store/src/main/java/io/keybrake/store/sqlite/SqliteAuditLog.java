@@ -108,10 +108,25 @@ public final class SqliteAuditLog implements AuditLog {
     }
     sql.append(" ORDER BY seq DESC LIMIT ?");
     params.add((long) query.limit());
+    return select("query the audit log", sql.toString(), params);
+  }
+
+  @Override
+  public List<AuditRecord> unpricedEstimates(
+      String vendor, Instant since, long afterSeq, int limit) {
+    long sec = since.getEpochSecond();
+    return select(
+        "find estimated audit rows to reconcile",
+        UNPRICED,
+        List.<Object>of(afterSeq, sec, sec, sec, (long) since.getNano(), vendor, (long) limit));
+  }
+
+  /** The rows {@code sql} selects ({@link #COLUMNS}), its parameters longs or strings. */
+  private List<AuditRecord> select(String operation, String sql, List<Object> params) {
     return db.read(
-        "query the audit log",
+        operation,
         s -> {
-          PreparedStatement ps = s.prepare(sql.toString());
+          PreparedStatement ps = s.prepare(sql);
           for (int i = 0; i < params.size(); i++) {
             Object p = params.get(i);
             if (p instanceof Long l) {
@@ -120,31 +135,6 @@ public final class SqliteAuditLog implements AuditLog {
               ps.setString(i + 1, (String) p);
             }
           }
-          List<AuditRecord> out = new ArrayList<>();
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.add(record(rs));
-            }
-          }
-          return out;
-        });
-  }
-
-  @Override
-  public List<AuditRecord> unpricedEstimates(
-      String vendor, Instant since, long afterSeq, int limit) {
-    return db.read(
-        "find estimated audit rows to reconcile",
-        s -> {
-          PreparedStatement ps = s.prepare(UNPRICED);
-          long sec = since.getEpochSecond();
-          ps.setLong(1, afterSeq);
-          ps.setLong(2, sec);
-          ps.setLong(3, sec);
-          ps.setLong(4, sec);
-          ps.setLong(5, since.getNano());
-          ps.setString(6, vendor);
-          ps.setLong(7, limit);
           List<AuditRecord> out = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
