@@ -10,6 +10,7 @@ import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.Ledger;
+import io.keybrake.core.ledger.ReservationIds;
 import io.keybrake.core.ledger.ReserveRequest;
 import io.keybrake.core.money.Micros;
 import io.keybrake.core.store.StoreUnavailableException;
@@ -25,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -170,7 +170,7 @@ final class AdmissionStep {
 
   /** Step 6's request: the estimate against every limit that applies to the key now. */
   private ReserveRequest reserveRequest(Exchange ex, Instant now) {
-    String reservationId = "rsv_" + UUID.randomUUID().toString().replace("-", "");
+    String reservationId = ReservationIds.next(now);
     List<BudgetLimit> limits = limitsFor(ex, now, fleetLimits);
     if (ex.key.policy().guards().shadow()) { // guards: shadow mode forwards over a cap and counts
       limits = io.keybrake.core.guard.ShadowCaps.uncapped(limits);
