@@ -33,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * credential once Twilio has priced it, replaces the settled amount by the price ({@link
  * Ledger#adjust}) and appends a {@code settled} audit row carrying the estimate and the actual
  * cost. Rows already followed by a {@code settled} row are skipped. Safe to run from several
- * instances (the adjustment is idempotent; two instances may both append a row). Thread-safe:
- * {@link #runOnce} is synchronized.
+ * instances: the adjustment is atomic and idempotent, and only the instance whose adjustment
+ * changed the amount appends the row (when the price equals the amount settled at, no adjustment
+ * changes anything, and two instances racing may both append a row correcting nothing).
+ * Thread-safe: {@link #runOnce} is synchronized.
  */
 public final class TwilioPriceReconciler {
   private static final Logger log = LoggerFactory.getLogger(TwilioPriceReconciler.class);
@@ -149,6 +151,11 @@ public final class TwilioPriceReconciler {
     NOT_YET,
     /** Its key is gone: nothing can fetch the price. */
     NEVER,
+    /**
+     * Another instance adjusted it first (that instance appends the row), or its reservation is
+     * gone: nothing to record here.
+     */
+    ELSEWHERE,
     /** The vendor or the store cannot be reached, or the pass's budget is spent: stop here. */
     STOPPED;
 
@@ -206,7 +213,10 @@ public final class TwilioPriceReconciler {
       return Outcome.NOT_YET; // not priced yet: next pass
     }
     long micros = actual.micros().getAsLong();
-    ledger.adjust(e.reservationId(), micros);
+    // an estimated row was settled at its estimate
+    if (!ledger.adjust(e.reservationId(), micros) && micros != e.estimatedMicros()) {
+      return Outcome.ELSEWHERE; // a second settled row would count the correction twice
+    }
     audit.append(
         new AuditEntry(
             clock.instant(),

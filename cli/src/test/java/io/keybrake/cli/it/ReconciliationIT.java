@@ -3,6 +3,7 @@ package io.keybrake.cli.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keybrake.core.audit.AuditQuery;
 import io.keybrake.core.money.Micros;
 import io.keybrake.core.pricing.PriceTable;
 import io.keybrake.core.testing.MutableClock;
@@ -10,6 +11,7 @@ import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,5 +93,33 @@ class ReconciliationIT {
     assertThat(gw.app.reconciler().oldestUnpriced()).isEmpty();
     assertThat(gw.spend(key.id()).get("spent_usd").decimalValue())
         .isEqualByComparingTo(new BigDecimal("0.0079").multiply(BigDecimal.valueOf(messages)));
+  }
+
+  @Test
+  void aMessageAnotherInstanceAdjustedFirstGetsNoSecondSettledRow() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "two instances").statusCode())
+        .isEqualTo(201);
+    String reservation =
+        gw.app
+            .store()
+            .auditLog()
+            .query(new AuditQuery(Optional.of(key.id()), Optional.empty(), Optional.empty(), 10))
+            .get(0)
+            .entry()
+            .reservationId();
+    gw.clock.advance(Duration.ofSeconds(61));
+    // a second instance fetched the price first and adjusted the ledger; its settled row is not
+    // in the log yet when this instance's pass reads the estimate
+    assertThat(gw.app.store().ledger().adjust(reservation, 7_900)).isTrue();
+
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+
+    assertThat(gw.audit(key.id()))
+        .as("the estimate's row only: the other instance appends the settled one")
+        .extracting(row -> row.get("decision").asText())
+        .containsExactly("allowed");
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo("0.0079");
+    assertThat(gw.app.reconciler().oldestUnpriced()).as("not left waiting for a price").isEmpty();
   }
 }
