@@ -1,5 +1,7 @@
 package io.keybrake.core.pipeline;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,12 +31,26 @@ public record RequestHead(
   /** Every value of the named header, in order. */
   public List<String> all(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return headers.stream().filter(e -> e.getKey().equals(n)).map(Map.Entry::getValue).toList();
+    List<String> values = null;
+    for (Map.Entry<String, String> e : headers) { // a loop, not a stream: several lookups a call
+      if (e.getKey().equals(n)) {
+        if (values == null) {
+          values = new ArrayList<>(1);
+        }
+        values.add(e.getValue());
+      }
+    }
+    return values == null ? List.of() : Collections.unmodifiableList(values);
   }
 
   /** The first value of the named header. */
   public Optional<String> first(String name) {
-    List<String> v = all(name);
-    return v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+    String n = name.toLowerCase(Locale.ROOT);
+    for (Map.Entry<String, String> e : headers) {
+      if (e.getKey().equals(n)) {
+        return Optional.of(e.getValue());
+      }
+    }
+    return Optional.empty();
   }
 }

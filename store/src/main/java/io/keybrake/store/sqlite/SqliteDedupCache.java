@@ -41,7 +41,14 @@ public final class SqliteDedupCache {
           + " WHERE fingerprint = ? AND token = ? AND state = 'inflight'";
   private static final String ABANDON = "DELETE FROM dedup WHERE fingerprint = ? AND token = ?";
   private static final String STATE = "SELECT state FROM dedup WHERE fingerprint = ?";
-  private static final int PURGE_BATCH = 1000;
+
+  /**
+   * Entries one purge transaction deletes. An entry holds its stored response (about 1.3 KB for a
+   * Twilio message): a batch of 1,000 took 11-14 ms on a quiet machine and more under load, and a
+   * call's own write waits for the batch it queues behind; a batch of 200 takes about 2 ms.
+   */
+  private static final int PURGE_BATCH = 200;
+
   private static final String PURGE =
       "DELETE FROM dedup WHERE rowid IN (SELECT rowid FROM dedup WHERE expires_at <= ? LIMIT "
           + PURGE_BATCH
