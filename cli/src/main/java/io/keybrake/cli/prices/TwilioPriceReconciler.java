@@ -213,7 +213,7 @@ public final class TwilioPriceReconciler {
       return Outcome.NOT_YET; // not priced yet: next pass
     }
     long micros = actual.micros().getAsLong();
-    // an estimated row was settled at its estimate
+    // no change: another instance adjusted it first, or the price is the estimate it was settled at
     if (!ledger.adjust(e.reservationId(), micros) && micros != e.estimatedMicros()) {
       return Outcome.ELSEWHERE; // a second settled row would count the correction twice
     }

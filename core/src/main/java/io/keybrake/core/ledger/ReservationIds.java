@@ -1,6 +1,7 @@
 package io.keybrake.core.ledger;
 
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -12,28 +13,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * Two ids collide only if made in the same millisecond with the same 80 bits. Thread-safe.
  */
 public final class ReservationIds {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final HexFormat HEX = HexFormat.of();
 
   private ReservationIds() {}
 
   /** A new id for a reservation made at {@code at}. */
   public static String next(Instant at) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    char[] id = new char[36];
-    id[0] = 'r';
-    id[1] = 's';
-    id[2] = 'v';
-    id[3] = '_';
-    hex(id, 4, at.toEpochMilli() & 0xffff_ffff_ffffL, 12);
-    hex(id, 16, random.nextLong(), 16);
-    hex(id, 32, random.nextInt(), 4);
-    return new String(id);
-  }
-
-  private static void hex(char[] to, int from, long value, int digits) {
-    for (int i = from + digits - 1; i >= from; i--) {
-      to[i] = HEX[(int) (value & 0xf)];
-      value >>>= 4;
-    }
+    // epoch milliseconds stay below 2^48 (12 hex digits) until the year 10889
+    return "rsv_"
+        + HEX.toHexDigits(at.toEpochMilli()).substring(4)
+        + HEX.toHexDigits(random.nextLong())
+        + HEX.toHexDigits((short) random.nextInt());
   }
 }

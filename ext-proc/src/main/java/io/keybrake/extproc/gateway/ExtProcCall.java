@@ -64,7 +64,8 @@ final class ExtProcCall implements AutoCloseable, CyclicTimeouts.Expirable {
             end(
                 status.isOk()
                     ? new ExtProcFailure(500, "the processor closed the stream before answering")
-                    : new ExtProcFailure(500, "the processor failed: " + describe(status)));
+                    : new ExtProcFailure(
+                        500, "the processor failed: " + status.asRuntimeException().getMessage()));
           }
         },
         new Metadata());
@@ -75,13 +76,6 @@ final class ExtProcCall implements AutoCloseable, CyclicTimeouts.Expirable {
     synchronized (lock) {
       return closed;
     }
-  }
-
-  /** How grpc's StatusRuntimeException words a status: {@code CODE} or {@code CODE: why}. */
-  private static String describe(Status status) {
-    return status.getDescription() == null
-        ? status.getCode().name()
-        : status.getCode() + ": " + status.getDescription();
   }
 
   /** Sends one message; the stage completes with its answer. */
