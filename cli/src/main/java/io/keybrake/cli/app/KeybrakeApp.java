@@ -394,15 +394,16 @@ public final class KeybrakeApp implements AutoCloseable {
       Settings settings, Clock clock, VendorRegistry vendors, CostEstimator costs) {
     VendorSpec twilio = vendors.find("twilio").orElseThrow();
     reconciler =
-        new TwilioPriceReconciler(
-            store.auditLog(),
-            store.keyStore(),
-            store.ledger(),
-            twilio,
-            costs,
-            settings.upstreams().getOrDefault("twilio", twilio.upstream()),
-            clock,
-            Duration.ofDays(1));
+        closer.register(
+            new TwilioPriceReconciler(
+                store.auditLog(),
+                store.keyStore(),
+                store.ledger(),
+                twilio,
+                costs,
+                settings.upstreams().getOrDefault("twilio", twilio.upstream()),
+                clock,
+                Duration.ofDays(1)));
     // guards: keybrake_reconciliation_lag_seconds, refreshed after each pass
     io.keybrake.cli.metrics.ReconciliationLag lag =
         new io.keybrake.cli.metrics.ReconciliationLag(metrics.registry(), clock);

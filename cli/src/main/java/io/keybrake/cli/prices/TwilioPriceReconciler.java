@@ -13,17 +13,25 @@ import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.core.vendor.EndpointMatch;
 import io.keybrake.core.vendor.EndpointSpec;
 import io.keybrake.core.vendor.VendorSpec;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +44,13 @@ import org.slf4j.LoggerFactory;
  * instances: the adjustment is atomic and idempotent, and only the instance whose adjustment
  * changed the amount appends the row (when the price equals the amount settled at, no adjustment
  * changes anything, and two instances racing may both append a row correcting nothing).
- * Thread-safe: {@link #runOnce} is synchronized.
+ *
+ * <p>A pass keeps up to {@value #FETCHES_IN_FLIGHT} fetches in flight and settles their answers in
+ * the log's order, so the cursor and the "oldest unpriced" figure mean what they would one fetch at
+ * a time; it looks each key up (and decrypts its credential) once, not once per row. Thread-safe:
+ * {@link #runOnce} is synchronized.
  */
-public final class TwilioPriceReconciler {
+public final class TwilioPriceReconciler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TwilioPriceReconciler.class);
   private static final Map<String, String> FETCH_PATH =
       Map.of(
@@ -50,6 +62,17 @@ public final class TwilioPriceReconciler {
    */
   static final int MAX_FETCHES_PER_PASS = 500;
 
+  /**
+   * Fetches a pass has in flight at once: a pass of {@value #MAX_FETCHES_PER_PASS} waits for the
+   * vendor's round trips a quarter as long, well under Twilio's per-account concurrency limit.
+   */
+  static final int FETCHES_IN_FLIGHT = 4;
+
+  /** A fetched message or call is a few hundred bytes; anything near this is not one. */
+  private static final int MAX_ANSWER_BYTES = 1 << 20;
+
+  private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
+
   /** Rows read from the audit log at a time. */
   private static final int PAGE = 200;
 
@@ -58,11 +81,10 @@ public final class TwilioPriceReconciler {
   private final Ledger ledger;
   private final VendorSpec twilio;
   private final CostEstimator costs;
-  private final URI base;
+  private final String base;
   private final Clock clock;
   private final Duration lookback;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http;
 
   /** Every row at or below this seq is settled or not the reconciler's (guarded by this). */
   private long cursor;
@@ -90,9 +112,25 @@ public final class TwilioPriceReconciler {
     this.ledger = ledger;
     this.twilio = twilio;
     this.costs = costs;
-    this.base = base;
+    this.base = base.toString().replaceAll("/+$", "");
     this.clock = clock;
     this.lookback = lookback;
+    // Jetty's client, as the gateway's upstream calls use: answers are read on its selector thread
+    // and handed to the pass's thread only, where the JDK's client moved each one through a
+    // worker pool (half the reconciler's CPU per fetch went to those hand-offs)
+    QueuedThreadPool threads = new QueuedThreadPool(8, 1);
+    threads.setName("keybrake-reconciler-http");
+    threads.setDaemon(true);
+    this.http = new HttpClient();
+    http.setExecutor(threads);
+    http.setFollowRedirects(false);
+    http.setConnectTimeout(5_000);
+    http.setMaxConnectionsPerDestination(FETCHES_IN_FLIGHT);
+    try {
+      http.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start the price reconciler's HTTP client", e);
+    }
   }
 
   /**
@@ -101,38 +139,35 @@ public final class TwilioPriceReconciler {
    * #MAX_FETCHES_PER_PASS} fetches a pass. Returns how many were settled at the vendor's price.
    */
   public synchronized int runOnce() {
+    Pass pass = new Pass();
     Instant since = clock.instant().minus(lookback);
-    int settled = 0;
-    int fetched = 0;
     long after = cursor;
-    AuditRecord firstLeft = null; // the oldest row still at its estimate
-    pages:
-    while (true) {
-      List<AuditRecord> rows = audit.unpricedEstimates(twilio.id(), since, after, PAGE);
-      for (AuditRecord r : rows) {
-        if (!FETCH_PATH.containsKey(r.entry().endpoint())) {
-          after = r.seq(); // an estimate nothing can fetch a price for
-          continue;
+    try {
+      while (pass.reading()) {
+        List<AuditRecord> rows = audit.unpricedEstimates(twilio.id(), since, after, PAGE);
+        for (AuditRecord r : rows) {
+          if (!pass.reading()) {
+            break;
+          }
+          pass.add(r);
         }
-        Outcome done = fetched++ < MAX_FETCHES_PER_PASS ? attempt(r.entry()) : Outcome.STOPPED;
-        if (done.leavesRow() && firstLeft == null) {
-          firstLeft = r;
+        if (rows.isEmpty()) {
+          break;
         }
-        if (done == Outcome.STOPPED) {
-          break pages;
+        after = rows.get(rows.size() - 1).seq();
+        if (rows.size() < PAGE) {
+          break;
         }
-        if (done == Outcome.SETTLED) {
-          settled++;
-        }
-        after = r.seq();
       }
-      if (rows.size() < PAGE) {
-        break;
-      }
+      pass.drain(0);
+    } finally {
+      // fetches a stop left behind are not waited for; when the log could not be read, the
+      // exception leaves the cursor where it was
+      pass.abandonRest();
     }
-    cursor = firstLeft == null ? after : firstLeft.seq() - 1;
-    oldestUnpriced = Optional.ofNullable(firstLeft).map(r -> r.entry().at());
-    return settled;
+    cursor = pass.firstLeft == null ? pass.after : pass.firstLeft.seq() - 1;
+    oldestUnpriced = Optional.ofNullable(pass.firstLeft).map(r -> r.entry().at());
+    return pass.settled;
   }
 
   /**
@@ -143,13 +178,22 @@ public final class TwilioPriceReconciler {
     return oldestUnpriced;
   }
 
+  @Override
+  public void close() {
+    try {
+      http.stop();
+    } catch (Exception e) {
+      log.warn("the price reconciler's HTTP client did not stop cleanly: {}", e.getMessage());
+    }
+  }
+
   /** What one row's attempt came to. */
   private enum Outcome {
     /** Settled at the vendor's price. */
     SETTLED,
     /** Not priced yet (or the vendor answered otherwise): the next pass fetches it again. */
     NOT_YET,
-    /** Its key is gone: nothing can fetch the price. */
+    /** Its key is gone, or nothing can fetch a price for its endpoint. */
     NEVER,
     /**
      * Another instance adjusted it first (that instance appends the row), or its reservation is
@@ -164,55 +208,178 @@ public final class TwilioPriceReconciler {
     }
   }
 
-  /** {@link #reconcile}, with the failures that end a pass as {@link Outcome#STOPPED}. */
-  private Outcome attempt(AuditEntry e) {
+  /** One row on its way: its fetch (null when it needs none) and, once known, its outcome. */
+  private record Step(AuditRecord row, CompletableFuture<ContentResponse> fetch, Outcome known) {}
+
+  /**
+   * The rows of one pass in the log's order, with up to {@value #FETCHES_IN_FLIGHT} fetches in
+   * flight; a row's outcome is applied only after every earlier row's, so the first row left at its
+   * estimate is the oldest. Not thread-safe: the pass's own thread.
+   */
+  private final class Pass {
+    private final ArrayDeque<Step> window = new ArrayDeque<>();
+    private final Map<String, Optional<KeyRecord>> keysSeen = new HashMap<>();
+    private int inFlight;
+    private int fetched;
+    int settled;
+    boolean stopped;
+    boolean stopQueued;
+    long after = cursor;
+    AuditRecord firstLeft; // the oldest row still at its estimate
+
+    void add(AuditRecord r) {
+      AuditEntry e = r.entry();
+      if (!FETCH_PATH.containsKey(e.endpoint())) {
+        window.add(new Step(r, null, Outcome.NEVER)); // an estimate nothing can fetch a price for
+      } else if (fetched >= MAX_FETCHES_PER_PASS) {
+        queueStop(r); // the first row the budget leaves
+      } else {
+        Optional<KeyRecord> key = key(e.keyId());
+        if (key == null) {
+          queueStop(r); // the store cannot be reached
+        } else if (key.isEmpty() || !twilio.id().equals(key.get().vendor())) {
+          window.add(new Step(r, null, Outcome.NEVER));
+        } else {
+          fetched++;
+          inFlight++;
+          window.add(new Step(r, fetch(e, key.get()), null));
+        }
+      }
+      drain(FETCHES_IN_FLIGHT - 1);
+    }
+
+    /** Whether the pass reads on: no row it cannot settle now (budget spent, store down) yet. */
+    boolean reading() {
+      return !stopped && !stopQueued;
+    }
+
+    private void queueStop(AuditRecord r) {
+      window.add(new Step(r, null, Outcome.STOPPED));
+      stopQueued = true;
+    }
+
+    /** The key (looked up once a pass), or null when the store cannot be reached. */
+    private Optional<KeyRecord> key(String id) {
+      Optional<KeyRecord> known = keysSeen.get(id);
+      if (known == null) {
+        try {
+          known = keys.findById(id);
+        } catch (StoreUnavailableException failure) {
+          log.warn("price reconciliation stopped: {}", failure.toString());
+          return null;
+        }
+        keysSeen.put(id, known);
+      }
+      return known;
+    }
+
+    /** Applies outcomes from the oldest row until at most {@code maxInFlight} fetches remain. */
+    void drain(int maxInFlight) {
+      while (!stopped && !window.isEmpty()) {
+        Step head = window.peek();
+        if (head.fetch() != null && inFlight <= maxInFlight) {
+          return;
+        }
+        window.poll();
+        Outcome done;
+        if (head.fetch() == null) {
+          done = head.known();
+        } else {
+          inFlight--;
+          done = settle(head.row().entry(), head.fetch());
+        }
+        apply(head.row(), done);
+      }
+    }
+
+    private void apply(AuditRecord r, Outcome done) {
+      if (done.leavesRow() && firstLeft == null) {
+        firstLeft = r;
+      }
+      if (done == Outcome.STOPPED) {
+        stopped = true;
+        return;
+      }
+      if (done == Outcome.SETTLED) {
+        settled++;
+      }
+      after = r.seq();
+    }
+
+    /** Rows after a stop wait for the next pass; their fetches are not waited for. */
+    void abandonRest() {
+      for (Step s : window) {
+        if (s.fetch() != null) {
+          s.fetch().cancel(true);
+        }
+      }
+      window.clear();
+    }
+  }
+
+  /** Starts fetching the message or call with the key's real credential. */
+  private CompletableFuture<ContentResponse> fetch(AuditEntry e, KeyRecord key) {
+    VendorCredential cred = key.credential();
+    String kind = FETCH_PATH.get(e.endpoint());
+    Request request =
+        http.newRequest(
+                URI.create(
+                    base
+                        + "/2010-04-01/Accounts/"
+                        + cred.value(twilio, "account_sid")
+                        + "/"
+                        + kind
+                        + "/"
+                        + e.vendorObjectId()
+                        + ".json"))
+            .method(HttpMethod.GET)
+            .timeout(FETCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    // the credential where the spec injects it (Basic account SID : auth token)
+    List<Map.Entry<String, String>> auth =
+        io.keybrake.core.key.CredentialInjection.headers(twilio, cred);
+    request.headers(
+        m -> {
+          for (Map.Entry<String, String> h : auth) {
+            m.put(h.getKey(), h.getValue());
+          }
+        });
+    return new CompletableResponseListener(request, MAX_ANSWER_BYTES).send();
+  }
+
+  /** Waits for a row's fetch and settles the row at the price it shows. */
+  private Outcome settle(AuditEntry e, CompletableFuture<ContentResponse> fetch) {
+    ContentResponse resp;
     try {
-      return reconcile(e);
-    } catch (IOException | StoreUnavailableException failure) {
-      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), failure.toString());
-      return Outcome.STOPPED;
+      resp = fetch.get();
     } catch (InterruptedException failure) {
       Thread.currentThread().interrupt();
+      return Outcome.STOPPED;
+    } catch (ExecutionException | CancellationException failure) {
+      Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), cause.toString());
+      return Outcome.STOPPED;
+    }
+    if (resp.getStatus() != 200) {
+      log.warn("fetching {} for its price answered {}", e.vendorObjectId(), resp.getStatus());
+      return Outcome.NOT_YET;
+    }
+    String create =
+        FETCH_PATH.get(e.endpoint()).equals("Messages") ? "messages.create" : "calls.create";
+    EndpointSpec spec = twilio.endpoint(create).orElseThrow();
+    ActualCost actual = costs.actual(new EndpointMatch(spec, Map.of()), 200, resp.getContent());
+    if (actual.micros().isEmpty()) {
+      return Outcome.NOT_YET; // not priced yet: next pass
+    }
+    try {
+      return record(e, actual.micros().getAsLong(), resp.getStatus());
+    } catch (StoreUnavailableException failure) {
+      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), failure.toString());
       return Outcome.STOPPED;
     }
   }
 
-  private Outcome reconcile(AuditEntry e) throws IOException, InterruptedException {
-    Optional<KeyRecord> key = keys.findById(e.keyId());
-    if (key.isEmpty() || !twilio.id().equals(key.get().vendor())) {
-      return Outcome.NEVER;
-    }
-    VendorCredential cred = key.get().credential();
-    String kind = FETCH_PATH.get(e.endpoint());
-    URI uri =
-        URI.create(
-            base.toString().replaceAll("/+$", "")
-                + "/2010-04-01/Accounts/"
-                + cred.value(twilio, "account_sid")
-                + "/"
-                + kind
-                + "/"
-                + e.vendorObjectId()
-                + ".json");
-    // the credential where the spec injects it (Basic account SID : auth token)
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10));
-    for (Map.Entry<String, String> h :
-        io.keybrake.core.key.CredentialInjection.headers(twilio, cred)) {
-      request.header(h.getKey(), h.getValue());
-    }
-    HttpResponse<byte[]> resp =
-        http.send(request.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-    if (resp.statusCode() != 200) {
-      log.warn("fetching {} for its price answered {}", e.vendorObjectId(), resp.statusCode());
-      return Outcome.NOT_YET;
-    }
-    String create = kind.equals("Messages") ? "messages.create" : "calls.create";
-    EndpointSpec spec = twilio.endpoint(create).orElseThrow();
-    ActualCost actual = costs.actual(new EndpointMatch(spec, Map.of()), 200, resp.body());
-    if (actual.micros().isEmpty()) {
-      return Outcome.NOT_YET; // not priced yet: next pass
-    }
-    long micros = actual.micros().getAsLong();
+  /** Replaces the settled amount by the price and appends the {@code settled} row. */
+  private Outcome record(AuditEntry e, long micros, int status) {
     // no change: another instance adjusted it first, or the price is the estimate it was settled at
     if (!ledger.adjust(e.reservationId(), micros) && micros != e.estimatedMicros()) {
       return Outcome.ELSEWHERE; // a second settled row would count the correction twice
@@ -233,7 +400,7 @@ public final class TwilioPriceReconciler {
             e.vendorObjectId(),
             "settled",
             null,
-            resp.statusCode(),
+            status,
             0,
             0,
             "settled",

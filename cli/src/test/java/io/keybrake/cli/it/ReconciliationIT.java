@@ -122,4 +122,62 @@ class ReconciliationIT {
     assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo("0.0079");
     assertThat(gw.app.reconciler().oldestUnpriced()).as("not left waiting for a price").isEmpty();
   }
+
+  @Test
+  void aBacklogOverOnePassesBudgetIsSettledOverPassesEachMessageFetchedOnce() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":50,\"allowed_prefixes\":[\"+1\"]}");
+    int messages = 520; // one pass fetches at most 500
+    for (int i = 0; i < messages; i++) {
+      assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "backlog " + i).statusCode())
+          .isEqualTo(201);
+    }
+    gw.clock.advance(Duration.ofSeconds(61));
+    Instant priced = gw.clock.instant();
+
+    assertThat(gw.app.reconciler().runOnce()).isEqualTo(500);
+    assertThat(fetches()).as("fetches in flight never run past the budget").isEqualTo(500);
+    assertThat(gw.app.reconciler().oldestUnpriced()).as("the rest waits").isPresent();
+    assertThat(gw.app.reconciler().runOnce()).isEqualTo(messages - 500);
+    assertThat(gw.app.reconciler().runOnce()).as("settled once").isZero();
+    assertThat(fetches()).as("each message fetched once").isEqualTo(messages);
+    assertThat(gw.app.reconciler().oldestUnpriced()).isEmpty();
+
+    var settledRows =
+        gw.app
+            .store()
+            .auditLog()
+            .query(
+                new AuditQuery(Optional.of(key.id()), Optional.of(priced), Optional.empty(), 1000));
+    assertThat(settledRows).hasSize(messages);
+    assertThat(settledRows)
+        .extracting(r -> r.entry().vendorObjectId())
+        .as("one settled row per message")
+        .doesNotHaveDuplicates();
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue())
+        .isEqualByComparingTo(new BigDecimal("0.0079").multiply(BigDecimal.valueOf(messages)));
+  }
+
+  @Test
+  void aVendorThatCannotBeReachedLeavesEveryEstimateForTheNextPass() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");
+    Instant sent = gw.clock.instant();
+    for (int i = 0; i < 6; i++) {
+      assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "unreachable " + i).statusCode())
+          .isEqualTo(201);
+    }
+    BigDecimal spent = gw.spend(key.id()).get("spent_usd").decimalValue();
+    gw.clock.advance(Duration.ofSeconds(61));
+    gw.twilio.close(); // connections refused from now on
+
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+    assertThat(gw.app.reconciler().oldestUnpriced()).contains(sent);
+    assertThat(gw.spend(key.id()).get("spent_usd").decimalValue()).isEqualByComparingTo(spent);
+    assertThat(gw.audit(key.id()))
+        .extracting(row -> row.get("settlement").asText())
+        .containsOnly("estimated");
+  }
+
+  private long fetches() {
+    return gw.twilio.received().stream().filter(r -> r.method().equals("GET")).count();
+  }
 }
