@@ -668,6 +668,14 @@ public final class SqliteDatabase implements Closeable {
     if (logFrames < COMPLETE_CHECKPOINT_FRAMES) {
       return;
     }
+    // Every write waits while that last pass runs, and it syncs twice (the log's new frames before
+    // copying them, the database file after). One more pass and sync first, without the lock, leave
+    // it only what the writer added during them: measured at 16 connections through the local
+    // gateway, the writer held p50 2.0 ms and p90 2.8-3.9 ms instead of 3.1 and 4.8-4.9 ms.
+    if (passiveCheckpoint() < 0) {
+      return;
+    }
+    syncDatabaseFile();
     writing.lock();
     try {
       if (!closed) {
