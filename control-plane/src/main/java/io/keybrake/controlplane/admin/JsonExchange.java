@@ -37,6 +37,12 @@ final class JsonExchange {
           .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
           .build();
 
+  /**
+   * A body refused for its size is still read (and dropped) up to this many bytes in all, so that
+   * the client reads the 413 on a connection that stays usable; a larger one is refused unread.
+   */
+  static final long DRAIN_LIMIT_BYTES = 4L << 20;
+
   JsonExchange(int maxBodyBytes) {
     this.maxBodyBytes = maxBodyBytes;
   }
@@ -51,17 +57,24 @@ final class JsonExchange {
     Reply tooLarge =
         Reply.error(
             413, "request_too_large", "the body must be at most " + maxBodyBytes + " bytes");
-    if (request.getLength() > maxBodyBytes) {
-      return Body.failed(tooLarge);
+    long declared = request.getLength();
+    if (declared > maxBodyBytes && declared > DRAIN_LIMIT_BYTES) {
+      return Body.failed(tooLarge); // far too large to read: refused unread, the connection closes
     }
     byte[] bytes;
     try (InputStream in = Content.Source.asInputStream(request)) {
       bytes = in.readNBytes(maxBodyBytes + 1);
+      if (bytes.length > maxBodyBytes) {
+        // Read the rest and drop it before answering: closing a connection with unread bytes
+        // resets it, and the client may then never see the 413 (the JDK's HttpClient reports
+        // "header parser received no bytes"). Beyond the limit the connection closes unread.
+        if (drained(in, DRAIN_LIMIT_BYTES - bytes.length)) {
+          request.setAttribute(BODY_READ, Boolean.TRUE);
+        }
+        return Body.failed(tooLarge);
+      }
     } catch (IOException e) {
       return Body.failed(Reply.error(400, "invalid_request", "the body could not be read"));
-    }
-    if (bytes.length > maxBodyBytes) {
-      return Body.failed(tooLarge);
     }
     request.setAttribute(BODY_READ, Boolean.TRUE);
     try {
@@ -70,6 +83,23 @@ final class JsonExchange {
       // Jackson's message may quote the body, which may hold a credential: never pass it on
       return Body.failed(Reply.error(400, "invalid_request", "the body is not valid JSON"));
     }
+  }
+
+  /**
+   * Reads and drops the rest of a body refused for its size, up to {@code limit} more bytes; true
+   * when the body ended within it.
+   */
+  private static boolean drained(InputStream in, long limit) throws IOException {
+    byte[] scratch = new byte[8192];
+    long left = limit;
+    int n;
+    while ((n = in.read(scratch)) >= 0) {
+      left -= n;
+      if (left < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean unreadBody(Request request) {

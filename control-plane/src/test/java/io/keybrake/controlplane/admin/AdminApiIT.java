@@ -336,6 +336,62 @@ class AdminApiIT {
   }
 
   @Test
+  void aBodyRefusedForItsSizeIsReadSoTheClientGets413OnALiveConnection() throws Exception {
+    // refusing before the body arrives and closing with it unread resets the connection, and the
+    // client may never see the 413: the server reads and drops the body first, then the
+    // connection stays open for the next request
+    byte[] body = new byte[AdminApi.MAX_BODY_BYTES + 5_000];
+    java.util.Arrays.fill(body, (byte) 'x');
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      var in = new java.io.BufferedInputStream(socket.getInputStream());
+      out.write(
+          ("POST /keys HTTP/1.1\r\nHost: x\r\nX-Admin-Key: "
+                  + ADMIN_KEY
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      String first = readResponseHead(in);
+      assertThat(first).startsWith("HTTP/1.1 413").doesNotContainIgnoringCase("connection: close");
+      in.readNBytes(contentLength(first));
+
+      out.write(
+          ("GET /keys HTTP/1.1\r\nHost: x\r\nX-Admin-Key: " + ADMIN_KEY + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readResponseHead(in))
+          .as("the same connection answers again")
+          .startsWith("HTTP/1.1 200");
+    }
+    assertThat(keys.list()).isEmpty();
+  }
+
+  private static String readResponseHead(java.io.InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new AssertionError("connection closed after: " + head);
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        return Integer.parseInt(line.substring("content-length:".length()).strip());
+      }
+    }
+    throw new AssertionError("no Content-Length in " + head);
+  }
+
+  @Test
   void chunkedBodyOver64KibIs413() throws Exception {
     byte[] big =
         ("{\"name\":\"" + "x".repeat(AdminApi.MAX_BODY_BYTES) + "\"}")
