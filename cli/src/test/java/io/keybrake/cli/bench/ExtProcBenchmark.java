@@ -159,6 +159,7 @@ public final class ExtProcBenchmark {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xms512m",
             "-Xmx512m",
+            "-Dbench.clock=" + Boolean.getBoolean("bench.clock"),
             "-cp",
             System.getProperty("java.class.path"),
             ExtProcBenchmark.class.getName(),
@@ -360,6 +361,9 @@ public final class ExtProcBenchmark {
   }
 
   private static void print(String label, LoadReport r) {
+    if (Boolean.getBoolean("bench.clock")) {
+      System.out.printf("  [%s]", java.time.LocalTime.now());
+    }
     System.out.printf("  %-40s %s%n", label, r);
   }
 

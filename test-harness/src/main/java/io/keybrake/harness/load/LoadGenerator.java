@@ -106,7 +106,11 @@ public final class LoadGenerator {
         saturate(exchange, pool, tally, end);
       }
       pool.shutdown();
-      boolean drained = pool.awaitTermination(drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      // a closed loop's workers run until the end of the duration (or the last exchange), then
+      // get the drain timeout like an open loop's last exchanges
+      long runningFor = open ? 0 : Math.max(0, end - System.nanoTime());
+      boolean drained =
+          pool.awaitTermination(runningFor + drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
       tally.close(); // before interrupting: late finishers must not count as successes
       if (!drained) {
         pool.shutdownNow();

@@ -64,6 +64,29 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void aClosedLoopRunsForItsWholeDurationEvenWhenThatIsLongerThanTheDrainTimeout()
+      throws Exception {
+    AtomicLong calls = new AtomicLong();
+    long start = System.nanoTime();
+
+    LoadReport report =
+        LoadGenerator.closedLoop(2, Duration.ofMillis(1500))
+            .drainTimeout(Duration.ofMillis(100))
+            .run(
+                () -> {
+                  calls.incrementAndGet();
+                  LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+                  return true;
+                });
+
+    // the workers stop at the end of the duration, not when the drain timeout after the start ran
+    // out (an exchange finishing after the end may still count; none is cut off)
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(1500).toNanos());
+    assertThat(report.failed()).isZero();
+    assertThat(report.completed()).isEqualTo(calls.get());
+  }
+
+  @Test
   void exchangesStillRunningAfterTheDrainTimeoutCountAsFailed() throws Exception {
     LoadReport report =
         LoadGenerator.openLoop(1000, Duration.ofMillis(10))
