@@ -160,6 +160,8 @@ public final class ExtProcBenchmark {
             "-Xms512m",
             "-Xmx512m",
             "-Dbench.clock=" + Boolean.getBoolean("bench.clock"),
+            "-Dbench.slowMs=" + Long.getLong("bench.slowMs", 0),
+            "-Dbench.warmupSeconds=" + Long.getLong("bench.warmupSeconds", 60),
             "-cp",
             System.getProperty("java.class.path"),
             ExtProcBenchmark.class.getName(),
@@ -182,32 +184,38 @@ public final class ExtProcBenchmark {
       throws Exception {
     ManagedChannel kb = channel(kbPort);
     ManagedChannel floor = channel(noopPort);
-    Callable<Boolean> keybrake = exchange(new EnvoyExtProcClient(kb, config()), vaultKey);
+    Callable<Boolean> keybrake =
+        slowCalls(exchange(new EnvoyExtProcClient(kb, config()), vaultKey));
     Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
 
     // 60 s by default: on 2 cores the JIT compiler is still busy after 10-20 s of load, and the
-    // open-loop run that comes first would measure it (-Dbench.warmupSeconds to change)
+    // open-loop run that comes first would measure it (-Dbench.warmupSeconds to change). Each
+    // system is measured right after its own warm-up: a minute of the other's load in between left
+    // Keybrake's compiled code to be thrown away and compiled again in the first seconds of its
+    // rows (its decision path runs code the warm-up never reached once idle, such as an expired key
+    // cache entry), so the row measured that, not the steady state (BENCHMARKS.md, ninth session)
     Duration warmUp = Duration.ofSeconds(Long.getLong("bench.warmupSeconds", 60));
-    System.out.println("warming up (" + warmUp.toSeconds() + " s each) ...");
-    LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
-    LoadGenerator.closedLoop(workers, warmUp).run(noopExchange);
-
     System.out.printf(
-        "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s%n", runFor);
+        "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s per row, each system"
+            + " warmed up for %s right before its rows%n",
+        runFor, warmUp);
+    LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
     print(
         "keybrake, offered " + (int) rate + "/s",
         LoadGenerator.openLoop(rate, runFor).run(keybrake));
-    print(
-        "no-op,    offered " + (int) rate + "/s",
-        LoadGenerator.openLoop(rate, runFor).run(noopExchange));
     REFUSED_503.set(0);
     print(
         "keybrake, saturation (" + workers + " workers)",
         LoadGenerator.closedLoop(workers, runFor).run(keybrake));
     System.out.printf("  %-40s %d%n", "503 answers at saturation", REFUSED_503.get());
+    LoadGenerator.closedLoop(workers, warmUp).run(noopExchange);
+    print(
+        "no-op,    offered " + (int) rate + "/s",
+        LoadGenerator.openLoop(rate, runFor).run(noopExchange));
     print(
         "no-op,    saturation (" + workers + " workers)",
         LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+    SLOW.forEach((second, count) -> System.out.printf("  slow calls at %s: %d%n", second, count));
     if (!FAILURES.isEmpty()) {
       System.out.println("failed exchanges by answer: " + FAILURES);
     }
@@ -338,6 +346,32 @@ public final class ExtProcBenchmark {
       st.execute("CREATE SCHEMA " + schema);
     }
     return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+  }
+
+  /** Per second (wall clock), Keybrake exchanges slower than {@code -Dbench.slowMs}. */
+  private static final Map<String, Integer> SLOW =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  /**
+   * {@code -Dbench.slowMs=N}: counts, per second of the wall clock, the exchanges that took more
+   * than N ms (printed at the end), to see whether a row's tail is spread out or one burst.
+   */
+  private static Callable<Boolean> slowCalls(Callable<Boolean> exchange) {
+    long slowNanos = Duration.ofMillis(Long.getLong("bench.slowMs", 0)).toNanos();
+    if (slowNanos == 0) {
+      return exchange;
+    }
+    return () -> {
+      long start = System.nanoTime();
+      boolean ok = exchange.call();
+      if (System.nanoTime() - start > slowNanos) {
+        SLOW.merge(
+            java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+            1,
+            Integer::sum);
+      }
+      return ok;
+    };
   }
 
   static ExtProcConfig config() {
