@@ -108,6 +108,7 @@ public final class KeybrakeApp implements AutoCloseable {
   private volatile KeySnapshotPublisher xdsPublisher;
   private Server http;
   private TwilioPriceReconciler reconciler;
+  private io.keybrake.cli.metrics.ReconciliationLag reconciliationLag;
   private KubernetesRole kubernetes;
 
   private KeybrakeApp(
@@ -405,13 +406,21 @@ public final class KeybrakeApp implements AutoCloseable {
                 clock,
                 Duration.ofDays(1)));
     // guards: keybrake_reconciliation_lag_seconds, refreshed after each pass
-    io.keybrake.cli.metrics.ReconciliationLag lag =
-        new io.keybrake.cli.metrics.ReconciliationLag(metrics.registry(), clock);
+    reconciliationLag = new io.keybrake.cli.metrics.ReconciliationLag(metrics.registry(), clock);
+    // a process that stops cleanly hands the job to another instance at once (before the store
+    // closes: the closer runs last first)
+    closer.register(
+        () -> {
+          try {
+            store.leases().release(RECONCILER_JOB);
+          } catch (RuntimeException e) {
+            log.debug("could not give the price reconciler's lease up: {}", e.getMessage());
+          }
+        });
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
-            reconciler.runOnce();
-            lag.refresh(reconciler.oldestUnpriced());
+            reconcilePass();
           } catch (RuntimeException e) {
             log.warn("price reconciliation failed: {}", e.getMessage());
           }
@@ -419,6 +428,34 @@ public final class KeybrakeApp implements AutoCloseable {
         30,
         30,
         TimeUnit.SECONDS);
+  }
+
+  /** The lease name of the price reconciler's job ({@link io.keybrake.core.store.Leases}). */
+  static final String RECONCILER_JOB = "price-reconciler";
+
+  /**
+   * How long the reconciler's lease lasts without its holder: passes come every 30 s, so a holder
+   * that stopped without giving it up (a crash) leaves the job for at most this long plus a pass.
+   */
+  static final Duration RECONCILER_LEASE = Duration.ofSeconds(90);
+
+  /**
+   * One scheduled pass of the price reconciler (every 30 s), run by the process that holds the
+   * reconciler's lease: in a fleet one instance fetches Twilio's prices, not every one of them (the
+   * embedded store's process always holds it). Public for tests.
+   *
+   * @return whether this process ran the pass
+   * @throws io.keybrake.core.store.StoreUnavailableException the store holding the lease, or one
+   *     the pass needs, did not answer
+   */
+  public boolean reconcilePass() {
+    if (!store.leases().hold(RECONCILER_JOB, RECONCILER_LEASE)) {
+      reconciliationLag.notRunHere();
+      return false;
+    }
+    reconciler.runOnce();
+    reconciliationLag.refresh(reconciler.oldestUnpriced());
+    return true;
   }
 
   /** How many revoked key ids one change-feed message carries in a bulk revocation. */

@@ -34,7 +34,8 @@ public record StoreBundle(
     AutoCloseable closer,
     io.keybrake.core.notify.ThresholdStore thresholds,
     io.keybrake.core.guard.GuardCounters guardCounters,
-    io.keybrake.core.store.UnitOfWork unitOfWork) {
+    io.keybrake.core.store.UnitOfWork unitOfWork,
+    io.keybrake.core.store.Leases leases) {
 
   /** What a process still waits for before it can serve (empty: ready). */
   @FunctionalInterface
@@ -89,7 +90,8 @@ public record StoreBundle(
           public <T> T inOne(String what, java.util.function.Supplier<T> work) {
             return store.database().write(what, s -> work.get());
           }
-        });
+        },
+        io.keybrake.core.store.Leases.SOLE);
   }
 
   /**
@@ -146,6 +148,7 @@ public record StoreBundle(
         store,
         store.thresholdStore(),
         store.guardCounters(),
-        io.keybrake.core.store.UnitOfWork.NONE);
+        io.keybrake.core.store.UnitOfWork.NONE,
+        store.leases());
   }
 }

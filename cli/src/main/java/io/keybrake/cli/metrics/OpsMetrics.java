@@ -123,7 +123,8 @@ public final class OpsMetrics implements AutoCloseable {
         store.closer(),
         store.thresholds(),
         store.guardCounters(),
-        store.unitOfWork());
+        store.unitOfWork(),
+        store.leases());
   }
 
   /**

@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  * estimate, marked {@code estimated}. This job fetches each such resource again with the real
  * credential once Twilio has priced it, replaces the settled amount by the price ({@link
  * Ledger#adjust}) and appends a {@code settled} audit row carrying the estimate and the actual
- * cost. Rows already followed by a {@code settled} row are skipped. Safe to run from several
- * instances: the adjustment is atomic and idempotent, and only the instance whose adjustment
- * changed the amount appends the row (when the price equals the amount settled at, no adjustment
- * changes anything, and two instances racing may both append a row correcting nothing).
+ * cost. Rows already followed by a {@code settled} row are skipped. A fleet runs it from one
+ * instance at a time (the holder of its lease: {@code KeybrakeApp#reconcilePass}), but it is safe
+ * to run from several: the adjustment is atomic and idempotent, and only the instance whose
+ * adjustment changed the amount appends the row (when the price equals the amount settled at, no
+ * adjustment changes anything, and two instances racing may both append a row correcting nothing).
  *
  * <p>A pass keeps up to {@value #FETCHES_IN_FLIGHT} fetches in flight and settles their answers in
  * the log's order, so the cursor and the "oldest unpriced" figure mean what they would one fetch at

@@ -3,6 +3,7 @@ package io.keybrake.store.fleet;
 import io.keybrake.core.admission.OrphanSweep;
 import io.keybrake.core.ledger.AuditSpendRecord;
 import io.keybrake.core.ledger.SpendRecord;
+import io.keybrake.core.store.Leases;
 import io.keybrake.core.store.StoreUnavailableException;
 import io.keybrake.store.crypto.CredentialCipher;
 import io.keybrake.store.crypto.KeyEncryptionKey;
@@ -14,6 +15,7 @@ import io.keybrake.store.postgres.PostgresThresholdStore;
 import io.keybrake.store.redis.RedisAdmission;
 import io.keybrake.store.redis.RedisDedupCache;
 import io.keybrake.store.redis.RedisGuardCounters;
+import io.keybrake.store.redis.RedisLeases;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisRevocations;
 import io.keybrake.store.redis.RedisSettings;
@@ -50,6 +52,7 @@ public final class FleetStore implements AutoCloseable {
   private final PostgresThresholdStore thresholdStore;
   private final RedisGuardCounters guardCounters;
   private final OrphanSweep orphans;
+  private final RedisLeases leases;
 
   private FleetStore(
       PostgresDatabase pg,
@@ -70,6 +73,7 @@ public final class FleetStore implements AutoCloseable {
     this.thresholdStore = new PostgresThresholdStore(pg);
     this.guardCounters = new RedisGuardCounters(redis);
     this.orphans = new OrphanSweep(ledger, keyStore, auditLog);
+    this.leases = new RedisLeases(redis);
   }
 
   /**
@@ -176,6 +180,11 @@ public final class FleetStore implements AutoCloseable {
       waiting.add("audit_log");
     }
     return waiting;
+  }
+
+  /** Which instance of the fleet runs each housekeeping job (leases in Redis). */
+  public Leases leases() {
+    return leases;
   }
 
   /**

@@ -17,6 +17,7 @@ package io.keybrake.store.redis;
  * kb:{ledger}:d:&lt;fingerprint&gt; hash    state, token, exp, status, headers, body, waiters
  * kb:dedup:changed             channel fingerprints whose entry completed or was abandoned
  * kb:revocations               channel revoked key ids
+ * kb:lease:&lt;job&gt;              string  the token of the instance running a housekeeping job (with TTL)
  * </pre>
  */
 public final class RedisKeys {
@@ -39,6 +40,11 @@ public final class RedisKeys {
   /** The hash of one reservation. */
   public static String reservation(String reservationId) {
     return "kb:{ledger}:r:" + reservationId;
+  }
+
+  /** The lease of one housekeeping job ({@link RedisLeases}). */
+  public static String lease(String job) {
+    return "kb:lease:" + job;
   }
 
   /** The hash of one dedup entry. */

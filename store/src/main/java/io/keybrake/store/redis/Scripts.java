@@ -19,6 +19,7 @@ final class Scripts {
   static final LuaScript SETTLE_COMPLETE = LuaScript.load("settle_complete");
   static final LuaScript CANCEL = LuaScript.load("cancel");
   static final LuaScript FENCE = LuaScript.load("fence");
+  static final LuaScript LEASE = LuaScript.load("lease");
 
   static final List<LuaScript> ALL =
       List.of(
@@ -36,7 +37,8 @@ final class Scripts {
           CLAIM_RESERVE,
           SETTLE_COMPLETE,
           CANCEL,
-          FENCE);
+          FENCE,
+          LEASE);
 
   private Scripts() {}
 }
