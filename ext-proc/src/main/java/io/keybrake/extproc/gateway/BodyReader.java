@@ -21,8 +21,18 @@ final class BodyReader {
   }
 
   /**
-   * The whole body; completes with null when it is over {@code maxBytes} (the rest is not read),
-   * exceptionally when the client's stream failed.
+   * Bytes past the limit read and dropped before a refused body's 413, so the answer goes out on a
+   * connection that stays open: closing one with its body still arriving resets it, and the client
+   * may never see the 413 (it fails writing the body instead). A body over the limit by more than
+   * this is refused before it ends, and the connection closed.
+   */
+  static final long DRAIN_LIMIT_BYTES = 4L << 20;
+
+  private long dropped;
+
+  /**
+   * The whole body; completes with null when it is over {@code maxBytes} (once the rest was read
+   * and dropped, up to {@link #DRAIN_LIMIT_BYTES}), exceptionally when the client's stream failed.
    */
   static CompletableFuture<byte[]> read(Content.Source source, int maxBytes) {
     BodyReader r = new BodyReader(source, maxBytes);
@@ -44,9 +54,13 @@ final class BodyReader {
       boolean last = chunk.isLast();
       try {
         ByteBuffer bytes = chunk.getByteBuffer();
-        if ((long) body.size() + bytes.remaining() > maxBytes) {
-          done.complete(null);
-          return;
+        if (dropped > 0 || (long) body.size() + bytes.remaining() > maxBytes) {
+          dropped += bytes.remaining();
+          if (last || dropped > DRAIN_LIMIT_BYTES) {
+            done.complete(null);
+            return;
+          }
+          continue;
         }
         byte[] copy = new byte[bytes.remaining()];
         bytes.get(copy);

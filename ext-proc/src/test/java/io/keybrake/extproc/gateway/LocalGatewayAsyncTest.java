@@ -181,6 +181,82 @@ class LocalGatewayAsyncTest {
     assertThat(store.reservations()).isEmpty();
   }
 
+  @Test
+  void aBodyFarOverTheLimitIsReadSoTheClientGets413OnAConnectionThatStaysOpen() throws Exception {
+    Server gateway = new Server(0);
+    gateway.setHandler(gateway(URI.create("http://127.0.0.1:9")));
+    gateway.start();
+    closers.add(gateway::stop);
+    int port = ((ServerConnector) gateway.getConnectors()[0]).getLocalPort();
+    int over = 2 << 20; // 2 MiB over the 4,096-byte limit: more than the server buffers unread
+
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(30_000);
+      java.io.OutputStream out = socket.getOutputStream();
+      java.io.InputStream in = socket.getInputStream();
+      String path = "/twilio/2010-04-01/Accounts/" + SECRET + "/Messages.json";
+      out.write(
+          ("POST "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                  + (4096 + over)
+                  + "\r\n\r\n")
+              .getBytes(UTF_8));
+      // the body is written while the answer is read: the gateway refuses before it all arrived
+      CompletableFuture<Void> sent =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  byte[] chunk = new byte[64 * 1024];
+                  java.util.Arrays.fill(chunk, (byte) 'x');
+                  for (int left = 4096 + over; left > 0; left -= chunk.length) {
+                    out.write(chunk, 0, Math.min(left, chunk.length));
+                  }
+                  out.flush();
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+
+      String first = RawAnswer.read(in);
+      sent.get(30, TimeUnit.SECONDS); // every byte was taken: the connection was not reset
+      assertThat(first).startsWith("HTTP/1.1 413").contains("request_too_large");
+      assertThat(first.toLowerCase(java.util.Locale.ROOT)).doesNotContain("connection: close");
+
+      out.write(
+          ("POST "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n"
+                  + "\r\nx=1")
+              .getBytes(UTF_8));
+      out.flush();
+      assertThat(RawAnswer.read(in))
+          .as("the same connection answers the next request")
+          .startsWith("HTTP/1.1 ");
+    }
+    assertThat(store.reservations()).isEmpty();
+  }
+
+  /** One HTTP/1.1 answer with a Content-Length body, read off a raw socket. */
+  private static final class RawAnswer {
+    static String read(java.io.InputStream in) throws java.io.IOException {
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          throw new java.io.EOFException("connection closed after: " + head);
+        }
+        head.append((char) b);
+      }
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+      int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+      return head + new String(in.readNBytes(length), UTF_8);
+    }
+  }
+
   private LocalGateway gateway(URI vendorBase) throws Exception {
     MutableClock clock = new MutableClock(NOW);
     InMemoryKeyStore keys = new InMemoryKeyStore();
