@@ -17,6 +17,11 @@ public final class RedisLeases implements Leases {
   private final RedisStore store;
   private final String token = UUID.randomUUID().toString();
 
+  /**
+   * Jobs whose last {@link #hold} this instance won: {@link #release} asks Redis for these only.
+   */
+  private final java.util.Set<String> won = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   public RedisLeases(RedisStore store) {
     this.store = Objects.requireNonNull(store);
   }
@@ -26,20 +31,30 @@ public final class RedisLeases implements Leases {
     if (ttl.toMillis() < 1) {
       throw new IllegalArgumentException("a lease lasts at least 1 ms");
     }
-    return "held"
-        .equals(
-            RedisLedger.str(
-                store.run(
-                    Scripts.LEASE,
-                    new String[] {RedisKeys.lease(job)},
-                    token,
-                    Long.toString(ttl.toMillis()),
-                    "hold"),
-                0));
+    boolean held =
+        "held"
+            .equals(
+                RedisLedger.str(
+                    store.run(
+                        Scripts.LEASE,
+                        new String[] {RedisKeys.lease(job)},
+                        token,
+                        Long.toString(ttl.toMillis()),
+                        "hold"),
+                    0));
+    if (held) {
+      won.add(job);
+    } else {
+      won.remove(job);
+    }
+    return held;
   }
 
   @Override
   public void release(String job) {
+    if (!won.remove(job)) {
+      return; // never held here: nothing to give up (and no wait on a Redis that is gone)
+    }
     store.run(Scripts.LEASE, new String[] {RedisKeys.lease(job)}, token, "1", "release");
   }
 }
