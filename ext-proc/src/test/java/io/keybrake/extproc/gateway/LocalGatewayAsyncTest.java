@@ -155,11 +155,7 @@ class LocalGatewayAsyncTest {
 
   @Test
   void aBodyOverTheLimitIsRefused413WithoutReachingTheVendor() throws Exception {
-    Server gateway = new Server(0);
-    gateway.setHandler(gateway(URI.create("http://127.0.0.1:9")));
-    gateway.start();
-    closers.add(gateway::stop);
-    int port = ((ServerConnector) gateway.getConnectors()[0]).getLocalPort();
+    int port = gatewayWithNoVendor();
 
     HttpResponse<String> r =
         HttpClient.newHttpClient()
@@ -183,11 +179,7 @@ class LocalGatewayAsyncTest {
 
   @Test
   void aBodyFarOverTheLimitIsReadSoTheClientGets413OnAConnectionThatStaysOpen() throws Exception {
-    Server gateway = new Server(0);
-    gateway.setHandler(gateway(URI.create("http://127.0.0.1:9")));
-    gateway.start();
-    closers.add(gateway::stop);
-    int port = ((ServerConnector) gateway.getConnectors()[0]).getLocalPort();
+    int port = gatewayWithNoVendor();
     int over = 2 << 20; // 2 MiB over the 4,096-byte limit: more than the server buffers unread
 
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
@@ -255,6 +247,15 @@ class LocalGatewayAsyncTest {
       int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
       return head + new String(in.readNBytes(length), UTF_8);
     }
+  }
+
+  /** A gateway whose vendor cannot be reached (nothing may get that far); returns its port. */
+  private int gatewayWithNoVendor() throws Exception {
+    Server gateway = new Server(0);
+    gateway.setHandler(gateway(URI.create("http://127.0.0.1:9")));
+    gateway.start();
+    closers.add(gateway::stop);
+    return ((ServerConnector) gateway.getConnectors()[0]).getLocalPort();
   }
 
   private LocalGateway gateway(URI vendorBase) throws Exception {

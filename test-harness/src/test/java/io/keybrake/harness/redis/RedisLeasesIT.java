@@ -16,10 +16,8 @@ class RedisLeasesIT {
   @Test
   void oneInstanceHoldsAJobsLeaseExtendsItAndHandsItOverWhenItGivesItUp() {
     String job = RedisFixtures.unique("job_");
-    try (RedisStore a =
-            RedisStore.connect(REDIS.uri(), RedisFixtures.RELAXED, RedisFixtures.CLOCK);
-        RedisStore b =
-            RedisStore.connect(REDIS.uri(), RedisFixtures.RELAXED, RedisFixtures.CLOCK)) {
+    try (RedisStore a = RedisFixtures.store(REDIS.uri());
+        RedisStore b = RedisFixtures.store(REDIS.uri())) {
       RedisLeases first = new RedisLeases(a);
       RedisLeases second = new RedisLeases(b);
 
@@ -42,10 +40,8 @@ class RedisLeasesIT {
   @Test
   void aLeaseItsHolderStopsExtendingRunsOutAndAnotherInstanceTakesIt() {
     String job = RedisFixtures.unique("job_");
-    try (RedisStore a =
-            RedisStore.connect(REDIS.uri(), RedisFixtures.RELAXED, RedisFixtures.CLOCK);
-        RedisStore b =
-            RedisStore.connect(REDIS.uri(), RedisFixtures.RELAXED, RedisFixtures.CLOCK)) {
+    try (RedisStore a = RedisFixtures.store(REDIS.uri());
+        RedisStore b = RedisFixtures.store(REDIS.uri())) {
       RedisLeases crashed = new RedisLeases(a);
       RedisLeases survivor = new RedisLeases(b);
       assertThat(crashed.hold(job, Duration.ofMillis(300))).isTrue();
