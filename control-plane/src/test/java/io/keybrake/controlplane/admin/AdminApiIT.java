@@ -15,6 +15,7 @@ import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.KeyBudgets;
 import io.keybrake.core.ledger.ReserveRequest;
 import io.keybrake.core.testing.MutableClock;
+import io.keybrake.core.testing.RawHttpAnswers;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -355,40 +356,19 @@ class AdminApiIT {
               .getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
-      String first = readResponseHead(in);
+      String first = RawHttpAnswers.readHead(in);
       assertThat(first).startsWith("HTTP/1.1 413").doesNotContainIgnoringCase("connection: close");
-      in.readNBytes(contentLength(first));
+      in.readNBytes(RawHttpAnswers.contentLength(first));
 
       out.write(
           ("GET /keys HTTP/1.1\r\nHost: x\r\nX-Admin-Key: " + ADMIN_KEY + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      assertThat(readResponseHead(in))
+      assertThat(RawHttpAnswers.readHead(in))
           .as("the same connection answers again")
           .startsWith("HTTP/1.1 200");
     }
     assertThat(keys.list()).isEmpty();
-  }
-
-  private static String readResponseHead(java.io.InputStream in) throws Exception {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new AssertionError("connection closed after: " + head);
-      }
-      head.append((char) b);
-    }
-    return head.toString();
-  }
-
-  private static int contentLength(String head) {
-    for (String line : head.split("\r\n")) {
-      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-        return Integer.parseInt(line.substring("content-length:".length()).strip());
-      }
-    }
-    throw new AssertionError("no Content-Length in " + head);
   }
 
   @Test

@@ -23,6 +23,7 @@ import io.keybrake.core.testing.InMemoryAuditLog;
 import io.keybrake.core.testing.InMemoryKeyStore;
 import io.keybrake.core.testing.InMemoryStore;
 import io.keybrake.core.testing.MutableClock;
+import io.keybrake.core.testing.RawHttpAnswers;
 import io.keybrake.core.vendor.VendorRegistry;
 import io.keybrake.extproc.server.KeybrakeExternalProcessor;
 import io.keybrake.extproc.server.StreamMetrics;
@@ -211,7 +212,7 @@ class LocalGatewayAsyncTest {
                 }
               });
 
-      String first = RawAnswer.read(in);
+      String first = RawHttpAnswers.read(in);
       sent.get(30, TimeUnit.SECONDS); // every byte was taken: the connection was not reset
       assertThat(first).startsWith("HTTP/1.1 413").contains("request_too_large");
       assertThat(first.toLowerCase(java.util.Locale.ROOT)).doesNotContain("connection: close");
@@ -224,29 +225,11 @@ class LocalGatewayAsyncTest {
                   + "\r\nx=1")
               .getBytes(UTF_8));
       out.flush();
-      assertThat(RawAnswer.read(in))
+      assertThat(RawHttpAnswers.read(in))
           .as("the same connection answers the next request")
           .startsWith("HTTP/1.1 ");
     }
     assertThat(store.reservations()).isEmpty();
-  }
-
-  /** One HTTP/1.1 answer with a Content-Length body, read off a raw socket. */
-  private static final class RawAnswer {
-    static String read(java.io.InputStream in) throws java.io.IOException {
-      StringBuilder head = new StringBuilder();
-      while (!head.toString().endsWith("\r\n\r\n")) {
-        int b = in.read();
-        if (b < 0) {
-          throw new java.io.EOFException("connection closed after: " + head);
-        }
-        head.append((char) b);
-      }
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
-      int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
-      return head + new String(in.readNBytes(length), UTF_8);
-    }
   }
 
   /** A gateway whose vendor cannot be reached (nothing may get that far); returns its port. */
