@@ -130,7 +130,7 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
       }
       String instanceId = InstanceId.loadOrCreate(walDir);
       long drained = new DrainCheckpoint(walDir).read();
-      WalSegments segments = WalSegments.recover(walDir, drained);
+      WalSegments segments = WalSegments.recover(walDir, drained, settings.segmentBytes());
       WriteAheadAuditLog log =
           new WriteAheadAuditLog(
               walDir, lockChannel, lock, instanceId, segments, drained, sink, reader, settings);
@@ -188,14 +188,12 @@ public final class WriteAheadAuditLog implements AuditLog, AutoCloseable {
         return;
       }
       try {
-        java.io.FileDescriptor file;
         long target;
         synchronized (writeLock) {
           failIfUnusable();
-          file = segments.writerFd();
           target = segments.lastSeq();
         }
-        file.sync(); // not interruptible (WalSegments): an interrupted caller still gets its force
+        segments.force(); // an interrupted caller still gets its force (WalSegments)
         durable = target;
         synchronized (writeLock) {
           if (segments.full(settings.segmentBytes())) {

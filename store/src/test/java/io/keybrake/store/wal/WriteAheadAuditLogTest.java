@@ -113,7 +113,7 @@ class WriteAheadAuditLogTest {
         wal.append(allowed("key_t", T, i));
       }
     }
-    Path segment = segments().get(0);
+    Path segment = newestSegment(); // one or two: a preallocated one may have followed the first
     long whole = Files.size(segment);
     // half of an 11th record: the frame header and a few bytes, as a crash mid-write leaves
     ByteBuffer frame = WalCodec.frame(11, WalCodec.entryBytes(allowed("key_t", T, 10)));
@@ -139,7 +139,7 @@ class WriteAheadAuditLogTest {
     try (WriteAheadAuditLog wal = open(FAST.withDrain(false))) {
       wal.append(allowed("key_g", T, 1));
     }
-    Path segment = segments().get(0);
+    Path segment = newestSegment();
     long whole = Files.size(segment);
     ByteBuffer junk = ByteBuffer.allocate(64).putInt(40).putInt(12345);
     junk.clear();
@@ -189,6 +189,53 @@ class WriteAheadAuditLogTest {
       wal.append(allowed("key_s", T, 200));
       await().atMost(Duration.ofSeconds(10)).until(() -> wal.pending() == 0);
       assertThat(sink.stored().get(200).entryId()).isEqualTo(wal.instanceId() + ":201");
+    }
+  }
+
+  /**
+   * Records go into a preallocated segment (its file already at the segment size, so a force writes
+   * their pages alone); a copy of the directory taken while the log is open, which is what a crash
+   * leaves (the acknowledged records, then zeros), opens with every acknowledged record and
+   * numbering on; a clean close cuts the segment to its records.
+   */
+  @Test
+  void recordsGoIntoAPreallocatedSegmentAndACrashImageKeepsEveryAcknowledgedOne(@TempDir Path image)
+      throws IOException {
+    long segmentBytes = FAST.segmentBytes();
+    long acknowledged = 0;
+    try (WriteAheadAuditLog wal = open(FAST.withDrain(false))) {
+      // the segment a fresh directory starts with is followed as soon as a prepared one is ready
+      while (Files.size(newestSegment()) < segmentBytes) {
+        assertThat(acknowledged)
+            .as("appends before a preallocated segment took over")
+            .isLessThan(5000);
+        wal.append(allowed("key_p", T, acknowledged++));
+      }
+      Path preallocated = newestSegment();
+      for (int i = 0; i < 25; i++) {
+        wal.append(allowed("key_p", T, acknowledged++));
+      }
+      assertThat(Files.size(preallocated)).isGreaterThanOrEqualTo(segmentBytes);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, image.resolve(f.getFileName()));
+        }
+      }
+      wal.append(allowed("key_p", T, acknowledged));
+      wal.close();
+      assertThat(Files.size(preallocated)).as("cut to its records").isLessThan(64 * 1024);
+    }
+
+    RecordingSink afterCrash = new RecordingSink();
+    try (WriteAheadAuditLog wal = WriteAheadAuditLog.open(image, afterCrash, NO_READER, FAST)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> wal.pending() == 0);
+      assertThat(afterCrash.stored())
+          .extracting(u -> u.entry().estimatedMicros())
+          .containsExactlyElementsOf(range(0, (int) acknowledged));
+      wal.append(allowed("key_p", T, 999));
+      await().atMost(Duration.ofSeconds(10)).until(() -> wal.pending() == 0);
+      assertThat(afterCrash.stored().get((int) acknowledged).entryId())
+          .isEqualTo(wal.instanceId() + ":" + (acknowledged + 1));
     }
   }
 
@@ -412,6 +459,11 @@ class WriteAheadAuditLogTest {
     assertThatThrownBy(() -> wal.append(allowed("key_c", T, 1)))
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("closed");
+  }
+
+  private Path newestSegment() throws IOException {
+    List<Path> all = segments();
+    return all.get(all.size() - 1);
   }
 
   private List<Path> segments() throws IOException {
