@@ -376,10 +376,11 @@ public final class KeybrakeApp implements AutoCloseable {
                   }));
     }
     scheduler.scheduleWithFixedDelay(this::purge, 1, 60, TimeUnit.SECONDS);
+    releaseOnClose(SWEEP_JOB);
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
-            sweepStaleReservations(STALE_AFTER);
+            sweepPass();
           } catch (RuntimeException e) {
             log.warn("stale reservation sweep failed: {}", e.getMessage());
           }
@@ -407,16 +408,7 @@ public final class KeybrakeApp implements AutoCloseable {
                 Duration.ofDays(1)));
     // guards: keybrake_reconciliation_lag_seconds, refreshed after each pass
     reconciliationLag = new io.keybrake.cli.metrics.ReconciliationLag(metrics.registry(), clock);
-    // a process that stops cleanly hands the job to another instance at once (before the store
-    // closes: the closer runs last first)
-    closer.register(
-        () -> {
-          try {
-            store.leases().release(RECONCILER_JOB);
-          } catch (RuntimeException e) {
-            log.debug("could not give the price reconciler's lease up: {}", e.getMessage());
-          }
-        });
+    releaseOnClose(RECONCILER_JOB);
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
@@ -428,6 +420,21 @@ public final class KeybrakeApp implements AutoCloseable {
         30,
         30,
         TimeUnit.SECONDS);
+  }
+
+  /**
+   * A process that stops cleanly hands {@code job} to another instance at once (registered before
+   * the store closes: the closer runs last first).
+   */
+  private void releaseOnClose(String job) {
+    closer.register(
+        () -> {
+          try {
+            store.leases().release(job);
+          } catch (RuntimeException e) {
+            log.debug("could not give the lease of {} up: {}", job, e.getMessage());
+          }
+        });
   }
 
   /** The lease name of the price reconciler's job ({@link io.keybrake.core.store.Leases}). */
@@ -478,9 +485,32 @@ public final class KeybrakeApp implements AutoCloseable {
    */
   static final String BUDGETS_CHANGED = "*budgets*";
 
+  /** The lease name of the stale-reservation sweep ({@link io.keybrake.core.store.Leases}). */
+  static final String SWEEP_JOB = "stale-reservation-sweep";
+
+  /** How long the sweep's lease lasts without its holder: three of its one-minute passes. */
+  static final Duration SWEEP_LEASE = Duration.ofMinutes(3);
+
+  /**
+   * One scheduled pass of the stale-reservation sweep (every minute), run by the process that holds
+   * the sweep's lease: in a fleet one instance scans Redis for orphans, not every one of them (two
+   * sweeps at once were already safe: a reservation is unsettled and audited once). Public for
+   * tests.
+   *
+   * @return whether this process ran the pass
+   */
+  public boolean sweepPass() {
+    if (!store.leases().hold(SWEEP_JOB, SWEEP_LEASE)) {
+      return false;
+    }
+    sweepStaleReservations(STALE_AFTER);
+    return true;
+  }
+
   /**
    * Audits and unsettles reservations made before {@code now - staleAfter} that are still open:
-   * their instance died between reserve and settle. Runs every minute; public for tests.
+   * their instance died between reserve and settle. Public for tests ({@link #sweepPass} is the
+   * scheduled pass).
    */
   public int sweepStaleReservations(Duration staleAfter) {
     return store.staleSweep().sweep(clock.instant().minus(staleAfter));

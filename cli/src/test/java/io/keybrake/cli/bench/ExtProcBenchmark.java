@@ -59,15 +59,16 @@ public final class ExtProcBenchmark {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("client")) {
-      // the client half of a split run: ExtProcBenchmark client <kb port> <no-op port> <vault key>
-      // <rate> <seconds> <workers>
+      // the client half of a split run: ExtProcBenchmark client <kb port> <kb http port> <no-op
+      // port> <vault key> <rate> <seconds> <workers>
       clientPhases(
           Integer.parseInt(args[1]),
           Integer.parseInt(args[2]),
-          args[3],
-          Double.parseDouble(args[4]),
-          Duration.ofSeconds(Long.parseLong(args[5])),
-          Integer.parseInt(args[6]));
+          Integer.parseInt(args[3]),
+          args[4],
+          Double.parseDouble(args[5]),
+          Duration.ofSeconds(Long.parseLong(args[6])),
+          Integer.parseInt(args[7]));
       return;
     }
     double rate = args.length > 0 ? Double.parseDouble(args[0]) : 1000;
@@ -106,9 +107,10 @@ public final class ExtProcBenchmark {
     try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
       String vaultKey = createKey(app);
       if (Boolean.getBoolean("bench.split")) {
-        splitRun(app.grpcPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+        splitRun(app.grpcPort(), app.httpPort(), noop.getPort(), vaultKey, rate, runFor, workers);
       } else {
-        clientPhases(app.grpcPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+        clientPhases(
+            app.grpcPort(), app.httpPort(), noop.getPort(), vaultKey, rate, runFor, workers);
       }
       if (fleet) {
         io.keybrake.store.redis.LatencyBuckets l =
@@ -140,7 +142,13 @@ public final class ExtProcBenchmark {
    * on CPU 0 ({@code taskset}); Redis and PostgreSQL are not pinned.
    */
   private static void splitRun(
-      int kbPort, int noopPort, String vaultKey, double rate, Duration runFor, int workers)
+      int kbPort,
+      int kbHttpPort,
+      int noopPort,
+      String vaultKey,
+      double rate,
+      Duration runFor,
+      int workers)
       throws Exception {
     List<String> command = new java.util.ArrayList<>();
     if (Boolean.getBoolean("bench.pin")) {
@@ -167,6 +175,7 @@ public final class ExtProcBenchmark {
             ExtProcBenchmark.class.getName(),
             "client",
             Integer.toString(kbPort),
+            Integer.toString(kbHttpPort),
             Integer.toString(noopPort),
             vaultKey,
             Double.toString(rate),
@@ -180,7 +189,13 @@ public final class ExtProcBenchmark {
 
   /** The client's part: warm-up, then Keybrake and the no-op floor at the rate and saturated. */
   private static void clientPhases(
-      int kbPort, int noopPort, String vaultKey, double rate, Duration runFor, int workers)
+      int kbPort,
+      int kbHttpPort,
+      int noopPort,
+      String vaultKey,
+      double rate,
+      Duration runFor,
+      int workers)
       throws Exception {
     ManagedChannel kb = channel(kbPort);
     ManagedChannel floor = channel(noopPort);
@@ -197,9 +212,11 @@ public final class ExtProcBenchmark {
     Duration warmUp = Duration.ofSeconds(Long.getLong("bench.warmupSeconds", 60));
     System.out.printf(
         "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s per row, each system"
-            + " warmed up right before its rows (%s saturated, then %s at the offered rate)%n",
+            + " warmed up right before its rows (%s saturated, then at the offered rate until"
+            + " Keybrake's audit backlog is drained, and %s more)%n",
         runFor, warmUp, RATE_WARM_UP);
     LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
+    untilDrained(rate, keybrake, kbHttpPort);
     LoadGenerator.openLoop(rate, RATE_WARM_UP).run(keybrake);
     print(
         "keybrake, offered " + (int) rate + "/s",
@@ -358,6 +375,46 @@ public final class ExtProcBenchmark {
    * answers its first calls slowly. The no-op processor gets the same warm-up.
    */
   private static final Duration RATE_WARM_UP = Duration.ofSeconds(10);
+
+  /**
+   * Runs {@code keybrake} at the offered rate, 5 s at a time, until the audit entries still waiting
+   * in its write-ahead file ({@code keybrake_audit_wal_pending_entries} on {@code /metrics}) are
+   * fewer than a second of the rate (at most 2 minutes). The saturating warm-up leaves a backlog of
+   * audit rows for PostgreSQL (about a minute of the saturated rate) that the drain sends while the
+   * next phase runs: without this, the offered-rate row measured the drain of the warm-up's backlog
+   * on the same two cores and disk (the fleet row's first 7 s held 180-650 exchanges over 15 ms a
+   * second, then 0-13), not the steady state at that rate. The embedded store has no backlog (0).
+   */
+  private static void untilDrained(double rate, Callable<Boolean> keybrake, int httpPort)
+      throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    java.net.http.HttpRequest metrics =
+        java.net.http.HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+            .build();
+    long start = System.nanoTime();
+    long pending = pendingAudit(http, metrics);
+    long first = pending;
+    while (pending >= rate && System.nanoTime() - start < Duration.ofMinutes(2).toNanos()) {
+      LoadGenerator.openLoop(rate, Duration.ofSeconds(5)).run(keybrake);
+      pending = pendingAudit(http, metrics);
+    }
+    System.out.printf(
+        "  audit backlog after the saturated warm-up: %d entries; %d left after %d s at the offered"
+            + " rate%n",
+        first, pending, Duration.ofNanos(System.nanoTime() - start).toSeconds());
+  }
+
+  private static long pendingAudit(HttpClient http, java.net.http.HttpRequest metrics)
+      throws Exception {
+    String body = http.send(metrics, HttpResponse.BodyHandlers.ofString()).body();
+    for (String line : body.split("\n")) {
+      if (line.startsWith("keybrake_audit_wal_pending_entries")) {
+        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0; // the embedded store: no write-ahead file
+  }
 
   /** Per second (wall clock), Keybrake exchanges slower than {@code -Dbench.slowMs}. */
   private static final Map<String, Integer> SLOW =

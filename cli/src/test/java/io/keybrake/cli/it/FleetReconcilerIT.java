@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Twilio price reconciler in a fleet: one instance at a time fetches the prices (the holder of
- * its lease in Redis), so Twilio sees one fetch per message and pass however many instances run.
+ * Housekeeping in a fleet: one instance at a time runs each job, the holder of its lease in Redis.
+ * The Twilio price reconciler, so Twilio sees one fetch per message and pass however many instances
+ * run; the stale-reservation sweep, so Redis is scanned once a minute, not once per instance.
  */
 class FleetReconcilerIT {
   @TempDir Path dirA;
@@ -79,6 +80,18 @@ class FleetReconcilerIT {
         .isTrue();
     assertThat(fetches()).isEqualTo(3);
     assertThat(b.reconciler().oldestUnpriced()).as("b's pass found the estimate").isPresent();
+  }
+
+  @Test
+  void oneInstanceSweepsStaleReservationsAndAnotherTakesOverWhenItStops() throws Exception {
+    assertThat(a.sweepPass()).as("a takes the sweep's lease").isTrue();
+    assertThat(b.sweepPass()).as("b leaves the sweep to a").isFalse();
+    assertThat(a.sweepPass()).as("a extends its lease").isTrue();
+    assertThat(b.sweepPass()).isFalse();
+
+    a.close(); // gives the lease up
+    a = null;
+    assertThat(b.sweepPass()).as("b takes over without waiting for the lease to run out").isTrue();
   }
 
   private long fetches() {
