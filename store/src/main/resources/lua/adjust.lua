@@ -1,6 +1,7 @@
 -- adjust.lua: the vendor's final price for a settled reservation replaces its settled amount.
 -- KEYS[1] the ledger's epoch marker, KEYS[2] the reservation hash
--- ARGV[1] the final actual cost (micro-dollars)
+-- ARGV[1] the final actual cost (micro-dollars), ARGV[2] (optional, '0' = none) how long the
+-- reservation is kept once its price is final (ms), when that is shorter than its time to live
 -- Returns {'rebuilding'} | {'unknown'} | {state} when not settled | {'same'} | {'done'}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'rebuilding'}
@@ -12,10 +13,19 @@ end
 if r[1] ~= 'settled' then
   return {r[1]}
 end
+local function final()
+  if ARGV[2] and ARGV[2] ~= '0' then
+    local left = redis.call('PTTL', KEYS[2])
+    if left < 0 or left > tonumber(ARGV[2]) then
+      redis.call('PEXPIRE', KEYS[2], ARGV[2])
+    end
+  end
+end
 local before = tonumber(r[2] or '0')
 local after = tonumber(ARGV[1])
 local delta = after - before
 if delta == 0 then
+  final()
   return {'same'}
 end
 for i = 1, tonumber(r[3]) do
@@ -25,4 +35,5 @@ for i = 1, tonumber(r[3]) do
   end
 end
 redis.call('HSET', KEYS[2], 'actual', ARGV[1])
+final()
 return {'done'}

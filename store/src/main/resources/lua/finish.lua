@@ -1,7 +1,9 @@
 -- finish.lua: settle a reservation at its actual cost, or release it (actual cost 0).
 -- KEYS[1] the ledger's epoch marker, KEYS[2] the reservation hash
 -- ARGV[1] actual cost (micro-dollars), ARGV[2] the new state ('settled' | 'released'),
--- ARGV[3] now (unix ms)
+-- ARGV[3] now (unix ms), ARGV[4] (optional, '0' = none) how long the reservation is kept once
+-- finished (ms) when that is shorter than its time to live: its outcome is final (released, or
+-- settled at the vendor's own price), so only a repeated finish can still ask for it
 -- Returns {'rebuilding'} | {'unknown'} | {state} when already finished | {'done'}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'rebuilding'}
@@ -33,4 +35,10 @@ for i = 1, tonumber(r[3]) do
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[2], 'actual', ARGV[1])
 redis.call('ZREM', 'kb:{ledger}:open', KEYS[2])
+if ARGV[4] and ARGV[4] ~= '0' then
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 or left > tonumber(ARGV[4]) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  end
+end
 return {'done'}

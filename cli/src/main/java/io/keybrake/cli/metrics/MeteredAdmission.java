@@ -73,10 +73,10 @@ final class MeteredAdmission implements Admission {
 
     @Override
     protected CompletionStage<Void> onSettle(
-        long actualMicros, StoredResponse response, Runnable alongside) {
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       return meters.timeAsync(
           dedup && response != null ? "settle_complete" : "settle",
-          () -> ticket.settle(actualMicros, response, alongside));
+          () -> ticket.settle(actualMicros, priceFinal, response, alongside));
     }
 
     @Override

@@ -40,9 +40,12 @@ public abstract class Ticket {
     return finished.get();
   }
 
-  /** {@link #settle(long, StoredResponse, Runnable)} with nothing alongside. */
+  /**
+   * {@link #settle(long, boolean, StoredResponse, Runnable)} at an amount a later price may adjust,
+   * with nothing alongside.
+   */
   public final CompletionStage<Void> settle(long actualMicros, StoredResponse response) {
-    return settle(actualMicros, response, NOTHING);
+    return settle(actualMicros, false, response, NOTHING);
   }
 
   /**
@@ -50,17 +53,20 @@ public abstract class Ticket {
    * it touched and, when the call holds a dedup claim, {@code response} is kept for replay until
    * the claim expires.
    *
+   * @param priceFinal true when {@code actualMicros} is the vendor's own price (or nothing is to be
+   *     priced), so nothing will {@link io.keybrake.core.ledger.Ledger#adjust} it: a store may then
+   *     forget the reservation sooner; false when it is an estimate the vendor prices later
    * @param response the response to replay, or null to keep none (a call without a claim keeps none
    *     anyway)
    */
   public final CompletionStage<Void> settle(
-      long actualMicros, StoredResponse response, Runnable alongside) {
+      long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
     if (actualMicros < 0) {
       throw new IllegalArgumentException("actual cost must be >= 0");
     }
     Objects.requireNonNull(alongside);
     finishing();
-    return Stages.call(() -> onSettle(actualMicros, response, alongside));
+    return Stages.call(() -> onSettle(actualMicros, priceFinal, response, alongside));
   }
 
   /** {@link #release(Runnable)} with nothing alongside. */
@@ -98,7 +104,7 @@ public abstract class Ticket {
    * runtime exception it throws counts as a failed stage.
    */
   protected abstract CompletionStage<Void> onSettle(
-      long actualMicros, StoredResponse response, Runnable alongside);
+      long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside);
 
   /** The store's release; as {@link #onSettle}. */
   protected abstract CompletionStage<Void> onRelease(Runnable alongside);

@@ -80,7 +80,10 @@ final class Settlement {
                 switch (finish) {
                   case "released" -> ticket.release(row);
                   case "unsettled" -> ticket.keepUnsettled(true, row);
-                  default -> ticket.settle(counts, replayable(ex, status, body), row);
+                  // "settled": the vendor's price, or nothing to price; "estimated": priced later
+                  default ->
+                      ticket.settle(
+                          counts, finish.equals("settled"), replayable(ex, status, body), row);
                 })
         .handle(
             (v, failure) -> {

@@ -24,7 +24,7 @@ class TicketTest {
 
     @Override
     protected CompletionStage<Void> onSettle(
-        long actualMicros, StoredResponse response, Runnable alongside) {
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       if (fail) {
         return CompletableFuture.failedFuture(new StoreUnavailableException("down"));
       }
@@ -55,7 +55,7 @@ class TicketTest {
   void aTicketFinishesExactlyOnceAndASecondFinishIsABugThatTouchesNoStore() {
     Recording t = new Recording();
     List<String> rows = new ArrayList<>();
-    t.settle(90, null, () -> rows.add("row"));
+    t.settle(90, true, null, () -> rows.add("row"));
 
     assertThatThrownBy(t::release)
         .isInstanceOf(IllegalStateException.class)

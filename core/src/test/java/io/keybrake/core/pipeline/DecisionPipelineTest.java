@@ -176,7 +176,23 @@ class DecisionPipelineTest {
     assertThat(row.settlement()).isEqualTo("settled");
     assertThat(row.actualMicros()).isEqualTo(7_900);
     assertThat(row.reservationId()).isEqualTo(r.id());
+    assertThat(store.settledAtFinalPrice(r.id())).as("the vendor's own price").isTrue();
     assertThat(ex.awaitingResponse()).isFalse();
+  }
+
+  @Test
+  void aResponseWithoutAPriceIsSettledAtTheEstimateWhichALaterPriceMayAdjust() {
+    Exchange ex = pipeline.begin();
+    send(ex, sms(SECRET, US, "hi"));
+    InMemoryStore.Reservation r = only(store.reservations());
+
+    // Twilio's usual answer to a new message: queued, priced later
+    respond(ex, 201, "{\"sid\":\"SM" + "0".repeat(32) + "\",\"status\":\"queued\",\"price\":null}");
+
+    assertThat(only(store.reservations()).state()).isEqualTo(InMemoryStore.State.SETTLED);
+    assertThat(only(store.reservations()).micros()).isEqualTo(r.micros());
+    assertThat(audit.last().settlement()).isEqualTo("estimated");
+    assertThat(store.settledAtFinalPrice(r.id())).as("kept for the price to come").isFalse();
   }
 
   @Test

@@ -54,6 +54,7 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
   private final Map<String, Reservation> reservations = new HashMap<>();
   private final Map<String, Entry> dedup = new HashMap<>();
   private final List<CompletableFuture<Void>> changes = new java.util.ArrayList<>();
+  private final java.util.Set<String> finalPrices = new java.util.HashSet<>();
   private volatile boolean unavailable;
   private int admits;
 
@@ -65,6 +66,14 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
   /** How many times {@link #admit} reached the store. */
   public synchronized int admits() {
     return admits;
+  }
+
+  /**
+   * Whether the reservation was settled through its ticket at a price said to be final (nothing
+   * will adjust it), rather than at an estimate the vendor prices later.
+   */
+  public synchronized boolean settledAtFinalPrice(String reservationId) {
+    return finalPrices.contains(reservationId);
   }
 
   /** Every reservation made, by id. */
@@ -301,9 +310,12 @@ public final class InMemoryStore implements Admission, Ledger, OpenReservations 
 
     @Override
     protected CompletionStage<Void> onSettle(
-        long actualMicros, StoredResponse response, Runnable alongside) {
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       synchronized (InMemoryStore.this) {
         InMemoryStore.this.settle(reservation().reservationId(), actualMicros);
+        if (priceFinal) {
+          finalPrices.add(reservation().reservationId());
+        }
         if (token != null) {
           if (response != null) {
             keep(fingerprint, token, response);

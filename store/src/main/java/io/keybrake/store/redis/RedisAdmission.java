@@ -113,22 +113,23 @@ public final class RedisAdmission implements Admission {
 
     @Override
     protected CompletionStage<Void> onSettle(
-        long actualMicros, StoredResponse response, Runnable alongside) {
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       return CompletableFuture.runAsync(
-          () -> settleNow(actualMicros, response, alongside), Stages.blocking());
+          () -> settleNow(actualMicros, priceFinal, response, alongside), Stages.blocking());
     }
 
-    private void settleNow(long actualMicros, StoredResponse response, Runnable alongside) {
+    private void settleNow(
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       String rid = reservation().reservationId();
       if (token == null) {
-        ledger.settle(rid, actualMicros);
+        ledger.settle(rid, actualMicros, priceFinal);
       } else if (response == null) {
-        ledger.settle(rid, actualMicros);
+        ledger.settle(rid, actualMicros, priceFinal);
         cache.abandon(fingerprint, token);
       } else {
         String[] finishKeys = RedisLedger.finishKeys(rid);
         String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
-        String[] finishArgs = ledger.finishArgs(actualMicros, "settled");
+        String[] finishArgs = ledger.finishArgs(actualMicros, "settled", priceFinal);
         String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
         String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
         System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);

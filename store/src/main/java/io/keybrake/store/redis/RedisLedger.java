@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counters expire {@link RedisSettings#windowGrace()} after their window ends; lifetime counters
  * never. Reservations are kept {@link RedisSettings#reservationRetention()}, or as long as their
- * longest windowed counter.
+ * longest windowed counter, while their outcome may still change: open, unsettled, or settled at an
+ * estimate the vendor's price may {@link #adjust} later. Once it is final (released, settled at the
+ * vendor's own price, adjusted) a reservation is kept {@link #FINAL_RETENTION} more at most: Redis
+ * holds each call for an hour, not two days.
  *
  * <p>If Redis lost the ledger (its epoch marker is missing: a restart without persistence, or a
  * marker another server wrote, which {@link RedisStore} fences after a failover), every operation
@@ -191,18 +194,38 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
     }
   }
 
+  /**
+   * {@inheritDoc} The amount may be an estimate: the reservation is kept for {@link #adjust} as
+   * long as it was reserved for.
+   */
   @Override
   public void settle(String reservationId, long actualMicros) {
+    settle(reservationId, actualMicros, false);
+  }
+
+  /**
+   * Settles; with {@code priceFinal} (the vendor's own price, which nothing will adjust) the
+   * reservation is then kept {@link #FINAL_RETENTION} at most.
+   */
+  void settle(String reservationId, long actualMicros, boolean priceFinal) {
     if (actualMicros < 0) {
       throw new IllegalArgumentException("actual cost must be >= 0");
     }
-    finish(reservationId, actualMicros, "settled");
+    finish(reservationId, actualMicros, "settled", priceFinal);
   }
 
   @Override
   public void release(String reservationId) {
-    finish(reservationId, 0, "released");
+    finish(reservationId, 0, "released", true);
   }
+
+  /**
+   * How long a reservation whose outcome is final stays in Redis: room for a repeated finish or
+   * reserve of the same call (seconds after it, at most a reconnection later), not for the life of
+   * its windows (Redis memory grows with the calls of this long, not of {@link
+   * RedisSettings#reservationRetention()}).
+   */
+  static final java.time.Duration FINAL_RETENTION = java.time.Duration.ofHours(1);
 
   /**
    * Reservations still open (neither settled, released nor unsettled) that were made before {@code
@@ -325,15 +348,16 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
         store.run(
             Scripts.ADJUST,
             new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)},
-            Long.toString(actualMicros));
+            Long.toString(actualMicros),
+            Long.toString(FINAL_RETENTION.toMillis()));
     if ("rebuilding".equals(str(out, 0))) {
       throw rebuildingNow();
     }
     return "done".equals(str(out, 0));
   }
 
-  private void finish(String reservationId, long actualMicros, String state) {
-    String[] args = finishArgs(actualMicros, state);
+  private void finish(String reservationId, long actualMicros, String state, boolean outcomeFinal) {
+    String[] args = finishArgs(actualMicros, state, outcomeFinal);
     patiently(
         state + " reservation " + reservationId,
         reservationId,
@@ -458,8 +482,17 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
     return new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)};
   }
 
-  String[] finishArgs(long actualMicros, String state) {
-    return new String[] {Long.toString(actualMicros), state, Long.toString(store.clock().millis())};
+  /**
+   * {@code finish.lua}'s arguments; with {@code outcomeFinal} the reservation is kept {@link
+   * #FINAL_RETENTION} at most once finished.
+   */
+  String[] finishArgs(long actualMicros, String state, boolean outcomeFinal) {
+    return new String[] {
+      Long.toString(actualMicros),
+      state,
+      Long.toString(store.clock().millis()),
+      outcomeFinal ? Long.toString(FINAL_RETENTION.toMillis()) : "0"
+    };
   }
 
   /**

@@ -81,7 +81,7 @@ public final class SqliteAdmission implements Admission {
 
     @Override
     protected CompletionStage<Void> onSettle(
-        long actualMicros, StoredResponse response, Runnable alongside) {
+        long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
       return db.submit(
           "settle a call",
           s -> {

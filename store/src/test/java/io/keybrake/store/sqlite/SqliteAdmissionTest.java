@@ -93,6 +93,7 @@ class SqliteAdmissionTest {
                 Stages.join(
                     ticket.settle(
                         2_000,
+                        true,
                         null,
                         () -> {
                           throw new IllegalStateException("the audit row failed");

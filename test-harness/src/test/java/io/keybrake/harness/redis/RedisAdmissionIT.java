@@ -42,6 +42,7 @@ class RedisAdmissionIT {
           201, List.of(Map.entry("content-type", "application/json")), "{}".getBytes());
 
   private static final List<AutoCloseable> open = new ArrayList<>();
+  private static RedisFixtures.Inspector inspector;
   private static final List<RedisAdmission> instances = new ArrayList<>();
   private static RedisLedger ledger;
 
@@ -59,10 +60,12 @@ class RedisAdmissionIT {
         ledger = l;
       }
     }
+    inspector = new RedisFixtures.Inspector(REDIS.uri());
   }
 
   @AfterAll
   static void stop() throws Exception {
+    inspector.close();
     for (AutoCloseable c : open) {
       c.close();
     }
@@ -72,6 +75,48 @@ class RedisAdmissionIT {
     Instant now = RedisFixtures.CLOCK.instant();
     return Stages.join(
         a.admit(fp, now.plusSeconds(60), RedisFixtures.request(unique("r"), amount, cap)));
+  }
+
+  /**
+   * Redis memory grows with the reservations it keeps: one whose outcome is final (settled at the
+   * vendor's price, released, or adjusted to it later) leaves within the hour; one settled at an
+   * estimate stays as long as it was reserved for (two days), for the vendor's price to adjust it.
+   */
+  @Test
+  void aFinalOutcomeLeavesRedisWithinTheHourAnEstimateStaysForItsPrice() {
+    BudgetLimit cap = RedisFixtures.daily("key_daily", unique("key"), 1_000_000);
+    long hour = java.time.Duration.ofHours(1).toMillis();
+    long twoDays = java.time.Duration.ofHours(47).toMillis(); // the retention, less some slack
+
+    Ticket priced = ((Admit.Admitted) admit(instances.get(0), unique("fp"), 100, cap)).ticket();
+    Stages.join(priced.settle(90, true, RESPONSE, () -> {}));
+    Ticket released = ((Admit.Admitted) admit(instances.get(0), null, 100, cap)).ticket();
+    Stages.join(released.release());
+    Ticket estimated = ((Admit.Admitted) admit(instances.get(0), unique("fp"), 100, cap)).ticket();
+    Stages.join(estimated.settle(100, false, RESPONSE, () -> {}));
+    Ticket noClaim = ((Admit.Admitted) admit(instances.get(0), null, 100, cap)).ticket();
+    Stages.join(noClaim.settle(100, false, null, () -> {}));
+
+    assertThat(ttl(priced)).as("settled at the vendor's price").isBetween(1L, hour);
+    assertThat(ttl(released)).as("released").isBetween(1L, hour);
+    assertThat(ttl(estimated)).as("settled at an estimate").isGreaterThan(twoDays);
+    assertThat(ttl(noClaim)).as("settled at an estimate, no dedup").isGreaterThan(twoDays);
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(290, 0));
+
+    // the vendor's price arrives: the estimate is adjusted, and its reservation is final too
+    assertThat(ledger.adjust(estimated.reservation().reservationId(), 80)).isTrue();
+    assertThat(ttl(estimated)).as("adjusted").isBetween(1L, hour);
+    assertThat(ledger.adjust(noClaim.reservation().reservationId(), 100))
+        .as("priced at the estimate: nothing to change")
+        .isFalse();
+    assertThat(ttl(noClaim)).as("priced at its estimate").isBetween(1L, hour);
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(270, 0));
+  }
+
+  private static long ttl(Ticket t) {
+    return inspector
+        .redis()
+        .pttl(io.keybrake.store.redis.RedisKeys.reservation(t.reservation().reservationId()));
   }
 
   @Test
@@ -88,7 +133,9 @@ class RedisAdmissionIT {
 
     AtomicInteger alongside = new AtomicInteger();
     Stages.join(
-        ((Admit.Admitted) first).ticket().settle(2_500, RESPONSE, alongside::incrementAndGet));
+        ((Admit.Admitted) first)
+            .ticket()
+            .settle(2_500, true, RESPONSE, alongside::incrementAndGet));
     assertThat(alongside).hasValue(1);
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(2_500, 0));
     Admit replay = admit(b, fp, 3_000, cap);
