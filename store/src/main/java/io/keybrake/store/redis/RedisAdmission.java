@@ -28,11 +28,14 @@ import java.util.concurrent.CompletionStage;
  * runs right after it succeeds. Thread-safe; closing is the owner's business (the cache and the
  * ledger are closed by theirs).
  *
- * <p>Asynchronous towards its callers: {@link #admit} goes through lettuce's asynchronous API (same
- * scripts, deadline, breaker and fencing as {@link RedisStore} applies to every command); each
- * finish, with its retries and the audit row alongside it (the forced write-ahead append), runs on
- * {@link Stages#blocking()}, never on the caller's event loop. Each stage completes only once the
- * script ran on the primary (and, for a finish, the row alongside was written).
+ * <p>Asynchronous towards its callers: {@link #admit} and a settlement go through lettuce's
+ * asynchronous API (same scripts, deadline, breaker and fencing as {@link RedisStore} applies to
+ * every command), so no thread waits for Redis; only the audit row alongside a finish (the forced
+ * write-ahead append) runs on {@link Stages#blocking()}, never on the caller's event loop. A
+ * settlement Redis did not take at once (a fault, a lost answer, a rebuild, a reservation a
+ * failover lost), and every release and keep-unsettled, run there with their retries. Each stage
+ * completes only once the script ran on the primary (and, for a finish, the row alongside was
+ * written).
  */
 public final class RedisAdmission implements Admission {
   private final RedisStore store;
@@ -114,8 +117,39 @@ public final class RedisAdmission implements Admission {
     @Override
     protected CompletionStage<Void> onSettle(
         long actualMicros, boolean priceFinal, StoredResponse response, Runnable alongside) {
-      return CompletableFuture.runAsync(
-          () -> settleNow(actualMicros, priceFinal, response, alongside), Stages.blocking());
+      if (token != null && response == null) {
+        return CompletableFuture.runAsync(
+            () -> settleNow(actualMicros, priceFinal, null, alongside), Stages.blocking());
+      }
+      String rid = reservation().reservationId();
+      String[] finishKeys = RedisLedger.finishKeys(rid);
+      String[] finishArgs = ledger.finishArgs(actualMicros, "settled", priceFinal);
+      CompletableFuture<java.util.List<Object>> once;
+      if (token == null) {
+        once = store.runAsync(Scripts.FINISH, finishKeys, finishArgs);
+      } else {
+        String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
+        String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
+        String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
+        System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
+        once = store.runAsync(Scripts.SETTLE_COMPLETE, keys, args);
+      }
+      return once.handle((out, failure) -> failure == null ? RedisLedger.str(out, 0) : null)
+          .thenComposeAsync(
+              answer -> {
+                if (answer == null || answer.equals("unknown") || answer.equals("rebuilding")) {
+                  // not taken at once: again, patiently, as a blocking finish does
+                  settleNow(actualMicros, priceFinal, response, alongside);
+                } else {
+                  ledger.forget(rid);
+                  if (token != null) {
+                    cache.wake(fingerprint);
+                  }
+                  alongside.run();
+                }
+                return Stages.done();
+              },
+              Stages.blocking());
     }
 
     private void settleNow(

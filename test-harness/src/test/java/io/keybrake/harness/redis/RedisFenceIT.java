@@ -7,15 +7,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.keybrake.core.admission.Admit;
+import io.keybrake.core.admission.Stages;
+import io.keybrake.core.admission.Ticket;
+import io.keybrake.core.dedup.StoredResponse;
 import io.keybrake.core.ledger.BudgetLimit;
 import io.keybrake.core.ledger.CounterSnapshot;
 import io.keybrake.core.ledger.RecordedSpend;
 import io.keybrake.core.ledger.ReserveOutcome;
+import io.keybrake.store.redis.RedisAdmission;
+import io.keybrake.store.redis.RedisDedupCache;
 import io.keybrake.store.redis.RedisKeys;
 import io.keybrake.store.redis.RedisLedger;
 import io.keybrake.store.redis.RedisStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -101,6 +109,57 @@ class RedisFenceIT {
         a.settle(lost, 1_500);
         assertThat(b.counter(cap)).isEqualTo(new CounterSnapshot(1_500, 0));
         assertThat(redis.redis().hget(RedisKeys.reservation(lost), "state")).isEqualTo("settled");
+      }
+    }
+  }
+
+  /**
+   * The same through the fleet's admission, whose settlement goes to Redis without a waiting
+   * thread: the script finds the reservation unknown, and the settlement falls back to the patient
+   * path that makes it again, settles it and keeps the response for replay.
+   */
+  @Test
+  void aDeduplicatedCallWhoseReservationTheNewPrimaryNeverGotSettlesThroughItsTicket() {
+    BudgetLimit cap = daily("key_daily", unique("key"), 10_000);
+    String fingerprint = unique("fp");
+    StoredResponse response = new StoredResponse(201, List.of(), "{\"sid\":\"SM1\"}".getBytes());
+    try (RedisStore storeA = RedisFixtures.store(REDIS.uri());
+        RedisLedger a = RedisFixtures.readyLedger(storeA);
+        RedisDedupCache cacheA = new RedisDedupCache(storeA);
+        RedisFixtures.Inspector redis = new RedisFixtures.Inspector(REDIS.uri())) {
+      RedisAdmission admission = new RedisAdmission(storeA, cacheA, a);
+      Instant now = RedisFixtures.CLOCK.instant();
+      Admit admitted =
+          Stages.join(
+              admission.admit(fingerprint, now.plusSeconds(60), request(unique("r"), 2_000, cap)));
+      Ticket ticket = ((Admit.Admitted) admitted).ticket();
+      String lost = ticket.reservation().reservationId();
+
+      // the replica never received the reservation; then it is promoted
+      redis.redis().del(RedisKeys.reservation(lost));
+      redis.redis().zrem(RedisKeys.OPEN, RedisKeys.reservation(lost));
+      redis.redis().hset(RedisKeys.counter(cap.counterId()), "reserved", "0");
+      redis.redis().set(RedisKeys.EPOCH, FOREIGN_EPOCH);
+      try (RedisStore storeB = RedisFixtures.store(REDIS.uri());
+          RedisLedger b = new RedisLedger(storeB, new InMemorySpendRecord())) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> b.counter(cap) != null);
+        assertThat(b.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
+
+        AtomicInteger rows = new AtomicInteger();
+        Stages.join(ticket.settle(1_500, true, response, rows::incrementAndGet));
+
+        assertThat(rows).as("the audit row alongside, once").hasValue(1);
+        assertThat(b.counter(cap)).isEqualTo(new CounterSnapshot(1_500, 0));
+        assertThat(redis.redis().hget(RedisKeys.reservation(lost), "state")).isEqualTo("settled");
+        Admit retry =
+            Stages.join(
+                admission.admit(
+                    fingerprint, now.plusSeconds(60), request(unique("r"), 2_000, cap)));
+        assertThat(retry).isInstanceOf(Admit.Replay.class);
+        assertThat(b.counter(cap)).isEqualTo(new CounterSnapshot(1_500, 0));
       }
     }
   }
