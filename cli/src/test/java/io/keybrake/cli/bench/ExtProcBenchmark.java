@@ -218,22 +218,22 @@ public final class ExtProcBenchmark {
     LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
     untilDrained(rate, keybrake, kbHttpPort);
     LoadGenerator.openLoop(rate, RATE_WARM_UP).run(keybrake);
-    print(
+    row(
         "keybrake, offered " + (int) rate + "/s",
-        LoadGenerator.openLoop(rate, runFor).run(keybrake));
+        () -> LoadGenerator.openLoop(rate, runFor).run(keybrake));
     REFUSED_503.set(0);
-    print(
+    row(
         "keybrake, saturation (" + workers + " workers)",
-        LoadGenerator.closedLoop(workers, runFor).run(keybrake));
+        () -> LoadGenerator.closedLoop(workers, runFor).run(keybrake));
     System.out.printf("  %-40s %d%n", "503 answers at saturation", REFUSED_503.get());
     LoadGenerator.closedLoop(workers, warmUp).run(noopExchange);
     LoadGenerator.openLoop(rate, RATE_WARM_UP).run(noopExchange);
-    print(
+    row(
         "no-op,    offered " + (int) rate + "/s",
-        LoadGenerator.openLoop(rate, runFor).run(noopExchange));
-    print(
+        () -> LoadGenerator.openLoop(rate, runFor).run(noopExchange));
+    row(
         "no-op,    saturation (" + workers + " workers)",
-        LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+        () -> LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
     SLOW.forEach((second, count) -> System.out.printf("  slow calls at %s: %d%n", second, count));
     if (!FAILURES.isEmpty()) {
       System.out.println("failed exchanges by answer: " + FAILURES);
@@ -285,7 +285,7 @@ public final class ExtProcBenchmark {
    * file alone (each acknowledged once forced, as every fleet decision is), drained to nowhere.
    */
   private static void walFloor(Path walDir, double rate, Duration runFor, int workers)
-      throws InterruptedException {
+      throws Exception {
     io.keybrake.core.audit.AuditLog unread =
         new io.keybrake.core.audit.AuditLog() {
           @Override
@@ -346,12 +346,14 @@ public final class ExtProcBenchmark {
   /** A 5 s warm-up, then {@code op} at the offered rate and at saturation. */
   private static void floor(
       String label, Callable<Boolean> op, double rate, Duration runFor, int workers)
-      throws InterruptedException {
+      throws Exception {
     LoadGenerator.closedLoop(workers, Duration.ofSeconds(5)).run(op);
-    print(label + ", offered " + (int) rate + "/s", LoadGenerator.openLoop(rate, runFor).run(op));
-    print(
+    row(
+        label + ", offered " + (int) rate + "/s",
+        () -> LoadGenerator.openLoop(rate, runFor).run(op));
+    row(
         label + ", saturation (" + workers + " workers)",
-        LoadGenerator.closedLoop(workers, runFor).run(op));
+        () -> LoadGenerator.closedLoop(workers, runFor).run(op));
   }
 
   /**
@@ -462,11 +464,26 @@ public final class ExtProcBenchmark {
     return b.build();
   }
 
-  private static void print(String label, LoadReport r) {
+  /**
+   * Runs one row and prints it with the CPU time this process spent per exchange during it: the
+   * client's and both servers' together (the client's alone in a split run), not Redis's or
+   * PostgreSQL's. A figure the machine's other tenants barely move, unlike latency: the difference
+   * between Keybrake's row and the no-op's at the same rate is the decision path's own CPU.
+   */
+  private static void row(String label, Callable<LoadReport> run) throws Exception {
+    long cpu = processCpuNanos();
+    LoadReport r = run.call();
+    long perExchange = (processCpuNanos() - cpu) / Math.max(1, r.completed() + r.failed());
     if (Boolean.getBoolean("bench.clock")) {
       System.out.printf("  [%s]", java.time.LocalTime.now());
     }
-    System.out.printf("  %-40s %s%n", label, r);
+    System.out.printf("  %-40s %s, cpu %d µs/exchange%n", label, r, perExchange / 1000);
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   static Callable<Boolean> exchange(EnvoyExtProcClient client, String vaultKey) {
