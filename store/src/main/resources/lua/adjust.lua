@@ -13,19 +13,14 @@ end
 if r[1] ~= 'settled' then
   return {r[1]}
 end
-local function final()
-  if ARGV[2] and ARGV[2] ~= '0' then
-    local left = redis.call('PTTL', KEYS[2])
-    if left < 0 or left > tonumber(ARGV[2]) then
-      redis.call('PEXPIRE', KEYS[2], ARGV[2])
-    end
-  end
+local function retain(KEYS, ARGV)
+--#include retain
 end
 local before = tonumber(r[2] or '0')
 local after = tonumber(ARGV[1])
 local delta = after - before
 if delta == 0 then
-  final()
+  retain({KEYS[2]}, {ARGV[2]})
   return {'same'}
 end
 for i = 1, tonumber(r[3]) do
@@ -35,5 +30,5 @@ for i = 1, tonumber(r[3]) do
   end
 end
 redis.call('HSET', KEYS[2], 'actual', ARGV[1])
-final()
+retain({KEYS[2]}, {ARGV[2]})
 return {'done'}

@@ -5,6 +5,9 @@
 -- finished (ms) when that is shorter than its time to live: its outcome is final (released, or
 -- settled at the vendor's own price), so only a repeated finish can still ask for it
 -- Returns {'rebuilding'} | {'unknown'} | {state} when already finished | {'done'}
+local function retain(KEYS, ARGV)
+--#include retain
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {'rebuilding'}
 end
@@ -35,10 +38,5 @@ for i = 1, tonumber(r[3]) do
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[2], 'actual', ARGV[1])
 redis.call('ZREM', 'kb:{ledger}:open', KEYS[2])
-if ARGV[4] and ARGV[4] ~= '0' then
-  local left = redis.call('PTTL', KEYS[2])
-  if left < 0 or left > tonumber(ARGV[4]) then
-    redis.call('PEXPIRE', KEYS[2], ARGV[4])
-  end
-end
+retain({KEYS[2]}, {ARGV[4]})
 return {'done'}

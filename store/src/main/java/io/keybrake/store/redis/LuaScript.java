@@ -19,21 +19,26 @@ record LuaScript(String name, String source, String sha1) {
 
   /**
    * Reads {@code /lua/<name>.lua} from the class path. A line {@code --#include <other>} is
-   * replaced by the source of {@code <other>.lua} (Redis has no include; combined scripts wrap the
-   * single steps' sources in local functions instead of repeating them).
+   * replaced by the source of {@code <other>.lua}, its own includes replaced in turn (Redis has no
+   * include; combined scripts wrap the single steps' sources in local functions instead of
+   * repeating them).
    */
   static LuaScript load(String name) {
+    String full = expand(name);
+    return new LuaScript(name, full, sha1(full));
+  }
+
+  private static String expand(String name) {
     String source = read(name);
     StringBuilder out = new StringBuilder(source.length());
     for (String line : source.split("\n", -1)) {
       if (line.startsWith(INCLUDE)) {
-        out.append(read(line.substring(INCLUDE.length()).trim()));
+        out.append(expand(line.substring(INCLUDE.length()).trim()));
       } else {
         out.append(line).append('\n');
       }
     }
-    String full = out.substring(0, out.length() - 1);
-    return new LuaScript(name, full, sha1(full));
+    return out.substring(0, out.length() - 1);
   }
 
   private static final String INCLUDE = "--#include ";

@@ -90,11 +90,7 @@ class RedisFenceIT {
         RedisFixtures.Inspector redis = new RedisFixtures.Inspector(REDIS.uri())) {
       assertThat(a.reserve(request(lost, 2_000, cap))).isInstanceOf(ReserveOutcome.Reserved.class);
 
-      // the replica never received the reservation; then it is promoted
-      redis.redis().del(RedisKeys.reservation(lost));
-      redis.redis().zrem(RedisKeys.OPEN, RedisKeys.reservation(lost));
-      redis.redis().hset(RedisKeys.counter(cap.counterId()), "reserved", "0");
-      redis.redis().set(RedisKeys.EPOCH, FOREIGN_EPOCH);
+      promoteAReplicaThatNeverGot(redis, lost, cap);
       try (RedisStore storeB = RedisFixtures.store(REDIS.uri());
           RedisLedger b = new RedisLedger(storeB, new InMemorySpendRecord())) {
         assertThat(storeB.fencedLedgers()).isEqualTo(1);
@@ -135,11 +131,7 @@ class RedisFenceIT {
       Ticket ticket = ((Admit.Admitted) admitted).ticket();
       String lost = ticket.reservation().reservationId();
 
-      // the replica never received the reservation; then it is promoted
-      redis.redis().del(RedisKeys.reservation(lost));
-      redis.redis().zrem(RedisKeys.OPEN, RedisKeys.reservation(lost));
-      redis.redis().hset(RedisKeys.counter(cap.counterId()), "reserved", "0");
-      redis.redis().set(RedisKeys.EPOCH, FOREIGN_EPOCH);
+      promoteAReplicaThatNeverGot(redis, lost, cap);
       try (RedisStore storeB = RedisFixtures.store(REDIS.uri());
           RedisLedger b = new RedisLedger(storeB, new InMemorySpendRecord())) {
         await()
@@ -162,6 +154,18 @@ class RedisFenceIT {
         assertThat(b.counter(cap)).isEqualTo(new CounterSnapshot(1_500, 0));
       }
     }
+  }
+
+  /**
+   * What a promoted replica that never received reservation {@code lost} (the only one on {@code
+   * cap}) holds: no reservation, nothing reserved, and a marker another server wrote.
+   */
+  private static void promoteAReplicaThatNeverGot(
+      RedisFixtures.Inspector redis, String lost, BudgetLimit cap) {
+    redis.redis().del(RedisKeys.reservation(lost));
+    redis.redis().zrem(RedisKeys.OPEN, RedisKeys.reservation(lost));
+    redis.redis().hset(RedisKeys.counter(cap.counterId()), "reserved", "0");
+    redis.redis().set(RedisKeys.EPOCH, FOREIGN_EPOCH);
   }
 
   private static String runId(RedisFixtures.Inspector redis) {
