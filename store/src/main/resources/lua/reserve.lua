@@ -6,6 +6,8 @@
 -- ARGV[2]   now (unix ms, from the caller's clock; TTLs are relative to it)
 -- ARGV[3]   when the reservation expires (unix ms)
 -- ARGV[2+2i], ARGV[3+2i]  counter i's cap (micro-dollars) and expiry (unix ms, 0 = never)
+-- ARGV[#ARGV - 1] how long a refused reservation is kept (ms): only a repeated reserve of the
+--           same id reads it
 -- ARGV[#ARGV] the key id (kept with the reservation, for the stale-reservation sweep)
 -- An open reservation is also listed in the sorted set kb:{ledger}:open, scored by its time.
 -- Returns {'rebuilding'} | {'again', state, spent, limit} | {'refused', limit, total}
@@ -38,7 +40,7 @@ for i = 1, n do
   if total > cap - amount then
     redis.call('HSET', KEYS[2], 'state', 'refused', 'amount', ARGV[1], 'spent', int(total),
       'limit', tostring(i))
-    redis.call('PEXPIRE', KEYS[2], ttl(ARGV[3], now))
+    redis.call('PEXPIRE', KEYS[2], ARGV[#ARGV - 1])
     return {'refused', tostring(i), int(total)}
   end
   local room = cap - total - amount

@@ -144,7 +144,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
     List<BudgetLimit> limits = new ArrayList<>(distinct.values());
     RedisSettings s = store.settings();
     String[] keys = new String[2 + limits.size()];
-    String[] args = new String[4 + 2 * limits.size()];
+    String[] args = new String[5 + 2 * limits.size()];
     keys[0] = RedisKeys.EPOCH;
     keys[1] = RedisKeys.reservation(request.reservationId());
     args[0] = Long.toString(request.amountMicros());
@@ -158,6 +158,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
       args[3 + 2 * i] = Long.toString(l.capMicros());
       args[4 + 2 * i] = Long.toString(Expiries.counter(l, s.windowGrace()));
     }
+    args[args.length - 2] = Long.toString(FINAL_RETENTION.toMillis()); // a refusal is final
     args[args.length - 1] = request.keyId();
     return new ReserveCall(request, limits, keys, args);
   }
@@ -220,10 +221,10 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
   }
 
   /**
-   * How long a reservation whose outcome is final stays in Redis: room for a repeated finish or
-   * reserve of the same call (seconds after it, at most a reconnection later), not for the life of
-   * its windows (Redis memory grows with the calls of this long, not of {@link
-   * RedisSettings#reservationRetention()}).
+   * How long a reservation whose outcome is final (refused, released, settled at the vendor's
+   * price, adjusted) stays in Redis: room for a repeated finish or reserve of the same call
+   * (seconds after it, at most a reconnection later), not for the life of its windows (Redis memory
+   * grows with the calls of this long, not of {@link RedisSettings#reservationRetention()}).
    */
   static final java.time.Duration FINAL_RETENTION = java.time.Duration.ofHours(1);
 

@@ -89,6 +89,9 @@ class RedisLedgerIT {
     String refused = unique("r");
     ReserveOutcome no = ledger.reserve(request(refused, 400, limit));
     assertThat(no).isEqualTo(new ReserveOutcome.Exhausted(limit, 700, 400));
+    assertThat(inspector.redis().pttl(RedisKeys.reservation(refused)))
+        .as("a refusal is kept an hour, for a repeated reserve, not for the reservation's two days")
+        .isBetween(1L, java.time.Duration.ofHours(1).toMillis());
     ledger.release(id);
     assertThat(ledger.reserve(request(refused, 400, limit)))
         .as("a refused id stays refused even when room appeared")

@@ -106,11 +106,13 @@ public final class ReserveScriptBenchmark {
             keys[0] = RedisKeys.EPOCH;
             keys[1] = RedisKeys.reservation("bench_" + ids.incrementAndGet());
             System.arraycopy(counters, 0, keys, 2, counters.length);
-            String[] argv = new String[3 + tail.length];
+            String[] argv = new String[5 + tail.length];
             argv[0] = "1";
             argv[1] = Long.toString(now);
             argv[2] = Long.toString(now + 60_000);
             System.arraycopy(tail, 0, argv, 3, tail.length);
+            argv[argv.length - 2] = "3600000"; // how long a refusal is kept
+            argv[argv.length - 1] = "key_bench";
             redis
                 .<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, argv)
                 .whenComplete(
