@@ -61,14 +61,7 @@ public final class ExtProcBenchmark {
     if (args.length > 0 && args[0].equals("client")) {
       // the client half of a split run: ExtProcBenchmark client <kb port> <kb http port> <no-op
       // port> <vault key> <rate> <seconds> <workers>
-      clientPhases(
-          Integer.parseInt(args[1]),
-          Integer.parseInt(args[2]),
-          Integer.parseInt(args[3]),
-          args[4],
-          Double.parseDouble(args[5]),
-          Duration.ofSeconds(Long.parseLong(args[6])),
-          Integer.parseInt(args[7]));
+      clientPhases(ClientRun.parse(args));
       return;
     }
     double rate = args.length > 0 ? Double.parseDouble(args[0]) : 1000;
@@ -106,11 +99,13 @@ public final class ExtProcBenchmark {
             .start();
     try (KeybrakeApp app = KeybrakeApp.start(settings, Clock.systemUTC())) {
       String vaultKey = createKey(app);
+      ClientRun run =
+          new ClientRun(
+              app.grpcPort(), app.httpPort(), noop.getPort(), vaultKey, rate, runFor, workers);
       if (Boolean.getBoolean("bench.split")) {
-        splitRun(app.grpcPort(), app.httpPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+        splitRun(run);
       } else {
-        clientPhases(
-            app.grpcPort(), app.httpPort(), noop.getPort(), vaultKey, rate, runFor, workers);
+        clientPhases(run);
       }
       if (fleet) {
         io.keybrake.store.redis.LatencyBuckets l =
@@ -141,15 +136,7 @@ public final class ExtProcBenchmark {
    * With {@code -Dbench.pin=true} as well, the client JVM runs on CPU 1 and this JVM (the servers)
    * on CPU 0 ({@code taskset}); Redis and PostgreSQL are not pinned.
    */
-  private static void splitRun(
-      int kbPort,
-      int kbHttpPort,
-      int noopPort,
-      String vaultKey,
-      double rate,
-      Duration runFor,
-      int workers)
-      throws Exception {
+  private static void splitRun(ClientRun run) throws Exception {
     List<String> command = new java.util.ArrayList<>();
     if (Boolean.getBoolean("bench.pin")) {
       long pid = ProcessHandle.current().pid();
@@ -173,30 +160,61 @@ public final class ExtProcBenchmark {
             "-cp",
             System.getProperty("java.class.path"),
             ExtProcBenchmark.class.getName(),
-            "client",
-            Integer.toString(kbPort),
-            Integer.toString(kbHttpPort),
-            Integer.toString(noopPort),
-            vaultKey,
-            Double.toString(rate),
-            Long.toString(runFor.toSeconds()),
-            Integer.toString(workers)));
+            "client"));
+    command.addAll(run.args());
     int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
     if (exit != 0) {
       throw new IllegalStateException("the client JVM exited with " + exit);
     }
   }
 
-  /** The client's part: warm-up, then Keybrake and the no-op floor at the rate and saturated. */
-  private static void clientPhases(
+  /**
+   * What the client half needs: Keybrake's gRPC and HTTP ports, the no-op processor's port, the
+   * vault key, and the rows' rate, length and saturation workers.
+   */
+  record ClientRun(
       int kbPort,
       int kbHttpPort,
       int noopPort,
       String vaultKey,
       double rate,
       Duration runFor,
-      int workers)
-      throws Exception {
+      int workers) {
+
+    /** As the client JVM's arguments after {@code client}. */
+    List<String> args() {
+      return List.of(
+          Integer.toString(kbPort),
+          Integer.toString(kbHttpPort),
+          Integer.toString(noopPort),
+          vaultKey,
+          Double.toString(rate),
+          Long.toString(runFor.toSeconds()),
+          Integer.toString(workers));
+    }
+
+    /** Reads {@link #args()} from {@code args[1..]} ({@code args[0]} is {@code client}). */
+    static ClientRun parse(String[] args) {
+      return new ClientRun(
+          Integer.parseInt(args[1]),
+          Integer.parseInt(args[2]),
+          Integer.parseInt(args[3]),
+          args[4],
+          Double.parseDouble(args[5]),
+          Duration.ofSeconds(Long.parseLong(args[6])),
+          Integer.parseInt(args[7]));
+    }
+  }
+
+  /** The client's part: warm-up, then Keybrake and the no-op floor at the rate and saturated. */
+  private static void clientPhases(ClientRun run) throws Exception {
+    int kbPort = run.kbPort();
+    int kbHttpPort = run.kbHttpPort();
+    int noopPort = run.noopPort();
+    String vaultKey = run.vaultKey();
+    double rate = run.rate();
+    Duration runFor = run.runFor();
+    int workers = run.workers();
     ManagedChannel kb = channel(kbPort);
     ManagedChannel floor = channel(noopPort);
     Callable<Boolean> keybrake =
