@@ -208,18 +208,12 @@ public final class ExtProcBenchmark {
 
   /** The client's part: warm-up, then Keybrake and the no-op floor at the rate and saturated. */
   private static void clientPhases(ClientRun run) throws Exception {
-    int kbPort = run.kbPort();
-    int kbHttpPort = run.kbHttpPort();
-    int noopPort = run.noopPort();
-    String vaultKey = run.vaultKey();
-    double rate = run.rate();
-    Duration runFor = run.runFor();
-    int workers = run.workers();
-    ManagedChannel kb = channel(kbPort);
-    ManagedChannel floor = channel(noopPort);
+    ManagedChannel kb = channel(run.kbPort());
+    ManagedChannel floor = channel(run.noopPort());
     Callable<Boolean> keybrake =
-        slowCalls(exchange(new EnvoyExtProcClient(kb, config()), vaultKey));
-    Callable<Boolean> noopExchange = exchange(new EnvoyExtProcClient(floor, config()), vaultKey);
+        slowCalls(exchange(new EnvoyExtProcClient(kb, config()), run.vaultKey()));
+    Callable<Boolean> noopExchange =
+        exchange(new EnvoyExtProcClient(floor, config()), run.vaultKey());
 
     // 60 s by default: on 2 cores the JIT compiler is still busy after 10-20 s of load, and the
     // open-loop run that comes first would measure it (-Dbench.warmupSeconds to change). Each
@@ -232,26 +226,26 @@ public final class ExtProcBenchmark {
         "%nfull Twilio-message exchange over ext_proc (gRPC, loopback), %s per row, each system"
             + " warmed up right before its rows (%s saturated, then at the offered rate until"
             + " Keybrake's audit backlog is drained, and %s more)%n",
-        runFor, warmUp, RATE_WARM_UP);
-    LoadGenerator.closedLoop(workers, warmUp).run(keybrake);
-    untilDrained(rate, keybrake, kbHttpPort);
-    LoadGenerator.openLoop(rate, RATE_WARM_UP).run(keybrake);
+        run.runFor(), warmUp, RATE_WARM_UP);
+    LoadGenerator.closedLoop(run.workers(), warmUp).run(keybrake);
+    untilDrained(run.rate(), keybrake, run.kbHttpPort());
+    LoadGenerator.openLoop(run.rate(), RATE_WARM_UP).run(keybrake);
     row(
-        "keybrake, offered " + (int) rate + "/s",
-        () -> LoadGenerator.openLoop(rate, runFor).run(keybrake));
+        "keybrake, offered " + (int) run.rate() + "/s",
+        () -> LoadGenerator.openLoop(run.rate(), run.runFor()).run(keybrake));
     REFUSED_503.set(0);
     row(
-        "keybrake, saturation (" + workers + " workers)",
-        () -> LoadGenerator.closedLoop(workers, runFor).run(keybrake));
+        "keybrake, saturation (" + run.workers() + " workers)",
+        () -> LoadGenerator.closedLoop(run.workers(), run.runFor()).run(keybrake));
     System.out.printf("  %-40s %d%n", "503 answers at saturation", REFUSED_503.get());
-    LoadGenerator.closedLoop(workers, warmUp).run(noopExchange);
-    LoadGenerator.openLoop(rate, RATE_WARM_UP).run(noopExchange);
+    LoadGenerator.closedLoop(run.workers(), warmUp).run(noopExchange);
+    LoadGenerator.openLoop(run.rate(), RATE_WARM_UP).run(noopExchange);
     row(
-        "no-op,    offered " + (int) rate + "/s",
-        () -> LoadGenerator.openLoop(rate, runFor).run(noopExchange));
+        "no-op,    offered " + (int) run.rate() + "/s",
+        () -> LoadGenerator.openLoop(run.rate(), run.runFor()).run(noopExchange));
     row(
-        "no-op,    saturation (" + workers + " workers)",
-        () -> LoadGenerator.closedLoop(workers, runFor).run(noopExchange));
+        "no-op,    saturation (" + run.workers() + " workers)",
+        () -> LoadGenerator.closedLoop(run.workers(), run.runFor()).run(noopExchange));
     SLOW.forEach((second, count) -> System.out.printf("  slow calls at %s: %d%n", second, count));
     if (!FAILURES.isEmpty()) {
       System.out.println("failed exchanges by answer: " + FAILURES);

@@ -103,6 +103,9 @@ public final class RedisAdmission implements Admission {
     return cache.changed(fingerprint, maxWait);
   }
 
+  /** A settling script with its keys and arguments. */
+  private record SettleCall(LuaScript script, String[] keys, String[] args) {}
+
   /** One admitted call in Redis. */
   private final class RedisTicket extends Ticket {
     private final String fingerprint;
@@ -122,19 +125,10 @@ public final class RedisAdmission implements Admission {
             () -> settleNow(actualMicros, priceFinal, null, alongside), Stages.blocking());
       }
       String rid = reservation().reservationId();
-      String[] finishKeys = RedisLedger.finishKeys(rid);
-      String[] finishArgs = ledger.finishArgs(actualMicros, "settled", priceFinal);
-      CompletableFuture<java.util.List<Object>> once;
-      if (token == null) {
-        once = store.runAsync(Scripts.FINISH, finishKeys, finishArgs);
-      } else {
-        String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
-        String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
-        String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
-        System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
-        once = store.runAsync(Scripts.SETTLE_COMPLETE, keys, args);
-      }
-      return once.handle((out, failure) -> failure == null ? RedisLedger.str(out, 0) : null)
+      SettleCall call = settleCall(actualMicros, priceFinal, response);
+      return store
+          .runAsync(call.script(), call.keys(), call.args())
+          .handle((out, failure) -> failure == null ? RedisLedger.str(out, 0) : null)
           .thenComposeAsync(
               answer -> {
                 if (answer == null || answer.equals("unknown") || answer.equals("rebuilding")) {
@@ -161,19 +155,32 @@ public final class RedisAdmission implements Admission {
         ledger.settle(rid, actualMicros, priceFinal);
         cache.abandon(fingerprint, token);
       } else {
-        String[] finishKeys = RedisLedger.finishKeys(rid);
-        String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
-        String[] finishArgs = ledger.finishArgs(actualMicros, "settled", priceFinal);
-        String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
-        String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
-        System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
+        SettleCall call = settleCall(actualMicros, priceFinal, response);
         ledger.patiently(
             "settle reservation " + rid,
             rid,
-            () -> ledger.finishOnce(Scripts.SETTLE_COMPLETE, keys, args, rid));
+            () -> ledger.finishOnce(call.script(), call.keys(), call.args(), rid));
         cache.wake(fingerprint);
       }
       alongside.run();
+    }
+
+    /**
+     * The script that settles this call at once: {@code finish.lua} without a dedup claim, {@code
+     * settle_complete.lua} (the settlement and the response kept for replay) with one.
+     */
+    private SettleCall settleCall(long actualMicros, boolean priceFinal, StoredResponse response) {
+      String rid = reservation().reservationId();
+      String[] finishKeys = RedisLedger.finishKeys(rid);
+      String[] finishArgs = ledger.finishArgs(actualMicros, "settled", priceFinal);
+      if (token == null) {
+        return new SettleCall(Scripts.FINISH, finishKeys, finishArgs);
+      }
+      String[] keys = {finishKeys[0], finishKeys[1], RedisKeys.dedup(fingerprint)};
+      String[] completeArgs = RedisDedupCache.completeArgs(fingerprint, token, response);
+      String[] args = Arrays.copyOf(finishArgs, finishArgs.length + completeArgs.length);
+      System.arraycopy(completeArgs, 0, args, finishArgs.length, completeArgs.length);
+      return new SettleCall(Scripts.SETTLE_COMPLETE, keys, args);
     }
 
     @Override

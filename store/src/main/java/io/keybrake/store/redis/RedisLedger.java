@@ -158,7 +158,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
       args[3 + 2 * i] = Long.toString(l.capMicros());
       args[4 + 2 * i] = Long.toString(Expiries.counter(l, s.windowGrace()));
     }
-    args[args.length - 2] = Long.toString(FINAL_RETENTION.toMillis()); // a refusal is final
+    args[args.length - 2] = FINAL_RETENTION_MS; // a refusal is final
     args[args.length - 1] = request.keyId();
     return new ReserveCall(request, limits, keys, args);
   }
@@ -227,6 +227,9 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
    * grows with the calls of this long, not of {@link RedisSettings#reservationRetention()}).
    */
   static final java.time.Duration FINAL_RETENTION = java.time.Duration.ofHours(1);
+
+  /** {@link #FINAL_RETENTION} as the scripts take it (ms). */
+  private static final String FINAL_RETENTION_MS = Long.toString(FINAL_RETENTION.toMillis());
 
   /**
    * Reservations still open (neither settled, released nor unsettled) that were made before {@code
@@ -350,7 +353,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
             Scripts.ADJUST,
             new String[] {RedisKeys.EPOCH, RedisKeys.reservation(reservationId)},
             Long.toString(actualMicros),
-            Long.toString(FINAL_RETENTION.toMillis()));
+            FINAL_RETENTION_MS);
     if ("rebuilding".equals(str(out, 0))) {
       throw rebuildingNow();
     }
@@ -492,7 +495,7 @@ public final class RedisLedger implements Ledger, OpenReservations, AutoCloseabl
       Long.toString(actualMicros),
       state,
       Long.toString(store.clock().millis()),
-      outcomeFinal ? Long.toString(FINAL_RETENTION.toMillis()) : "0"
+      outcomeFinal ? FINAL_RETENTION_MS : "0"
     };
   }
 

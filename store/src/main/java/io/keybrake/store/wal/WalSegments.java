@@ -344,13 +344,10 @@ final class WalSegments {
 
   /** Starts preparing the segment after the newest in the background. */
   private void prepareNext() {
-    if (closing) {
-      return;
-    }
     try {
       preparer.execute(this::prepare);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing
+      // closing: the preparer was shut down
     }
   }
 
