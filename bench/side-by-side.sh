@@ -4,7 +4,7 @@
 # Two reference rows: the upstream alone (nginx) and nginx as a reverse proxy that only forwards
 # (nginx-proxy: what forwarding alone adds on this machine).
 #
-#   bench/side-by-side.sh                        everything (about 16 minutes with the default warm-up)
+#   bench/side-by-side.sh                        everything (about 18 minutes with the default warm-ups)
 #   BENCH_SYSTEMS="nginx keybrake" bench/side-by-side.sh   a subset (nginx is always the floor)
 #
 # Needs nginx, wrk (Debian: apt-get install -y nginx wrk), node/npm, java 17, redis-server. Builds
@@ -14,7 +14,10 @@
 # connections; Keybrake's CPU per call kept falling until about 50 s), then measured for
 # BENCH_DURATION seconds (default 20) at 1 and 16 connections (wrk -t1), then at a low rate with
 # Pacer.java (BENCH_LOW_CALLS calls, default 300, at 10/s, one sequential keep-alive client, the
-# upstream alone measured in the same seconds).
+# upstream alone measured in the same seconds). Before its low-rate run every system is also warmed
+# up by the low-rate run's own client (BENCH_LOW_WARMUP calls, default 4000, sent back to back): a
+# JVM's JIT compiled for wrk's requests recompiles for another client's for minutes at 10 calls/s,
+# and the row would measure that instead of the system (0 skips it).
 # Ports: BENCH_PORT_BASE (default 19000) + 80 nginx, 81 Keybrake, 82 Spring Cloud Gateway,
 # 87 Portkey, 83 nginx-proxy, 79 Redis, 51/18 Keybrake's gRPC/xDS. BENCH_KEYBRAKE_JAR runs another Keybrake build.
 set -euo pipefail
@@ -24,6 +27,7 @@ work="$bench/.work"
 warmup="${BENCH_WARMUP:-60}"
 duration="${BENCH_DURATION:-20}"
 low_calls="${BENCH_LOW_CALLS:-300}"
+low_warmup="${BENCH_LOW_WARMUP:-4000}"
 systems="${BENCH_SYSTEMS:-nginx nginx-proxy keybrake portkey spring-cloud-gateway}"
 base="${BENCH_PORT_BASE:-19000}"
 p_nginx=$((base + 80)) p_kb=$((base + 81)) p_scg=$((base + 82)) p_pk=$((base + 87)) p_px=$((base + 83))
@@ -164,9 +168,15 @@ for s in $systems; do
     hargs=()
     IFS='|' read -r -a hs <<<"$(cut -d'|' -f4- <<<"$spec" | rev | cut -d'|' -f3- | rev)"
     for h in "${hs[@]}"; do [ -n "$h" ] && hargs+=(--header "$h"); done
+    pace() { # rate calls
+      java "$bench/Pacer.java" --url "$url" --kind "$kind" --auth "$auth" --floor-url "$floor_url" \
+        --floor-auth "$floor_auth" --rate "$1" --calls "$2" --tag "$s-$(date +%s%N)" "${hargs[@]}" 2>>"$work/pacer.err" | grep '^RESULT'
+    }
+    if [ "$low_warmup" -gt 0 ]; then
+      echo "side-by-side: $s: low-rate client's warm-up, $low_warmup calls back to back: $(pace 100000 "$low_warmup")" >&2
+    fi
     echo "side-by-side: $s: low rate, $low_calls calls at 10/s" >&2
-    r=$(java "$bench/Pacer.java" --url "$url" --kind "$kind" --auth "$auth" --floor-url "$floor_url" \
-      --floor-auth "$floor_auth" --rate 10 --calls "$low_calls" --tag "$s-$(date +%s%N)" "${hargs[@]}" 2>>"$work/pacer.err" | grep '^RESULT')
+    r=$(pace 10 "$low_calls")
     echo "side-by-side: $s, low rate: $r" >&2
     lows+=("| $s | $(ms "$(field p50us "$r")") | $(ms "$(field p99us "$r")") | $(ms "$(field upstream_p50us "$r")") | $(ms "$(field upstream_p99us "$r")") | $(ms "$(field added_p50us "$r")") | $(ms "$(field added_p99us "$r")") | $(field non2xx "$r") | $(cut -d' ' -f1 /proc/loadavg) |")
   fi
@@ -181,7 +191,7 @@ echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 if [ ${#lows[@]} -gt 0 ]; then
   echo
-  echo "low rate: $low_calls calls at 10/s, one sequential keep-alive client; upstream alone measured between them"
+  echo "low rate: $low_calls calls at 10/s, one sequential keep-alive client (after $low_warmup calls of it back to back); upstream alone measured between them"
   echo
   echo "| system | p50 | p99 | upstream p50 | upstream p99 | added p50 | added p99 | non-2xx | load avg |"
   echo "|---|---|---|---|---|---|---|---|---|"
