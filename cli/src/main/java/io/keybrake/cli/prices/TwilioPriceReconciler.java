@@ -21,7 +21,9 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -48,8 +50,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A pass keeps up to {@value #FETCHES_IN_FLIGHT} fetches in flight and settles their answers in
  * the log's order, so the cursor and the "oldest unpriced" figure mean what they would one fetch at
- * a time; it looks each key up (and decrypts its credential) once, not once per row. Thread-safe:
- * {@link #runOnce} is synchronized.
+ * a time; it looks each key up (and decrypts its credential) once, not once per row.
+ *
+ * <p>A row Twilio answers without a price (or with an error: a message deleted since answers 404)
+ * is fetched again after {@link #FIRST_RETRY}, then after twice as long each time up to {@link
+ * #LONGEST_RETRY}; until then passes skip it without spending their budget on it. A message Twilio
+ * never prices is so fetched about 30 times in the lookback instead of at every pass, and a few
+ * hundred of them no longer take every pass's budget from the messages sent after them (a pass
+ * still reads the waiting rows, and skips them). Thread-safe: {@link #runOnce} is synchronized.
  */
 public final class TwilioPriceReconciler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TwilioPriceReconciler.class);
@@ -68,6 +76,12 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    * vendor's round trips a quarter as long, well under Twilio's per-account concurrency limit.
    */
   static final int FETCHES_IN_FLIGHT = 4;
+
+  /** The wait before a row fetched without a price is fetched again; doubled after each fetch. */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(30);
+
+  /** The longest wait between two fetches of a row still without a price. */
+  static final Duration LONGEST_RETRY = Duration.ofHours(1);
 
   /** A fetched message or call is a few hundred bytes; anything near this is not one. */
   private static final int MAX_ANSWER_BYTES = 1 << 20;
@@ -94,6 +108,21 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    * When the oldest row still at its estimate after the last pass was recorded (guarded by this).
    */
   private Optional<Instant> oldestUnpriced = Optional.empty();
+
+  /**
+   * Rows fetched without a price, by seq: how often, and when they may be fetched again (guarded by
+   * this; rows at or below {@link #cursor} are dropped after each pass).
+   */
+  private final NavigableMap<Long, Retry> retries = new TreeMap<>();
+
+  /** A row fetched {@code fetches} times without a price, fetched again from {@code due}. */
+  private record Retry(int fetches, Instant due) {
+    Retry next(Instant now) {
+      Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(fetches, 20));
+      return new Retry(
+          fetches + 1, now.plus(wait.compareTo(LONGEST_RETRY) < 0 ? wait : LONGEST_RETRY));
+    }
+  }
 
   /**
    * @param base Twilio's API base URL (or a simulator's)
@@ -167,6 +196,7 @@ public final class TwilioPriceReconciler implements AutoCloseable {
       pass.abandonRest();
     }
     cursor = pass.firstLeft == null ? pass.after : pass.firstLeft.seq() - 1;
+    retries.headMap(cursor, true).clear(); // settled, or out of the lookback
     oldestUnpriced = Optional.ofNullable(pass.firstLeft).map(r -> r.entry().at());
     return pass.settled;
   }
@@ -192,8 +222,10 @@ public final class TwilioPriceReconciler implements AutoCloseable {
   private enum Outcome {
     /** Settled at the vendor's price. */
     SETTLED,
-    /** Not priced yet (or the vendor answered otherwise): the next pass fetches it again. */
+    /** Not priced yet (or the vendor answered otherwise): fetched again after a wait. */
     NOT_YET,
+    /** Fetched without a price before, and its wait is not over: not fetched in this pass. */
+    WAITING,
     /** Its key is gone, or nothing can fetch a price for its endpoint. */
     NEVER,
     /**
@@ -205,7 +237,7 @@ public final class TwilioPriceReconciler implements AutoCloseable {
     STOPPED;
 
     boolean leavesRow() {
-      return this == NOT_YET || this == STOPPED;
+      return this == NOT_YET || this == WAITING || this == STOPPED;
     }
   }
 
@@ -220,6 +252,7 @@ public final class TwilioPriceReconciler implements AutoCloseable {
   private final class Pass {
     private final ArrayDeque<Step> window = new ArrayDeque<>();
     private final Map<String, Optional<KeyRecord>> keysSeen = new HashMap<>();
+    private final Instant now = clock.instant();
     private int inFlight;
     private int fetched;
     int settled;
@@ -230,8 +263,11 @@ public final class TwilioPriceReconciler implements AutoCloseable {
 
     void add(AuditRecord r) {
       AuditEntry e = r.entry();
+      Retry retry = retries.get(r.seq());
       if (!FETCH_PATH.containsKey(e.endpoint())) {
         window.add(new Step(r, null, Outcome.NEVER)); // an estimate nothing can fetch a price for
+      } else if (retry != null && now.isBefore(retry.due())) {
+        window.add(new Step(r, null, Outcome.WAITING));
       } else if (fetched >= MAX_FETCHES_PER_PASS) {
         queueStop(r); // the first row the budget leaves
       } else {
@@ -303,6 +339,12 @@ public final class TwilioPriceReconciler implements AutoCloseable {
       }
       if (done == Outcome.SETTLED) {
         settled++;
+      }
+      if (done == Outcome.NOT_YET) {
+        Retry was = retries.get(r.seq());
+        retries.put(r.seq(), (was == null ? new Retry(0, now) : was).next(now));
+      } else if (done != Outcome.WAITING) {
+        retries.remove(r.seq());
       }
       after = r.seq();
     }

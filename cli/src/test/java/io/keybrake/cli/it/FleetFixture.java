@@ -67,7 +67,13 @@ final class FleetFixture implements AutoCloseable {
 
   KeybrakeApp start(Path dir, String redisUri, Map<String, URI> upstreams, FleetTuning tuning)
       throws Exception {
-    return KeybrakeApp.start(settings(dir, redisUri, upstreams, tuning), Clock.systemUTC());
+    return start(dir, redisUri, upstreams, tuning, Clock.systemUTC());
+  }
+
+  KeybrakeApp start(
+      Path dir, String redisUri, Map<String, URI> upstreams, FleetTuning tuning, Clock clock)
+      throws Exception {
+    return KeybrakeApp.start(settings(dir, redisUri, upstreams, tuning), clock);
   }
 
   HttpResponse<String> get(KeybrakeApp app, String path) throws Exception {

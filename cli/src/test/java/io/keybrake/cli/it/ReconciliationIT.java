@@ -157,6 +157,46 @@ class ReconciliationIT {
         .isEqualByComparingTo(new BigDecimal("0.0079").multiply(BigDecimal.valueOf(messages)));
   }
 
+  /**
+   * Messages deleted in Twilio before they were priced answer 404 for good. Each is fetched again
+   * only after a growing wait, and the passes in between spend their budget on the messages sent
+   * after them: those are settled, where the old reconciler fetched the same 500 deleted messages
+   * at every pass and never reached them.
+   */
+  @Test
+  void messagesTwilioNeverPricesAreFetchedLessOftenAndDoNotHoldBackNewerOnes() throws Exception {
+    Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":50,\"allowed_prefixes\":[\"+1\"]}");
+    Instant oldest = gw.clock.instant();
+    int deleted = 505; // one pass fetches at most 500
+    for (int i = 0; i < deleted; i++) {
+      var sent = gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "deleted " + i);
+      assertThat(sent.statusCode()).isEqualTo(201);
+      gw.twilio.delete(gw.json.readTree(sent.body()).get("sid").asText());
+    }
+    gw.clock.advance(Duration.ofSeconds(61));
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+    assertThat(fetches()).as("the first pass's budget").isEqualTo(500);
+    assertThat(gw.sendSms(key.vaultKey(), Gateway.US_NUMBER, "sent after them").statusCode())
+        .isEqualTo(201);
+
+    gw.clock.advance(Duration.ofSeconds(31)); // the deleted ones' first wait is over
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+    assertThat(fetches()).as("the same 500 again, once").isEqualTo(1_000);
+
+    gw.clock.advance(Duration.ofSeconds(31)); // the new message is priced; the others wait a minute
+    assertThat(gw.app.reconciler().runOnce()).as("the message sent after them").isEqualTo(1);
+    assertThat(fetches())
+        .as("the five the first passes' budget left, and the new one")
+        .isEqualTo(1_006);
+    assertThat(gw.app.reconciler().runOnce()).as("nothing due").isZero();
+    assertThat(fetches()).isEqualTo(1_006);
+    assertThat(gw.app.reconciler().oldestUnpriced()).contains(oldest);
+
+    gw.clock.advance(Duration.ofMinutes(10));
+    assertThat(gw.app.reconciler().runOnce()).isZero();
+    assertThat(fetches()).as("the deleted ones due again, up to the budget").isEqualTo(1_506);
+  }
+
   @Test
   void aVendorThatCannotBeReachedLeavesEveryEstimateForTheNextPass() throws Exception {
     Gateway.Key key = gw.createTwilioKey("{\"daily_usd_cap\":5,\"allowed_prefixes\":[\"+1\"]}");

@@ -68,6 +68,14 @@ public final class TwilioSimulator extends VendorSimulator {
     pricePerMinute = usd;
   }
 
+  /**
+   * Deletes a message or call, as the account's owner may through Twilio's API or console: fetches
+   * of it answer 404 from now on, so it is never priced.
+   */
+  public void delete(String sid) {
+    resources.remove(sid);
+  }
+
   /** A created resource (message or call), rendered on each fetch. */
   private record Resource(
       String kind, String sid, Map<String, String> params, int units, Instant created) {}
