@@ -24,7 +24,9 @@ local actual = tonumber(ARGV[1])
 for i = 1, tonumber(r[3]) do
   local counter = redis.call('HGET', KEYS[2], 'c' .. i)
   local expiry = redis.call('HGET', KEYS[2], 'x' .. i)
-  redis.call('HINCRBY', counter, 'reserved', string.format('%.0f', -amount))
+  if amount ~= 0 then -- '%.0f' of -0 is '-0', which HINCRBY refuses as not an integer
+    redis.call('HINCRBY', counter, 'reserved', string.format('%.0f', -amount))
+  end
   if actual > 0 then
     redis.call('HINCRBY', counter, 'settled', ARGV[1])
   end

@@ -130,6 +130,29 @@ class RedisLedgerIT {
     ledger.settle(unique("unknown"), 99); // ignored
   }
 
+  /**
+   * A call estimated at nothing (an endpoint that costs nothing, a price of 0) is reserved at 0 and
+   * settled or released like any other: finishing one once sent Redis "-0" to add, which it refuses
+   * as not an integer, and the settlement never took.
+   */
+  @Test
+  void aReservationOfNothingIsSettledAndReleased() {
+    BudgetLimit limit = daily("key_daily", unique("key:a"), 1_000);
+    String settled = unique("r");
+    String released = unique("r");
+    ledger.reserve(request(settled, 0, limit));
+    ledger.reserve(request(released, 0, limit));
+
+    ledger.settle(settled, 40); // the vendor charged after all
+    ledger.release(released);
+
+    assertThat(inspector.redis().hget(RedisKeys.reservation(settled), "state"))
+        .isEqualTo("settled");
+    assertThat(inspector.redis().hget(RedisKeys.reservation(released), "state"))
+        .isEqualTo("released");
+    assertThat(ledger.counter(limit)).isEqualTo(new CounterSnapshot(40, 0));
+  }
+
   @Test
   void adjustReplacesASettledAmountByTheVendorsLaterPrice() {
     BudgetLimit keyDaily = daily("key_daily", unique("key:a"), 10_000);
