@@ -115,6 +115,13 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    */
   private final NavigableMap<Long, Retry> retries = new TreeMap<>();
 
+  /**
+   * Fetches of the pass running now that answered other than 200, and the first (guarded by this).
+   */
+  private int refused;
+
+  private String firstRefused;
+
   /** A row fetched {@code fetches} times without a price, fetched again from {@code due}. */
   private record Retry(int fetches, Instant due) {
     Retry next(Instant now) {
@@ -170,6 +177,7 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    */
   public synchronized int runOnce() {
     Pass pass = new Pass();
+    refused = 0;
     Instant since = clock.instant().minus(lookback);
     long after = cursor;
     try {
@@ -198,6 +206,12 @@ public final class TwilioPriceReconciler implements AutoCloseable {
     cursor = pass.firstLeft == null ? pass.after : pass.firstLeft.seq() - 1;
     retries.headMap(cursor, true).clear(); // settled, or out of the lookback
     oldestUnpriced = Optional.ofNullable(pass.firstLeft).map(r -> r.entry().at());
+    if (refused > 0) { // one line a pass, not one per fetch: a deleted message answers 404 for good
+      log.warn(
+          "{} price fetch(es) answered other than 200 (the first: {}); each is fetched again later",
+          refused,
+          firstRefused);
+    }
     return pass.settled;
   }
 
@@ -403,7 +417,9 @@ public final class TwilioPriceReconciler implements AutoCloseable {
       return Outcome.STOPPED;
     }
     if (resp.getStatus() != 200) {
-      log.warn("fetching {} for its price answered {}", e.vendorObjectId(), resp.getStatus());
+      if (refused++ == 0) {
+        firstRefused = e.vendorObjectId() + " " + resp.getStatus();
+      }
       return Outcome.NOT_YET;
     }
     String create =
