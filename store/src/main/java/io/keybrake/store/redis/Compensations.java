@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * and, as soon as Redis answers again, cancelled by {@code cancel.lua} (released if Redis ran it, a
  * mark that makes a late copy take nothing if not, and its dedup claim dropped). Cancelling is
  * idempotent; an attempt that fails stays queued. The queue is bounded ({@link #MAX_PENDING}); past
- * it an entry is dropped with an error and left to the stale-reservation sweep. Thread-safe; {@link
+ * it an entry is dropped with an error and left to the stale-reservation sweep. An entry Redis
+ * refuses with an error (it answers, so it is not down) goes to the back of the queue and the
+ * others are tried, so one that can never apply does not hold back the rest; refused for {@link
+ * #REFUSED_GIVE_UP} on end, it is dropped with an error and left to the sweep. Thread-safe; {@link
  * #close()} stops the drainer.
  */
 final class Compensations implements AutoCloseable {
@@ -28,6 +31,9 @@ final class Compensations implements AutoCloseable {
   static final int MAX_PENDING = 100_000;
 
   private static final long DRAIN_EVERY_MILLIS = 20;
+
+  /** How long an entry Redis keeps refusing with an error is tried before it is dropped. */
+  static final java.time.Duration REFUSED_GIVE_UP = java.time.Duration.ofHours(1);
 
   /**
    * One lost reserve, with the dedup claim it may have taken ({@code fingerprint} null if none).
@@ -53,7 +59,7 @@ final class Compensations implements AutoCloseable {
   }
 
   private final RedisStore store;
-  private final Queue<Lost> pending = new ConcurrentLinkedQueue<>();
+  private final Queue<Waiting> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final ScheduledExecutorService drainer;
   private volatile long retryAtNanos = System.nanoTime();
@@ -88,8 +94,16 @@ final class Compensations implements AutoCloseable {
           lost.reservationId());
       return;
     }
-    pending.add(lost);
+    pending.add(new Waiting(lost, NOT_REFUSED));
   }
+
+  /**
+   * A queued entry; {@code refusedSince} the nanoTime of its first refusal in a row, {@link
+   * #NOT_REFUSED} if none.
+   */
+  private record Waiting(Lost lost, long refusedSince) {}
+
+  private static final long NOT_REFUSED = Long.MIN_VALUE;
 
   /** Lost reserves not yet cancelled. */
   int pending() {
@@ -97,18 +111,44 @@ final class Compensations implements AutoCloseable {
   }
 
   /**
-   * Cancels every queued reserve, oldest first, stopping at the first that Redis does not answer.
+   * Tries each queued entry once, oldest first, stopping at the first that Redis does not answer;
+   * one Redis refuses goes to the back.
    *
-   * @return how many were cancelled
+   * @return how many were applied
    */
   int drain() {
     int done = 0;
-    Lost next;
-    while ((next = pending.peek()) != null) {
+    for (int left = size.get(); left > 0; left--) {
+      Waiting next = pending.peek();
+      if (next == null) {
+        break;
+      }
       try {
-        cancel(next);
+        cancel(next.lost());
       } catch (StoreUnavailableException e) {
-        return done; // still unreachable: keep it for the next round
+        if (!(e instanceof RefusedException)) {
+          return done; // still unreachable: keep it, and the rest, for the next round
+        }
+        pending.remove(next);
+        long now = System.nanoTime();
+        long since = next.refusedSince() == NOT_REFUSED ? now : next.refusedSince();
+        if (now - since > REFUSED_GIVE_UP.toNanos()) {
+          size.decrementAndGet();
+          log.error(
+              "reservation {}: Redis refused its compensation for {} ({}); left to the stale sweep",
+              next.lost().reservationId(),
+              REFUSED_GIVE_UP,
+              e.getMessage());
+        } else {
+          if (next.refusedSince() == NOT_REFUSED) {
+            log.warn(
+                "reservation {}: Redis refused its compensation ({}); tried again after the others",
+                next.lost().reservationId(),
+                e.getMessage());
+          }
+          pending.add(new Waiting(next.lost(), since)); // the others are tried meanwhile
+        }
+        continue;
       }
       pending.remove(next);
       size.decrementAndGet();

@@ -310,8 +310,7 @@ public final class RedisStore implements AutoCloseable {
           } else if (cause instanceof RedisCommandExecutionException) {
             breaker.onSuccess(); // Redis answered, with an error: a fault, but not an outage
             out.completeExceptionally(
-                new StoreUnavailableException(
-                    "Redis refused " + what + ": " + cause.getMessage(), cause));
+                new RefusedException("Redis refused " + what + ": " + cause.getMessage(), cause));
           } else if (cause instanceof RedisCommandTimeoutException) {
             out.completeExceptionally(deadlinePassed(what, !answers.answeredSince(sent), cause));
           } else if (cause instanceof CancellationException) {
@@ -576,7 +575,7 @@ public final class RedisStore implements AutoCloseable {
       }
       if (cause instanceof RedisCommandExecutionException) {
         breaker.onSuccess(); // Redis answered, with an error: a fault, but not an outage
-        throw new StoreUnavailableException("Redis refused " + what + ": " + cause.getMessage(), e);
+        throw new RefusedException("Redis refused " + what + ": " + cause.getMessage(), e);
       }
       if (cause instanceof RedisCommandTimeoutException) {
         throw deadlinePassed(what, !answers.answeredSince(sent), cause);
@@ -612,7 +611,7 @@ public final class RedisStore implements AutoCloseable {
         return null;
       }
       breaker.onSuccess();
-      throw new StoreUnavailableException("Redis refused " + what + ": " + message(cause), e);
+      throw new RefusedException("Redis refused " + what + ": " + message(cause), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AnswerLostException("interrupted while reading Redis's answer: " + what, e);

@@ -108,6 +108,37 @@ class RedisLostAnswerIT {
     assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 3_000));
   }
 
+  /**
+   * A settlement Redis refuses with an error (here: its reservation's amount made unreadable) is
+   * deferred and can never apply; a lost reserve queued after it is still released, where the queue
+   * once stopped at its first entry for good.
+   */
+  @Test
+  void aSettlementRedisRefusesDoesNotHoldBackTheReleaseOfALostReserve() {
+    BudgetLimit broken = daily("key_daily", unique("key"), 10_000_000);
+    BudgetLimit cap = daily("key_daily", unique("key"), 10_000_000);
+    String refused = unique("r");
+    ledger.reserve(request(refused, 1_000, broken));
+    inspector.redis().hset(RedisKeys.reservation(refused), "amount", "not a number");
+    ledger.settle(refused, 1_000); // refused for its patience, then deferred
+    assertThat(ledger.lostReservesPending()).isEqualTo(1);
+
+    String lost = unique("r");
+    proxy.stallAnswers(STALL);
+    assertThatThrownBy(() -> ledger.reserve(request(lost, 5_000, cap)))
+        .isInstanceOf(StoreUnavailableException.class);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(inspector.redis().hget(RedisKeys.reservation(lost), "state"))
+                    .isEqualTo("released"));
+    assertThat(ledger.counter(cap)).isEqualTo(new CounterSnapshot(0, 0));
+    assertThat(ledger.lostReservesPending()).as("the refused settlement still waits").isEqualTo(1);
+    assertThat(store.circuit()).isEqualTo(RedisStore.Circuit.CLOSED);
+  }
+
   @Test
   void aLostClaimAndReserveKeepsNeitherTheBudgetNorTheClaimSoTheRetryGoes() {
     BudgetLimit cap = daily("key_daily", unique("key"), 10_000_000);
