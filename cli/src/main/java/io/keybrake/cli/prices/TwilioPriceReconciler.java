@@ -115,13 +115,6 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    */
   private final NavigableMap<Long, Retry> retries = new TreeMap<>();
 
-  /**
-   * Fetches of the pass running now that answered other than 200, and the first (guarded by this).
-   */
-  private int refused;
-
-  private String firstRefused;
-
   /** A row fetched {@code fetches} times without a price, fetched again from {@code due}. */
   private record Retry(int fetches, Instant due) {
     Retry next(Instant now) {
@@ -177,7 +170,6 @@ public final class TwilioPriceReconciler implements AutoCloseable {
    */
   public synchronized int runOnce() {
     Pass pass = new Pass();
-    refused = 0;
     Instant since = clock.instant().minus(lookback);
     long after = cursor;
     try {
@@ -206,12 +198,7 @@ public final class TwilioPriceReconciler implements AutoCloseable {
     cursor = pass.firstLeft == null ? pass.after : pass.firstLeft.seq() - 1;
     retries.headMap(cursor, true).clear(); // settled, or out of the lookback
     oldestUnpriced = Optional.ofNullable(pass.firstLeft).map(r -> r.entry().at());
-    if (refused > 0) { // one line a pass, not one per fetch: a deleted message answers 404 for good
-      log.warn(
-          "{} price fetch(es) answered other than 200 (the first: {}); each is fetched again later",
-          refused,
-          firstRefused);
-    }
+    pass.reportRefused();
     return pass.settled;
   }
 
@@ -268,6 +255,8 @@ public final class TwilioPriceReconciler implements AutoCloseable {
     private final Map<String, Optional<KeyRecord>> keysSeen = new HashMap<>();
     private final Instant now = clock.instant();
     private int inFlight;
+    private int refused; // fetches answered other than 200
+    private String firstRefused;
     private int fetched;
     int settled;
     boolean stopped;
@@ -372,6 +361,50 @@ public final class TwilioPriceReconciler implements AutoCloseable {
       }
       window.clear();
     }
+
+    /** One line a pass, not one per fetch: a deleted message answers 404 at each of its fetches. */
+    void reportRefused() {
+      if (refused > 0) {
+        log.warn(
+            "{} price fetch(es) answered other than 200 (the first: {}); each is fetched again later",
+            refused,
+            firstRefused);
+      }
+    }
+
+    /** Waits for a row's fetch and settles the row at the price it shows. */
+    private Outcome settle(AuditEntry e, CompletableFuture<ContentResponse> fetch) {
+      ContentResponse resp;
+      try {
+        resp = fetch.get();
+      } catch (InterruptedException failure) {
+        Thread.currentThread().interrupt();
+        return Outcome.STOPPED;
+      } catch (ExecutionException | CancellationException failure) {
+        Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+        log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), cause.toString());
+        return Outcome.STOPPED;
+      }
+      if (resp.getStatus() != 200) {
+        if (refused++ == 0) {
+          firstRefused = e.vendorObjectId() + " " + resp.getStatus();
+        }
+        return Outcome.NOT_YET;
+      }
+      String create =
+          FETCH_PATH.get(e.endpoint()).equals("Messages") ? "messages.create" : "calls.create";
+      EndpointSpec spec = twilio.endpoint(create).orElseThrow();
+      ActualCost actual = costs.actual(new EndpointMatch(spec, Map.of()), 200, resp.getContent());
+      if (actual.micros().isEmpty()) {
+        return Outcome.NOT_YET; // not priced yet: fetched again after a wait
+      }
+      try {
+        return record(e, actual.micros().getAsLong(), resp.getStatus());
+      } catch (StoreUnavailableException failure) {
+        log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), failure.toString());
+        return Outcome.STOPPED;
+      }
+    }
   }
 
   /** Starts fetching the message or call with the key's real credential. */
@@ -401,40 +434,6 @@ public final class TwilioPriceReconciler implements AutoCloseable {
           }
         });
     return new CompletableResponseListener(request, MAX_ANSWER_BYTES).send();
-  }
-
-  /** Waits for a row's fetch and settles the row at the price it shows. */
-  private Outcome settle(AuditEntry e, CompletableFuture<ContentResponse> fetch) {
-    ContentResponse resp;
-    try {
-      resp = fetch.get();
-    } catch (InterruptedException failure) {
-      Thread.currentThread().interrupt();
-      return Outcome.STOPPED;
-    } catch (ExecutionException | CancellationException failure) {
-      Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), cause.toString());
-      return Outcome.STOPPED;
-    }
-    if (resp.getStatus() != 200) {
-      if (refused++ == 0) {
-        firstRefused = e.vendorObjectId() + " " + resp.getStatus();
-      }
-      return Outcome.NOT_YET;
-    }
-    String create =
-        FETCH_PATH.get(e.endpoint()).equals("Messages") ? "messages.create" : "calls.create";
-    EndpointSpec spec = twilio.endpoint(create).orElseThrow();
-    ActualCost actual = costs.actual(new EndpointMatch(spec, Map.of()), 200, resp.getContent());
-    if (actual.micros().isEmpty()) {
-      return Outcome.NOT_YET; // not priced yet: next pass
-    }
-    try {
-      return record(e, actual.micros().getAsLong(), resp.getStatus());
-    } catch (StoreUnavailableException failure) {
-      log.warn("price of {} not reconciled yet: {}", e.vendorObjectId(), failure.toString());
-      return Outcome.STOPPED;
-    }
   }
 
   /** Replaces the settled amount by the price and appends the {@code settled} row. */
